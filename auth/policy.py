@@ -1,0 +1,257 @@
+"""THE who-sees-what policy of Relay Log: one table, data not code.
+
+A viewer's *relation* to a log (holder, actor of the holder's organisation, external actor,
+guardian, the youth, unit manager, none) and the log's *level* (0-3) decide what they may
+read. ``READ_POLICY`` says, for every kind of data (``PolicyField``) and every relation, from
+which level that relation may read it, optionally under a condition on the object itself
+("own only", "when shared by the actor", "unless marked adults-only"). A missing cell means
+never. ``WRITE_POLICY`` does the same for actions.
+
+Everything that reads log data asks these functions: GraphQL field permissions, list
+filters, ``node(id:)``, the SQL that scopes lists (built from this table, see
+``auth.scoping``), the PDF export and reporting. Nothing else decides access.
+
+The table is DESIGN.md §2, with these decisions where the design left room:
+- ``LEVEL_HISTORY`` belongs to the log summary row (level and status are there too).
+- ``CONSENT_STATUS`` for managers at level 0 mirrors the design table.
+- Municipal admins and reporters have no relation to any log (``NONE``): they read no log data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = [
+    "AUDIENCE_RELATIONS",
+    "READ_POLICY",
+    "WRITE_POLICY",
+    "Action",
+    "Audience",
+    "Condition",
+    "Facts",
+    "PolicyField",
+    "Relation",
+    "Rule",
+    "WriteCondition",
+    "WriteRule",
+    "audience_may_ever",
+    "can",
+    "can_read",
+    "condition_for",
+    "min_level",
+]
+
+
+class Relation(StrEnum):
+    HOLDER = "HOLDER"
+    ACTOR = "ACTOR"
+    EXTERNAL_ACTOR = "EXTERNAL_ACTOR"
+    GUARDIAN = "GUARDIAN"
+    SUBJECT = "SUBJECT"
+    MANAGER = "MANAGER"
+    NONE = "NONE"
+
+
+class Audience(StrEnum):
+    """Who a schema is built for; each gets only the fields its relations may ever read."""
+
+    STAFF = "STAFF"
+    FAMILY = "FAMILY"
+    REPORTING = "REPORTING"
+
+
+AUDIENCE_RELATIONS: dict[Audience, frozenset[Relation]] = {
+    Audience.STAFF: frozenset(
+        {Relation.HOLDER, Relation.ACTOR, Relation.EXTERNAL_ACTOR, Relation.MANAGER}
+    ),
+    Audience.FAMILY: frozenset({Relation.GUARDIAN, Relation.SUBJECT}),
+    Audience.REPORTING: frozenset(),
+}
+
+
+class PolicyField(StrEnum):
+    """A row of the policy table: a kind of data in a log."""
+
+    LOG_SUMMARY = "LOG_SUMMARY"  # child name, birth date, level (and its history), status
+    CHILD_IDENTITY = "CHILD_IDENTITY"  # child national id, address
+    GUARDIAN_CONTACT = "GUARDIAN_CONTACT"  # guardians: name, phone, e-mail
+    GUARDIAN_NATIONAL_ID = "GUARDIAN_NATIONAL_ID"
+    POINTS = "POINTS"  # points of attention, all fields
+    MEASURES = "MEASURES"  # measures and evaluations
+    ACTOR_CONTACT = "ACTOR_CONTACT"  # name, position, organisation, office phone, work e-mail
+    ACTOR_MOBILE = "ACTOR_MOBILE"
+    MEETINGS = "MEETINGS"
+    NOTES = "NOTES"
+    SPARKLES = "SPARKLES"
+    CONSENT_DOCUMENT = "CONSENT_DOCUMENT"  # the uploaded file
+    CONSENT_STATUS = "CONSENT_STATUS"  # scope, given, valid until, withdrawn
+    ACCESS_HISTORY = "ACCESS_HISTORY"  # who read or changed what
+    ACTIVITY = "ACTIVITY"  # counters, last activity, overdue deadlines, activity plan
+
+
+class Condition(StrEnum):
+    """A per-object condition on top of the level rule."""
+
+    OWN = "OWN"  # only the viewer's own record ("own only")
+    SHARED_BY_ACTOR = "SHARED_BY_ACTOR"  # the actor chose to share it with the family
+    NOT_ADULTS_ONLY = "NOT_ADULTS_ONLY"  # not marked adults-only
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    min_level: int
+    condition: Condition | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What a condition needs to know about one object, as seen by one viewer."""
+
+    own: bool = False
+    shared_by_actor: bool = False
+    adults_only: bool = False
+
+
+H, A, X, G, S, M = (
+    Relation.HOLDER,
+    Relation.ACTOR,
+    Relation.EXTERNAL_ACTOR,
+    Relation.GUARDIAN,
+    Relation.SUBJECT,
+    Relation.MANAGER,
+)
+F = PolicyField
+R = Rule
+
+READ_POLICY: dict[PolicyField, dict[Relation, Rule]] = {
+    F.LOG_SUMMARY: {H: R(0), A: R(1), X: R(2), G: R(1), S: R(1), M: R(0)},
+    F.CHILD_IDENTITY: {H: R(0), G: R(1), S: R(1)},
+    F.GUARDIAN_CONTACT: {H: R(0), A: R(1), X: R(2), G: R(1), S: R(1)},
+    F.GUARDIAN_NATIONAL_ID: {H: R(0), G: R(1, Condition.OWN)},
+    F.POINTS: {H: R(0), A: R(1), X: R(2), G: R(1), S: R(1)},
+    F.MEASURES: {H: R(1), A: R(1), X: R(2), G: R(1), S: R(1)},
+    F.ACTOR_CONTACT: {H: R(0), A: R(1), X: R(2), G: R(1), S: R(1), M: R(0)},
+    F.ACTOR_MOBILE: {H: R(0), A: R(1), X: R(2), G: R(1, Condition.SHARED_BY_ACTOR)},
+    F.MEETINGS: {H: R(0), A: R(1), X: R(2), G: R(1), S: R(1)},
+    F.NOTES: {H: R(0), A: R(1), X: R(2), G: R(1), S: R(1, Condition.NOT_ADULTS_ONLY)},
+    F.SPARKLES: {H: R(0), A: R(1), X: R(2), G: R(1), S: R(1)},
+    F.CONSENT_DOCUMENT: {H: R(0), G: R(1), S: R(1, Condition.OWN)},
+    F.CONSENT_STATUS: {H: R(0), A: R(1), X: R(2), G: R(1), S: R(1), M: R(0)},
+    F.ACCESS_HISTORY: {H: R(0), G: R(1), S: R(1), M: R(0)},
+    F.ACTIVITY: {H: R(0), A: R(1), X: R(2), G: R(1), S: R(1), M: R(0)},
+}
+
+
+class Action(StrEnum):
+    """A kind of write to a log."""
+
+    MANAGE_LOG = "MANAGE_LOG"  # level, pause/resume, transfer, actors, activity plan
+    EDIT_POINTS = "EDIT_POINTS"
+    EDIT_MEASURES = "EDIT_MEASURES"
+    EVALUATE_MEASURE = "EVALUATE_MEASURE"
+    SCHEDULE_MEETING = "SCHEDULE_MEETING"
+    RECORD_MEETING = "RECORD_MEETING"
+    WRITE_NOTE = "WRITE_NOTE"
+    ADD_SPARKLE = "ADD_SPARKLE"
+    DELETE_SPARKLE = "DELETE_SPARKLE"
+    GIVE_CONSENT = "GIVE_CONSENT"
+    WITHDRAW_CONSENT = "WITHDRAW_CONSENT"
+    UPLOAD_CONSENT = "UPLOAD_CONSENT"
+    CLOSE_LOG = "CLOSE_LOG"
+    END_LOG_AT_WILL = "END_LOG_AT_WILL"
+    EXPORT = "EXPORT"
+    ARCHIVE = "ARCHIVE"
+
+
+class WriteCondition(StrEnum):
+    RESPONSIBLE = "RESPONSIBLE"  # the viewer is responsible for the measure
+    AUTHOR = "AUTHOR"  # the viewer wrote it
+
+
+@dataclass(frozen=True, slots=True)
+class WriteRule:
+    min_level: int
+    condition: WriteCondition | None = None
+
+
+W = WriteRule
+_RESP = WriteCondition.RESPONSIBLE
+_AUTHOR = WriteCondition.AUTHOR
+
+WRITE_POLICY: dict[Action, dict[Relation, WriteRule]] = {
+    Action.MANAGE_LOG: {H: W(0)},
+    Action.EDIT_POINTS: {H: W(0)},
+    Action.EDIT_MEASURES: {H: W(1)},
+    Action.EVALUATE_MEASURE: {H: W(1), A: W(1, _RESP), X: W(2, _RESP)},
+    Action.SCHEDULE_MEETING: {H: W(0)},
+    Action.RECORD_MEETING: {H: W(0), A: W(1), X: W(2)},
+    Action.WRITE_NOTE: {H: W(0), A: W(1), X: W(2), G: W(1), S: W(1)},
+    Action.ADD_SPARKLE: {H: W(0), A: W(1), X: W(2), G: W(1), S: W(1)},
+    Action.DELETE_SPARKLE: {H: W(0), A: W(1, _AUTHOR), X: W(2, _AUTHOR), G: W(1, _AUTHOR)},
+    Action.GIVE_CONSENT: {G: W(0), S: W(0)},
+    Action.WITHDRAW_CONSENT: {G: W(0), S: W(0)},
+    Action.UPLOAD_CONSENT: {H: W(0)},
+    Action.CLOSE_LOG: {H: W(0)},
+    Action.END_LOG_AT_WILL: {G: W(0), S: W(0)},
+    Action.EXPORT: {H: W(0), A: W(1), X: W(2), G: W(1), S: W(1), M: W(0)},
+    Action.ARCHIVE: {H: W(0), M: W(0)},
+}
+
+del H, A, X, G, S, M, F, R, W
+
+
+def min_level(field: PolicyField, relation: Relation) -> int | None:
+    """From which level may this relation read this field (``None``: never)?"""
+    rule = READ_POLICY[field].get(relation)
+    return None if rule is None else rule.min_level
+
+
+def condition_for(field: PolicyField, relation: Relation) -> Condition | None:
+    """Does this cell depend on the object (own only, shared, not adults-only)?"""
+    rule = READ_POLICY[field].get(relation)
+    return None if rule is None else rule.condition
+
+
+def can_read(
+    relation: Relation, level: int, field: PolicyField, facts: Facts | None = None
+) -> bool:
+    """May a viewer with this relation read this field of a log at this level?
+
+    Without ``facts`` a conditional cell answers for the level alone; pass the object's
+    facts to decide for one object.
+    """
+    rule = READ_POLICY[field].get(relation)
+    if rule is None or level < rule.min_level:
+        return False
+    if rule.condition is None or facts is None:
+        return True
+    if rule.condition is Condition.OWN:
+        return facts.own
+    if rule.condition is Condition.SHARED_BY_ACTOR:
+        return facts.shared_by_actor
+    return not facts.adults_only
+
+
+def can(
+    relation: Relation,
+    level: int,
+    action: Action,
+    *,
+    responsible: bool = False,
+    author: bool = False,
+) -> bool:
+    """May a viewer with this relation perform this action on a log at this level?"""
+    rule = WRITE_POLICY[action].get(relation)
+    if rule is None or level < rule.min_level:
+        return False
+    if rule.condition is WriteCondition.RESPONSIBLE:
+        return responsible
+    if rule.condition is WriteCondition.AUTHOR:
+        return author
+    return True
+
+
+def audience_may_ever(audience: Audience, field: PolicyField) -> bool:
+    """Could anyone in this audience ever read this field (does it belong in their schema)?"""
+    return any(relation in READ_POLICY[field] for relation in AUDIENCE_RELATIONS[audience])

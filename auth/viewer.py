@@ -1,0 +1,129 @@
+"""Who is asking: the person behind a verified token, as this service knows them."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.policy import Audience
+from auth.tokens import VerifiedToken
+from models import Child, Guardian, Municipality, Organisation, StaffAccount
+from models.enums import StaffRole
+from models.national_id import NationalIdError, age_on, parse_national_id
+from models.secrets import keyed_hash
+
+__all__ = ["Viewer", "ViewerKind", "resolve_viewer"]
+
+
+class ViewerKind(StrEnum):
+    STAFF = "STAFF"
+    MUNICIPAL_ADMIN = "MUNICIPAL_ADMIN"
+    REPORTER = "REPORTER"
+    GUARDIAN = "GUARDIAN"
+    SUBJECT = "SUBJECT"
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    kind: ViewerKind
+    audience: Audience
+    acr: str
+    staff_id: uuid.UUID | None = None
+    organisation_id: uuid.UUID | None = None
+    municipality_id: uuid.UUID | None = None
+    is_manager: bool = False
+    guardian_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+    subject_child_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+
+    @property
+    def person_id(self) -> uuid.UUID | None:
+        """The id the audit trail records for this viewer."""
+        if self.staff_id is not None:
+            return self.staff_id
+        if self.guardian_ids:
+            return min(self.guardian_ids)
+        if self.subject_child_ids:
+            return min(self.subject_child_ids)
+        return None
+
+    def __repr__(self) -> str:
+        return f"Viewer(kind={self.kind}, audience={self.audience})"
+
+
+_STAFF_KIND = {
+    StaffRole.STAFF: ViewerKind.STAFF,
+    StaffRole.MUNICIPAL_ADMIN: ViewerKind.MUNICIPAL_ADMIN,
+    StaffRole.REPORTER: ViewerKind.REPORTER,
+}
+_AUDIENCE_ROLES = {
+    Audience.STAFF: {StaffRole.STAFF, StaffRole.MUNICIPAL_ADMIN},
+    Audience.REPORTING: {StaffRole.REPORTER},
+}
+
+
+async def resolve_viewer(
+    session: AsyncSession, token: VerifiedToken, audience: Audience, today: date
+) -> Viewer | None:
+    """Match a verified token to a staff account or to the family of registered children.
+
+    ``None`` when the person is not known to this audience: they see the public surface only.
+    """
+    pid_hash = keyed_hash(token.pid)
+    if audience is Audience.FAMILY:
+        return await _family_viewer(session, token, pid_hash, today)
+    row = (
+        await session.execute(
+            select(StaffAccount, Organisation.municipality_id)
+            .join(Organisation, Organisation.id == StaffAccount.organisation_id)
+            .where(StaffAccount.national_id_hash == pid_hash, StaffAccount.active.is_(True))
+        )
+    ).first()
+    if row is None or row[0].role not in _AUDIENCE_ROLES[audience]:
+        return None
+    staff, org_municipality = row
+    return Viewer(
+        kind=_STAFF_KIND[staff.role],
+        audience=audience,
+        acr=token.acr,
+        staff_id=staff.id,
+        organisation_id=staff.organisation_id,
+        municipality_id=org_municipality,
+        is_manager=staff.is_manager,
+    )
+
+
+async def _family_viewer(
+    session: AsyncSession, token: VerifiedToken, pid_hash: bytes, today: date
+) -> Viewer | None:
+    guardian_id = await session.scalar(
+        select(Guardian.id).where(Guardian.national_id_hash == pid_hash)
+    )
+    subject_ids: frozenset[uuid.UUID] = frozenset()
+    row = (
+        await session.execute(
+            select(Child.id, Municipality.subject_consent_age)
+            .join(Municipality, Municipality.id == Child.municipality_id)
+            .where(Child.national_id_hash == pid_hash)
+        )
+    ).first()
+    if row is not None:
+        try:
+            old_enough = age_on(parse_national_id(token.pid), today) >= row.subject_consent_age
+        except NationalIdError:
+            old_enough = False
+        if old_enough:
+            subject_ids = frozenset({row.id})
+    if guardian_id is None and not subject_ids:
+        return None
+    return Viewer(
+        kind=ViewerKind.GUARDIAN if guardian_id is not None else ViewerKind.SUBJECT,
+        audience=Audience.FAMILY,
+        acr=token.acr,
+        guardian_ids=frozenset({guardian_id}) if guardian_id is not None else frozenset(),
+        subject_child_ids=subject_ids,
+    )

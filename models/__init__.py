@@ -1,0 +1,46 @@
+"""The domain: tables and the rules they own. Imports nothing from the other layers."""
+
+from models.audit import AuditEvent
+from models.base import Base
+from models.content import (
+    AttentionConversation,
+    Evaluation,
+    Measure,
+    MeasureResponsible,
+    Meeting,
+    MeetingParticipant,
+    Note,
+    PointOfAttention,
+    Sparkle,
+)
+from models.organisation import Municipality, Organisation, StaffAccount
+from models.person import Child, ChildGuardian, Guardian
+from models.relay_log import ActorMembership, Consent, ConsentDocument, LevelChange, RelayLog
+from models.transfer import ArchiveRecord, Transfer
+
+__all__ = [
+    "ActorMembership",
+    "ArchiveRecord",
+    "AttentionConversation",
+    "AuditEvent",
+    "Base",
+    "Child",
+    "ChildGuardian",
+    "Consent",
+    "ConsentDocument",
+    "Evaluation",
+    "Guardian",
+    "LevelChange",
+    "Measure",
+    "MeasureResponsible",
+    "Meeting",
+    "MeetingParticipant",
+    "Municipality",
+    "Note",
+    "Organisation",
+    "PointOfAttention",
+    "RelayLog",
+    "Sparkle",
+    "StaffAccount",
+    "Transfer",
+]

@@ -1,0 +1,159 @@
+"""The append-only, hash-chained audit trail.
+
+Rows name people by id only (never a name or national id), so the trail survives the purge
+of a log while proving who read or changed it. The database refuses UPDATE, DELETE and
+TRUNCATE on the table (trigger in the migration); each row's hash covers the previous row's
+hash, so an edit made behind the database's back is found by ``relaylog audit verify``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Identity, Index, LargeBinary, String, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, utcnow
+
+__all__ = [
+    "GENESIS_HASH",
+    "AuditEntry",
+    "AuditEvent",
+    "ChainBreak",
+    "append",
+    "chain_hash",
+    "verify_chain",
+]
+
+GENESIS_HASH = bytes(32)
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_log_time", "log_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), default=utcnow
+    )
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    actor_kind: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    relation: Mapped[str | None] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str | None] = mapped_column(String(40))
+    object_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    log_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    fields: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list)
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "occurred_at": self.occurred_at.isoformat(),
+            "request_id": self.request_id,
+            "actor_kind": self.actor_kind,
+            "actor_id": str(self.actor_id) if self.actor_id else None,
+            "relation": self.relation,
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": str(self.object_id) if self.object_id else None,
+            "log_id": str(self.log_id) if self.log_id else None,
+            "fields": sorted(self.fields or []),
+            "client_address": self.client_address,
+        }
+
+
+def chain_hash(prev_hash: bytes, payload: dict[str, Any]) -> bytes:
+    body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(prev_hash + body).digest()
+
+
+AUDIT_CHAIN_LOCK = 0x52454C4159  # advisory lock key: one writer extends the chain at a time
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One thing to record; ``append`` turns entries into chained rows."""
+
+    actor_kind: str
+    action: str
+    actor_id: uuid.UUID | None = None
+    relation: str | None = None
+    object_type: str | None = None
+    object_id: uuid.UUID | None = None
+    log_id: uuid.UUID | None = None
+    fields: tuple[str, ...] = ()
+    request_id: str | None = None
+    client_address: str | None = None
+
+
+async def append(session: AsyncSession, entries: Sequence[AuditEntry]) -> None:
+    """Append entries to the chain inside the caller's transaction (one lock, one insert)."""
+    if not entries:
+        return
+    await session.execute(select(func.pg_advisory_xact_lock(AUDIT_CHAIN_LOCK)))
+    prev = await session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    prev_hash = prev if prev is not None else GENESIS_HASH
+    now = utcnow()
+    rows = []
+    for entry in entries:
+        event = AuditEvent(
+            occurred_at=now,
+            request_id=entry.request_id,
+            actor_kind=entry.actor_kind,
+            actor_id=entry.actor_id,
+            relation=entry.relation,
+            action=entry.action,
+            object_type=entry.object_type,
+            object_id=entry.object_id,
+            log_id=entry.log_id,
+            fields=sorted(entry.fields),
+            client_address=entry.client_address,
+        )
+        event.prev_hash = prev_hash
+        event.hash = prev_hash = chain_hash(prev_hash, event.payload())
+        rows.append(event)
+    session.add_all(rows)
+    await session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class ChainBreak:
+    event_id: int
+    reason: str
+
+
+async def verify_chain(session: AsyncSession, batch: int = 5000) -> tuple[int, ChainBreak | None]:
+    """Walk the chain from the start; return how many events were checked and the first break."""
+    prev_hash = GENESIS_HASH
+    checked = 0
+    last_id = 0
+    while True:
+        events = (
+            await session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.id > last_id)
+                .order_by(AuditEvent.id)
+                .limit(batch)
+            )
+        ).all()
+        if not events:
+            return checked, None
+        for event in events:
+            if event.prev_hash != prev_hash:
+                return checked, ChainBreak(event.id, "previous hash does not match")
+            if event.hash != chain_hash(prev_hash, event.payload()):
+                return checked, ChainBreak(event.id, "content does not match its hash")
+            prev_hash = event.hash
+            checked += 1
+            last_id = event.id

@@ -1,0 +1,1 @@
+"""Relay Log: app wiring (settings, database, ASGI app, CLI)."""

@@ -1,0 +1,3 @@
+from relaylog.cli import main
+
+main()

@@ -1,0 +1,195 @@
+"""The ASGI application: three GraphQL endpoints (staff, family, reporting), health probes.
+
+A request flows one way: bearer token → viewer → schema field (permission asks the policy)
+→ resolver → DataLoader → SQL. One database session per request; the ``UnitOfWork``
+extension appends the request's audit entries and commits when the operation ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from starlette.applications import Starlette
+from starlette.authentication import (
+    AuthCredentials,
+    AuthenticationBackend,
+    AuthenticationError,
+    BaseUser,
+)
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from auth.policy import Audience
+from auth.tokens import TokenError, TokenVerifier, VerifiedToken
+from auth.viewer import resolve_viewer
+from relaylog.db import SessionFactory
+from relaylog.migrations import current_revision, head_revision
+from relaylog.settings import Settings
+from resolvers.context import Context
+from resolvers.loaders import Loaders
+from schema.build import build_schema
+
+__all__ = ["Services", "build_app", "oslo_today"]
+
+log = logging.getLogger("relaylog.app")
+OSLO = ZoneInfo("Europe/Oslo")
+ENDPOINTS = {
+    Audience.STAFF: "/graphql",
+    Audience.FAMILY: "/graphql/family",
+    Audience.REPORTING: "/graphql/reporting",
+}
+
+
+def oslo_today() -> date:
+    return datetime.now(OSLO).date()
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: SessionFactory | Callable[[], AsyncSession]
+    verifier: TokenVerifier
+    today: Callable[[], date] = oslo_today
+
+
+class TokenUser(BaseUser):
+    def __init__(self, token: VerifiedToken) -> None:
+        self.token = token
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+
+class BearerBackend(AuthenticationBackend):
+    def __init__(self, verifier: TokenVerifier) -> None:
+        self.verifier = verifier
+
+    async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
+        header = conn.headers.get("authorization")
+        if header is None:
+            return None
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise AuthenticationError("MALFORMED")
+        try:
+            verified = self.verifier.verify(token.strip())
+        except TokenError as exc:
+            raise AuthenticationError(exc.code) from None
+        return AuthCredentials(["authenticated"]), TokenUser(verified)
+
+
+def _unauthorized(conn: HTTPConnection, exc: Exception) -> Response:
+    reason = str(exc)
+    log.info("token rejected", extra={"reason": reason})
+    return JSONResponse(
+        {
+            "errors": [
+                {
+                    "message": "The bearer token is not valid; sign in again.",
+                    "extensions": {"code": "UNAUTHENTICATED", "reason": reason},
+                }
+            ]
+        },
+        status_code=401,
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )
+
+
+class AudienceGraphQL(GraphQL[Context, None]):
+    def __init__(self, services: Services, audience: Audience) -> None:
+        settings = services.settings
+        schema = build_schema(
+            audience,
+            max_depth=settings.max_query_depth,
+            max_aliases=settings.max_aliases,
+            max_tokens=settings.max_tokens,
+            introspection=settings.introspection,
+        )
+        super().__init__(schema, graphql_ide="graphiql" if settings.introspection else None)
+        self.services = services
+        self.audience = audience
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state = scope.setdefault("state", {})
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            session: AsyncSession | None = state.pop("relaylog_session", None)
+            if session is not None:
+                await session.close()
+
+    async def get_context(self, request: Request, response: Any) -> Context:  # type: ignore[override]
+        session = self.services.session_factory()
+        request.state.relaylog_session = session
+        today = self.services.today()
+        viewer = None
+        user = request.scope.get("user")
+        if isinstance(user, TokenUser):
+            viewer = await resolve_viewer(session, user.token, self.audience, today)
+        return Context(
+            session=session,
+            viewer=viewer,
+            loaders=Loaders(session, viewer, today),
+            today=today,
+            request_id=request.headers.get("x-request-id", uuid.uuid4().hex)[:64],
+            client_address=request.client.host if request.client else None,
+            page_size_max=self.services.settings.page_size_max,
+        )
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+def readyz_endpoint(services: Services) -> Callable[[Request], Any]:
+    async def readyz(request: Request) -> Response:
+        try:
+            revision = await current_revision(services.engine)
+        except Exception:
+            return JSONResponse({"ready": False, "reason": "database unreachable"}, 503)
+        if revision != head_revision():
+            return JSONResponse({"ready": False, "reason": "migrations not applied"}, 503)
+        return JSONResponse({"ready": True})
+
+    return readyz
+
+
+def build_app(services: Services) -> Starlette:
+    routes: list[Route] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz_endpoint(services)),
+    ]
+    for audience, path in ENDPOINTS.items():
+        routes.append(Route(path, AudienceGraphQL(services, audience), methods=["GET", "POST"]))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await services.engine.dispose()
+
+    return Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(
+                AuthenticationMiddleware,
+                backend=BearerBackend(services.verifier),
+                on_error=_unauthorized,
+            )
+        ],
+        lifespan=lifespan,
+    )

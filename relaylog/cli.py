@@ -1,0 +1,186 @@
+"""``relaylog``: run the service, the demo, migrations, and mint development tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+
+from auth.policy import Audience
+from relaylog.settings import ConfigurationError, Settings, get_settings
+
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help=__doc__, pretty_exceptions_enable=False
+)
+
+
+def _settings(**overrides: object) -> Settings:
+    settings = get_settings()
+    return settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+
+
+def _database_url(settings: Settings) -> str:
+    from relaylog.db import resolve_database_url
+
+    return resolve_database_url(settings)
+
+
+@app.command()
+def migrate(revision: str = "head") -> None:
+    """Apply the Alembic migrations (to ``head`` by default)."""
+    from relaylog.migrations import upgrade
+
+    upgrade(_database_url(_settings()), revision)
+    typer.echo(f"database migrated to {revision}")
+
+
+@app.command()
+def downgrade(revision: str = "base") -> None:
+    """Undo migrations (to ``base`` by default: an empty database)."""
+    from relaylog.migrations import downgrade as run_downgrade
+
+    run_downgrade(_database_url(_settings()), revision)
+    typer.echo(f"database downgraded to {revision}")
+
+
+@app.command()
+def token(
+    as_: Annotated[
+        str,
+        typer.Option(
+            "--as",
+            help="demo user: "
+            + ", ".join(
+                ["holder", "actor", "external", "guardian", "youth", "manager", "admin", "reporter"]
+            ),
+        ),
+    ],
+    hours: int = 12,
+) -> None:
+    """Mint a development bearer token for a demo user."""
+    from relaylog.demo import DEMO_USERS
+    from relaylog.services import dev_keys
+
+    settings = _settings()
+    user = DEMO_USERS.get(as_)
+    if user is None:
+        raise ConfigurationError(
+            f"unknown demo user {as_!r}; choose one of {', '.join(DEMO_USERS)}"
+        )
+    keys = dev_keys(settings)
+    typer.echo(
+        keys.mint(
+            user.national_id,
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+            lifetime=timedelta(hours=hours),
+        )
+    )
+
+
+@app.command()
+def sdl(
+    write: Annotated[bool, typer.Option("--write", help="rewrite the committed files")] = False,
+) -> None:
+    """Print (or rewrite) the per-audience schema SDL files."""
+    from schema.build import printed_schema, sdl_path
+
+    for audience in Audience:
+        text = printed_schema(audience)
+        if write:
+            sdl_path(audience).parent.mkdir(parents=True, exist_ok=True)
+            sdl_path(audience).write_text(text)
+            typer.echo(f"wrote {sdl_path(audience)}")
+        else:
+            typer.echo(f"# {audience.value}\n{text}")
+
+
+@app.command()
+def serve(host: str | None = None, port: int | None = None) -> None:
+    """Serve the API (the database must be migrated)."""
+    settings = _settings(host=host, port=port)
+    _run(settings, _database_url(settings), demo=False)
+
+
+@app.command()
+def demo(
+    reset: Annotated[bool, typer.Option("--reset", help="start over with fresh demo data")] = False,
+    host: str | None = None,
+    port: int | None = None,
+) -> None:
+    """Run the service with the demo municipality on the embedded PostgreSQL."""
+    settings = _settings(host=host, port=port, mode="demo")
+    url = _database_url(settings)
+    from relaylog import migrations
+
+    if reset:
+        migrations.downgrade(url, "base")
+    migrations.upgrade(url)
+    asyncio.run(_load_demo(settings, url))
+    _print_tokens(settings)
+    _run(settings, url, demo=True)
+
+
+async def _load_demo(settings: Settings, url: str) -> None:
+    from relaylog.app import oslo_today
+    from relaylog.db import create_engine, session_scope
+    from relaylog.demo import load_demo
+    from relaylog.services import configure_data_protection
+
+    configure_data_protection(settings)
+    engine = create_engine(url)
+    try:
+        from sqlalchemy.ext.asyncio import async_sessionmaker
+
+        async with session_scope(async_sessionmaker(engine)) as session:
+            created = await load_demo(session, oslo_today())
+    finally:
+        await engine.dispose()
+    typer.echo("demo data loaded" if created else "demo data already present (use --reset)")
+
+
+def _print_tokens(settings: Settings) -> None:
+    from relaylog.demo import DEMO_USERS
+    from relaylog.services import dev_keys
+
+    keys = dev_keys(settings)
+    base = f"http://{settings.host}:{settings.port}"
+    typer.echo(
+        f"\nRelay Log demo — GraphiQL at {base}/graphql (family: /graphql/family, "
+        "reporting: /graphql/reporting)"
+    )
+    typer.echo('Paste a token in GraphiQL\'s headers: {"Authorization": "Bearer <token>"}\n')
+    for user in DEMO_USERS.values():
+        token_ = keys.mint(
+            user.national_id,
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+            lifetime=timedelta(hours=12),
+        )
+        typer.echo(f"{user.key:9} {user.name} — {base}{user.audience_path}\n          {token_}\n")
+
+
+def _run(settings: Settings, url: str, *, demo: bool) -> None:
+    import uvicorn
+
+    from relaylog.logging import configure_logging
+    from relaylog.services import build_app, open_services
+
+    configure_logging(settings.log_level)
+    services = asyncio.run(open_services(settings, url))
+    # The engine was created on the check's loop; uvicorn runs its own, so start a fresh one.
+    asyncio.run(services.engine.dispose())
+    uvicorn.run(build_app(services), host=settings.host, port=settings.port, log_config=None)
+
+
+def main() -> None:
+    try:
+        app()
+    except ConfigurationError as exc:
+        typer.echo(f"relaylog: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,82 @@
+"""Engine and sessions. One session per request; the request boundary commits or rolls back."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from relaylog.settings import ConfigurationError, Settings
+
+__all__ = [
+    "SessionFactory",
+    "async_url",
+    "check_database",
+    "create_engine",
+    "resolve_database_url",
+    "session_scope",
+]
+
+SessionFactory = async_sessionmaker[AsyncSession]
+
+
+def async_url(url: str) -> str:
+    """Accept the usual ``postgresql://`` spelling and use asyncpg; refuse anything else."""
+    scheme = urlsplit(url).scheme
+    if scheme not in {"postgresql", "postgres", "postgresql+asyncpg"}:
+        raise ConfigurationError(
+            f"DATABASE_URL must be a postgresql:// URL (got scheme {scheme or 'none'!r})"
+        )
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigurationError("DATABASE_URL is not a valid URL") from exc
+    return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+def resolve_database_url(settings: Settings) -> str:
+    if settings.database_url:
+        return async_url(settings.database_url)
+    from relaylog.embedded import embedded_database_url
+
+    return async_url(embedded_database_url(settings.data_dir / "pg"))
+
+
+def create_engine(url: str, **kwargs: object) -> AsyncEngine:
+    return create_async_engine(
+        async_url(url), pool_pre_ping=False, pool_size=10, max_overflow=10, **kwargs
+    )
+
+
+async def check_database(engine: AsyncEngine) -> None:
+    """Fail with one line, not a traceback, when the database cannot be reached."""
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        raise ConfigurationError(
+            f"cannot connect to the database ({type(exc).__name__}); is it running and is "
+            "DATABASE_URL right?"
+        ) from exc
+
+
+@asynccontextmanager
+async def session_scope(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
+    """A unit of work: commit when the block succeeds, roll back when it raises."""
+    async with factory() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise

@@ -1,0 +1,71 @@
+"""Turn settings into running parts: keys, token verifier, engine, the ASGI app."""
+
+from __future__ import annotations
+
+from auth.dev_keys import DevKeys
+from auth.tokens import Jwks, JwksError, TokenVerifier
+from models import secrets
+from relaylog.app import Services, build_app
+from relaylog.db import check_database, create_engine
+from relaylog.migrations import current_revision, head_revision
+from relaylog.settings import ConfigurationError, Settings
+
+__all__ = ["configure_data_protection", "dev_keys", "make_verifier", "open_services"]
+
+ACCEPTED_ACR = frozenset({"idporten-loa-high"})
+
+
+def configure_data_protection(settings: Settings) -> None:
+    secrets.configure(settings.resolved_data_secret())
+
+
+def dev_keys(settings: Settings) -> DevKeys:
+    if settings.is_production:
+        raise ConfigurationError("development signing keys are not available in production")
+    return DevKeys.load_or_create(settings.dev_key_dir)
+
+
+def make_verifier(settings: Settings) -> TokenVerifier:
+    try:
+        if settings.jwks_file is not None:
+            jwks = Jwks.from_file(settings.jwks_file)
+        elif settings.jwks_url is not None:
+            jwks = Jwks.from_url(settings.jwks_url)
+        elif settings.is_production:
+            raise ConfigurationError("set RELAYLOG_JWKS_FILE or RELAYLOG_JWKS_URL in production")
+        else:
+            jwks = Jwks.from_dict(dev_keys(settings).jwks())
+    except JwksError as exc:
+        raise ConfigurationError(f"cannot load the token keys: {exc}") from exc
+    accepted = ACCEPTED_ACR | ({"Level4"} if settings.accept_legacy_level4 else set())
+    return TokenVerifier(
+        jwks,
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        accepted_acr=frozenset(accepted),
+        max_token_bytes=settings.max_token_bytes,
+    )
+
+
+async def open_services(settings: Settings, url: str, *, require_migrated: bool = True) -> Services:
+    """Everything the app needs, or a ``ConfigurationError`` saying in one line what is wrong."""
+    configure_data_protection(settings)
+    verifier = make_verifier(settings)
+    engine = create_engine(url)
+    await check_database(engine)
+    if require_migrated and await current_revision(engine) != head_revision():
+        await engine.dispose()
+        raise ConfigurationError(
+            "the database schema is not up to date; run `relaylog migrate` first"
+        )
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    return Services(
+        settings=settings,
+        engine=engine,
+        session_factory=async_sessionmaker(engine, expire_on_commit=False),
+        verifier=verifier,
+    )
+
+
+__all__ += ["build_app"]

@@ -1,0 +1,82 @@
+"""Settings from the environment (``RELAYLOG_*``, plus ``DATABASE_URL``).
+
+In ``dev`` and ``demo`` mode missing secrets are generated into the data folder so that a
+fresh clone runs with no configuration; ``production`` refuses to start without them.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["ConfigurationError", "Settings", "get_settings"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigurationError(Exception):
+    """A problem an operator must fix; its message is one line and safe to print."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RELAYLOG_", extra="ignore")
+
+    mode: Literal["dev", "demo", "production"] = "dev"
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "RELAYLOG_DATABASE_URL")
+    )
+    data_dir: Path = PROJECT_ROOT / ".data"
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    token_issuer: str = "https://idporten.relaylog.test/"
+    token_audience: str = "relaylog"
+    jwks_file: Path | None = None
+    jwks_url: str | None = None
+    accept_legacy_level4: bool = False
+    max_token_bytes: int = 8192
+
+    data_secret: SecretStr | None = None
+
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 4000
+    page_size_max: int = 100
+    log_level: str = "INFO"
+
+    @property
+    def is_production(self) -> bool:
+        return self.mode == "production"
+
+    @property
+    def introspection(self) -> bool:
+        return not self.is_production
+
+    @cached_property
+    def dev_key_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    def resolved_data_secret(self) -> bytes:
+        """The key material that protects national ids at rest."""
+        if self.data_secret is not None:
+            value = self.data_secret.get_secret_value().encode()
+            if len(value) < 32:
+                raise ConfigurationError("RELAYLOG_DATA_SECRET must be at least 32 characters")
+            return value
+        if self.is_production:
+            raise ConfigurationError("RELAYLOG_DATA_SECRET must be set in production")
+        path = self.data_dir / "data-secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()
+
+
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,141 @@
+"""Per-request DataLoaders: every list in the schema loads through one of these, so the
+number of SQL round trips of a query does not grow with the number of objects returned."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+from strawberry.dataloader import DataLoader
+
+from auth.policy import Relation
+from auth.scoping import LogAccess, log_access_statement
+from auth.viewer import Viewer
+from models import (
+    ActorMembership,
+    Child,
+    ChildGuardian,
+    Consent,
+    ConsentDocument,
+    Evaluation,
+    Guardian,
+    LevelChange,
+    Measure,
+    MeasureResponsible,
+    Meeting,
+    MeetingParticipant,
+    Note,
+    Organisation,
+    PointOfAttention,
+    RelayLog,
+    Sparkle,
+    StaffAccount,
+)
+from resolvers.activity import activity_loader
+
+__all__ = ["Loaders"]
+
+T = TypeVar("T")
+Key = uuid.UUID
+
+
+def _grouped(
+    session: AsyncSession,
+    model: type[T],
+    key_column: InstrumentedAttribute[Any],
+    *order_by: ColumnElement[Any] | InstrumentedAttribute[Any],
+) -> DataLoader[Key, list[T]]:
+    async def load(keys: Sequence[Key]) -> list[list[T]]:
+        rows = await session.scalars(select(model).where(key_column.in_(keys)).order_by(*order_by))
+        groups: dict[Key, list[T]] = defaultdict(list)
+        for row in rows:
+            groups[getattr(row, key_column.key)].append(row)
+        return [groups.get(key, []) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def _by_id(session: AsyncSession, model: type[T]) -> DataLoader[Key, T | None]:
+    id_column: InstrumentedAttribute[Any] = model.id  # type: ignore[attr-defined]
+
+    async def load(keys: Sequence[Key]) -> list[T | None]:
+        found = await session.scalars(select(model).where(id_column.in_(keys)))
+        rows = {getattr(row, "id"): row for row in found}  # noqa: B009
+        return [rows.get(key) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+class Loaders:
+    """Built once per request. ``access`` is the viewer's standing per log, shared with the
+    permission classes, so the relation to a log is computed once per request."""
+
+    def __init__(self, session: AsyncSession, viewer: Viewer | None, today: date) -> None:
+        self.session = session
+        self.viewer = viewer
+        self.access: dict[Key, LogAccess] = {}
+        self.log_access: DataLoader[Key, LogAccess | None] = DataLoader(load_fn=self._load_access)
+        self.log = _by_id(session, RelayLog)
+        self.child = _by_id(session, Child)
+        self.staff = _by_id(session, StaffAccount)
+        self.organisation = _by_id(session, Organisation)
+        self.guardian = _by_id(session, Guardian)
+        self.point = _by_id(session, PointOfAttention)
+        self.measure = _by_id(session, Measure)
+        self.meeting = _by_id(session, Meeting)
+        self.note = _by_id(session, Note)
+        self.sparkle = _by_id(session, Sparkle)
+        self.consent = _by_id(session, Consent)
+        self.consent_document = _by_id(session, ConsentDocument)
+        self.actor = _by_id(session, ActorMembership)
+        self.child_guardians = _grouped(
+            session, ChildGuardian, ChildGuardian.child_id, ChildGuardian.guardian_id
+        )
+        self.level_changes = _grouped(
+            session, LevelChange, LevelChange.log_id, LevelChange.changed_at
+        )
+        self.consents = _grouped(session, Consent, Consent.log_id, Consent.given_on, Consent.id)
+        self.actors = _grouped(
+            session,
+            ActorMembership,
+            ActorMembership.log_id,
+            ActorMembership.is_holder.desc(),
+            ActorMembership.created_at,
+        )
+        self.points = _grouped(
+            session, PointOfAttention, PointOfAttention.log_id, PointOfAttention.created_at
+        )
+        self.measures = _grouped(session, Measure, Measure.point_id, Measure.initiated_on)
+        self.measure_responsibles = _grouped(
+            session, MeasureResponsible, MeasureResponsible.measure_id
+        )
+        self.evaluations = _grouped(
+            session, Evaluation, Evaluation.measure_id, Evaluation.evaluated_at
+        )
+        self.meetings = _grouped(session, Meeting, Meeting.log_id, Meeting.held_on.desc())
+        self.participants = _grouped(
+            session, MeetingParticipant, MeetingParticipant.meeting_id, MeetingParticipant.kind
+        )
+        self.notes = _grouped(session, Note, Note.log_id, Note.created_at.desc())
+        self.sparkles = _grouped(session, Sparkle, Sparkle.log_id, Sparkle.occurred_on.desc())
+        self.activity = activity_loader(session, today)
+
+    async def _load_access(self, keys: Sequence[Key]) -> list[LogAccess | None]:
+        if self.viewer is None:
+            return [None] * len(keys)
+        missing = [key for key in keys if key not in self.access]
+        if missing:
+            rows = await self.session.execute(log_access_statement(self.viewer, missing))
+            for row in rows:
+                self.remember(LogAccess(row[0], Relation(row[1]), row[2], row[3]))
+        return [self.access.get(key) for key in keys]
+
+    def remember(self, access: LogAccess) -> None:
+        self.access[access.log_id] = access
+        self.log_access.prime(access.log_id, access)

@@ -1,0 +1,188 @@
+"""Root queries: the viewer, lists of logs, node lookups, the admin's registers."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import and_, or_, select, text
+from strawberry.types import Info
+
+from auth.ownership import facts_for
+from auth.policy import PolicyField, Relation, can_read
+from auth.scoping import LogAccess, holder_organisation_filter, readable_logs
+from auth.viewer import Viewer, ViewerKind
+from models import Guardian, Organisation, RelayLog, StaffAccount
+from models.enums import RelayLogStatus
+from resolvers.context import Context
+from resolvers.pagination import Edge, Page, decode_cursor, encode_cursor, validate_first
+from resolvers.views import ActorView, InLog
+
+__all__ = ["database_ok", "my_logs", "node", "organisations", "staff_accounts", "viewer_name"]
+
+
+def _ctx(info: Info) -> Context:
+    return info.context
+
+
+async def my_logs(
+    info: Info,
+    first: int,
+    after: str | None,
+    status: RelayLogStatus | None,
+    level: int | None,
+    organisation_id: uuid.UUID | None,
+) -> Page[RelayLog]:
+    ctx = _ctx(info)
+    first = validate_first(first, ctx.page_size_max)
+    if ctx.viewer is None or ctx.viewer.kind in {ViewerKind.MUNICIPAL_ADMIN, ViewerKind.REPORTER}:
+        return Page([], False)
+    stmt = readable_logs(ctx.viewer)
+    if status is not None:
+        stmt = stmt.where(RelayLog.status == status)
+    if level is not None:
+        stmt = stmt.where(RelayLog.level == level)
+    if organisation_id is not None and ctx.viewer.staff_id is not None:
+        stmt = stmt.where(holder_organisation_filter(organisation_id))
+    if after is not None:
+        at, last_id = decode_cursor(after)
+        stmt = stmt.where(
+            or_(
+                RelayLog.last_activity_at < at,
+                and_(RelayLog.last_activity_at == at, RelayLog.id < last_id),
+            )
+        )
+    stmt = stmt.order_by(RelayLog.last_activity_at.desc(), RelayLog.id.desc()).limit(first + 1)
+    rows = (await ctx.session.execute(stmt)).all()
+    edges = []
+    for row in rows[:first]:
+        log: RelayLog = row[0]
+        ctx.loaders.remember(LogAccess(log.id, Relation(row[1]), log.level, log.status))
+        ctx.loaders.log.prime(log.id, log)
+        edges.append(Edge(encode_cursor(log.last_activity_at, log.id), log))
+    return Page(edges, len(rows) > first)
+
+
+_NODE_POLICY: dict[str, tuple[str, PolicyField]] = {
+    "RelayLog": ("log", PolicyField.LOG_SUMMARY),
+    "PointOfAttention": ("point", PolicyField.POINTS),
+    "Measure": ("measure", PolicyField.MEASURES),
+    "Meeting": ("meeting", PolicyField.MEETINGS),
+    "Note": ("note", PolicyField.NOTES),
+    "Sparkle": ("sparkle", PolicyField.SPARKLES),
+    "Consent": ("consent", PolicyField.CONSENT_STATUS),
+    "Actor": ("actor", PolicyField.ACTOR_CONTACT),
+    "Guardian": ("guardian", PolicyField.GUARDIAN_CONTACT),
+}
+
+
+async def node(info: Info, type_name: str, object_id: uuid.UUID, log_id: uuid.UUID | None) -> Any:
+    """The object, or ``None`` — the same for a hidden object as for one that does not exist."""
+    ctx = _ctx(info)
+    if ctx.viewer is None:
+        return None
+    if type_name in {"Organisation", "StaffAccount"}:
+        return await _register_node(ctx, type_name, object_id)
+    entry = _NODE_POLICY.get(type_name)
+    if entry is None:
+        return None
+    loader_name, policy_field = entry
+    obj = await getattr(ctx.loaders, loader_name).load(object_id)
+    if obj is None:
+        return None
+    if isinstance(obj, Guardian):
+        if log_id is None or not await _is_guardian_of_log(ctx, obj, log_id):
+            return None
+    else:
+        log_id = obj.id if isinstance(obj, RelayLog) else obj.log_id
+    assert log_id is not None
+    access = await ctx.loaders.log_access.load(log_id)
+    if access is None:
+        return None
+    facts = facts_for(ctx.viewer, access.relation, obj)
+    if not can_read(access.relation, access.level, policy_field, facts):
+        return None
+    ctx.record_read(log_id, policy_field)
+    if type_name == "Guardian":
+        return InLog(obj, log_id)
+    if type_name == "Actor":
+        staff = await ctx.loaders.staff.load(obj.staff_id)
+        org = await ctx.loaders.organisation.load(obj.organisation_id)
+        return ActorView.of(obj, staff, org) if staff and org else None
+    return obj
+
+
+async def _is_guardian_of_log(ctx: Context, guardian: Guardian, log_id: uuid.UUID) -> bool:
+    log = await ctx.loaders.log.load(log_id)
+    if log is None:
+        return False
+    links = await ctx.loaders.child_guardians.load(log.child_id)
+    return any(link.guardian_id == guardian.id for link in links)
+
+
+def _is_admin(viewer: Viewer | None) -> bool:
+    return viewer is not None and viewer.kind is ViewerKind.MUNICIPAL_ADMIN
+
+
+async def _register_node(ctx: Context, type_name: str, object_id: uuid.UUID) -> Any:
+    if not _is_admin(ctx.viewer):
+        return None
+    loader = ctx.loaders.organisation if type_name == "Organisation" else ctx.loaders.staff
+    obj = await loader.load(object_id)
+    if obj is None:
+        return None
+    org_id = obj.id if isinstance(obj, Organisation) else obj.organisation_id
+    org = await ctx.loaders.organisation.load(org_id)
+    assert ctx.viewer is not None
+    return obj if org is not None and org.municipality_id == ctx.viewer.municipality_id else None
+
+
+async def organisations(info: Info) -> list[Organisation]:
+    ctx = _ctx(info)
+    if ctx.viewer is None or ctx.viewer.kind not in {ViewerKind.MUNICIPAL_ADMIN, ViewerKind.STAFF}:
+        return []
+    rows = await ctx.session.scalars(
+        select(Organisation)
+        .where(Organisation.municipality_id == ctx.viewer.municipality_id)
+        .order_by(Organisation.name)
+    )
+    return list(rows)
+
+
+async def staff_accounts(info: Info, organisation_id: uuid.UUID | None) -> list[StaffAccount]:
+    ctx = _ctx(info)
+    if not _is_admin(ctx.viewer):
+        return []
+    assert ctx.viewer is not None
+    stmt = (
+        select(StaffAccount)
+        .join(Organisation, Organisation.id == StaffAccount.organisation_id)
+        .where(Organisation.municipality_id == ctx.viewer.municipality_id)
+        .order_by(StaffAccount.name)
+    )
+    if organisation_id is not None:
+        stmt = stmt.where(StaffAccount.organisation_id == organisation_id)
+    return list(await ctx.session.scalars(stmt))
+
+
+async def viewer_name(info: Info) -> str | None:
+    ctx = _ctx(info)
+    viewer = ctx.viewer
+    if viewer is None:
+        return None
+    if viewer.staff_id is not None:
+        staff = await ctx.loaders.staff.load(viewer.staff_id)
+        return staff.name if staff else None
+    if viewer.guardian_ids:
+        guardian = await ctx.loaders.guardian.load(min(viewer.guardian_ids))
+        return guardian.name if guardian else None
+    child = await ctx.loaders.child.load(min(viewer.subject_child_ids))
+    return child.name if child else None
+
+
+async def database_ok(info: Info) -> bool:
+    try:
+        await _ctx(info).session.execute(text("SELECT 1"))
+    except Exception:
+        return False
+    return True

@@ -1,0 +1,110 @@
+"""One schema per audience, cut from the same types by the policy table (as Hasura does per
+role): a parent app's introspection never shows a field only staff may read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+import strawberry
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.field import StrawberryField
+
+from auth.policy import Audience, PolicyField, audience_may_ever
+from resolvers.errors import ClientError
+from schema.permissions import AUDIENCES_KEY, POLICY_KEY
+from schema.query import FAMILY_NODE_TYPES, STAFF_NODE_TYPES, Query
+from schema.unit_of_work import UnitOfWork
+
+__all__ = ["SDL_DIR", "AudienceSchema", "build_schema", "field_is_in", "sdl_path"]
+
+SDL_DIR = Path(__file__).parent / "sdl"
+
+
+ExtensionFactory = Callable[[], SchemaExtension]
+
+
+def field_is_in(audience: Audience, field: StrawberryField) -> bool:
+    """Does this field belong in this audience's schema?"""
+    policy: PolicyField | None = field.metadata.get(POLICY_KEY) if field.metadata else None
+    if policy is not None:
+        return audience_may_ever(audience, policy)
+    allowed = field.metadata.get(AUDIENCES_KEY) if field.metadata else None
+    return allowed is None or audience in allowed
+
+
+class AudienceSchema(strawberry.Schema):
+    audience: Audience
+
+    def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:
+        return [f for f in type_definition.fields if field_is_in(self.audience, f)]
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is not None and not isinstance(original, ClientError)
+
+
+def hardening(
+    *, max_depth: int, max_aliases: int, max_tokens: int, introspection: bool
+) -> list[ExtensionFactory]:
+    """Everything that protects the executor, assembled in one place."""
+    extensions: list[ExtensionFactory] = [
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        lambda: MaskErrors(should_mask_error=_should_mask, error_message="Internal error"),
+        UnitOfWork,
+    ]
+    if not introspection:
+        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    return extensions
+
+
+def build_schema(
+    audience: Audience,
+    *,
+    max_depth: int = 12,
+    max_aliases: int = 30,
+    max_tokens: int = 4000,
+    introspection: bool = True,
+    extra_extensions: list[ExtensionFactory] | None = None,
+) -> AudienceSchema:
+    schema_class = type(
+        f"{audience.value.title()}Schema", (AudienceSchema,), {"audience": audience}
+    )
+    types = {
+        Audience.STAFF: STAFF_NODE_TYPES,
+        Audience.FAMILY: FAMILY_NODE_TYPES,
+        Audience.REPORTING: [],
+    }[audience]
+    extensions = hardening(
+        max_depth=max_depth,
+        max_aliases=max_aliases,
+        max_tokens=max_tokens,
+        introspection=introspection,
+    ) + list(extra_extensions or [])
+    return schema_class(query=Query, types=types, extensions=extensions)
+
+
+@cache
+def printed_schema(audience: Audience) -> str:
+    return build_schema(audience).as_str() + "\n"
+
+
+def sdl_path(audience: Audience) -> Path:
+    return SDL_DIR / f"{audience.value.lower()}.graphql"

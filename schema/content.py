@@ -1,0 +1,148 @@
+"""Points of attention, measures, evaluations, meetings, notes and sparkles."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from auth.policy import PolicyField
+from models import Evaluation as EvaluationRow
+from models import Measure as MeasureRow
+from models import Meeting as MeetingRow
+from models import Note as NoteRow
+from models import PointOfAttention as PointRow
+from models import Sparkle as SparkleRow
+from resolvers import relay_log as r
+from schema.actor import Actor
+from schema.enums import (
+    AuthorKind,
+    EvaluationOutcome,
+    MeasureStatus,
+    MeasureType,
+    MeetingStatus,
+    ParticipantKind,
+    PointCategory,
+    PointStatus,
+    StatusAfterEvaluation,
+)
+from schema.node import Node, node_id_field
+from schema.permissions import covered, gated
+
+__all__ = ["Evaluation", "Measure", "Meeting", "Note", "PointOfAttention", "Sparkle"]
+
+P = PolicyField
+
+
+@strawberry.type(description="Red / yellow / green, with a short comment.")
+class Evaluation(Node):
+    id: strawberry.ID = node_id_field("Evaluation", P.MEASURES)
+    outcome: EvaluationOutcome | None = covered(P.MEASURES)
+    status_after: StatusAfterEvaluation | None = covered(P.MEASURES)
+    comment: str | None = covered(P.MEASURES)
+    evaluated_at: datetime.datetime | None = covered(P.MEASURES)
+    author_kind: AuthorKind | None = covered(P.MEASURES)
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Info) -> bool:
+        return isinstance(obj, EvaluationRow)
+
+
+@strawberry.type(description="A measure (tiltak) under a point of attention.")
+class Measure(Node):
+    id: strawberry.ID = node_id_field("Measure", P.MEASURES)
+    type: MeasureType | None = covered(P.MEASURES)
+    description: str | None = covered(P.MEASURES)
+    responsible_guardians: bool | None = covered(P.MEASURES)
+    responsible_child: bool | None = covered(P.MEASURES)
+    responsible_actors: list[Actor] | None = covered(
+        P.MEASURES, resolver=r.measure_responsible_actors
+    )
+    initiated_on: datetime.date | None = covered(P.MEASURES)
+    finished_by: datetime.date | None = covered(P.MEASURES)
+    status: MeasureStatus | None = covered(P.MEASURES)
+    version: int | None = covered(P.MEASURES)
+    evaluations: list[Evaluation] | None = covered(P.MEASURES, resolver=r.evaluations)
+
+    days_to_deadline: int | None = covered(
+        P.MEASURES, resolver=r.days_to_deadline, description="Negative when overdue."
+    )
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Info) -> bool:
+        return isinstance(obj, MeasureRow)
+
+
+@strawberry.type(description="«We are specially aware of …» with the goal to reach.")
+class PointOfAttention(Node):
+    id: strawberry.ID = node_id_field("PointOfAttention", P.POINTS)
+    category: PointCategory | None = covered(P.POINTS)
+    description: str | None = covered(P.POINTS)
+    goal: str | None = covered(P.POINTS)
+    informed_manager: bool | None = covered(P.POINTS)
+    informed_guardian: bool | None = covered(P.POINTS)
+    informed_child: bool | None = covered(P.POINTS)
+    assessed_level: int | None = covered(P.POINTS)
+    status: PointStatus | None = covered(P.POINTS)
+    version: int | None = covered(P.POINTS)
+    measures: list[Measure] | None = gated(P.MEASURES, resolver=r.measures)
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Info) -> bool:
+        return isinstance(obj, PointRow)
+
+
+@strawberry.type(description="Someone invited to, or present at, a meeting.")
+class MeetingParticipant:
+    kind: ParticipantKind | None = covered(P.MEETINGS)
+    name: str | None = covered(P.MEETINGS)
+    invited: bool | None = covered(P.MEETINGS)
+    present: bool | None = covered(P.MEETINGS)
+
+
+@strawberry.type(description="A log meeting.")
+class Meeting(Node):
+    id: strawberry.ID = node_id_field("Meeting", P.MEETINGS)
+    held_on: datetime.date | None = covered(P.MEETINGS)
+    starts_at: datetime.time | None = covered(P.MEETINGS)
+    ends_at: datetime.time | None = covered(P.MEETINGS)
+    place: str | None = covered(P.MEETINGS)
+    status: MeetingStatus | None = covered(P.MEETINGS)
+    comments: str | None = covered(P.MEETINGS)
+    version: int | None = covered(P.MEETINGS)
+    participants: list[MeetingParticipant] | None = covered(
+        P.MEETINGS, resolver=r.meeting_participants
+    )
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Info) -> bool:
+        return isinstance(obj, MeetingRow)
+
+
+@strawberry.type(description="A note (minutes, observations); may be marked adults-only.")
+class Note(Node):
+    id: strawberry.ID = node_id_field("Note", P.NOTES)
+    text: str | None = covered(P.NOTES)
+    adults_only: bool | None = covered(P.NOTES)
+    is_summary: bool | None = covered(P.NOTES)
+    author_kind: AuthorKind | None = covered(P.NOTES)
+    created_at: datetime.datetime | None = covered(P.NOTES)
+    version: int | None = covered(P.NOTES)
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Info) -> bool:
+        return isinstance(obj, NoteRow)
+
+
+@strawberry.type(description="A sparkle (lysglimt): a small or big improvement.")
+class Sparkle(Node):
+    id: strawberry.ID = node_id_field("Sparkle", P.SPARKLES)
+    occurred_on: datetime.date | None = covered(P.SPARKLES)
+    text: str | None = covered(P.SPARKLES)
+    author_kind: AuthorKind | None = covered(P.SPARKLES)
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Info) -> bool:
+        return isinstance(obj, SparkleRow)

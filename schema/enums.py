@@ -1,0 +1,69 @@
+"""The domain's enumerations, registered with Strawberry under the same names.
+
+``strawberry.enum`` marks the class in place, so the schema and the models share one enum.
+"""
+
+from __future__ import annotations
+
+import strawberry
+
+from auth.policy import Relation
+from models.enums import (
+    ActorStatus,
+    AuthorKind,
+    CloseReason,
+    ConsentEvidence,
+    ConsentScope,
+    EvaluationOutcome,
+    MeasureStatus,
+    MeasureType,
+    MeetingStatus,
+    OrganisationKind,
+    ParticipantKind,
+    PointCategory,
+    PointStatus,
+    RelayLogStatus,
+    StaffRole,
+    StatusAfterEvaluation,
+)
+
+__all__ = [
+    "ActorStatus",
+    "AuthorKind",
+    "CloseReason",
+    "ConsentEvidence",
+    "ConsentScope",
+    "EvaluationOutcome",
+    "MeasureStatus",
+    "MeasureType",
+    "MeetingStatus",
+    "OrganisationKind",
+    "ParticipantKind",
+    "PointCategory",
+    "PointStatus",
+    "Relation",
+    "RelayLogStatus",
+    "StaffRole",
+    "StatusAfterEvaluation",
+]
+
+for _enum in (
+    ActorStatus,
+    AuthorKind,
+    CloseReason,
+    ConsentEvidence,
+    ConsentScope,
+    MeasureStatus,
+    MeasureType,
+    MeetingStatus,
+    OrganisationKind,
+    ParticipantKind,
+    PointCategory,
+    PointStatus,
+    RelayLogStatus,
+    StaffRole,
+    StatusAfterEvaluation,
+):
+    strawberry.enum(_enum)
+strawberry.enum(EvaluationOutcome, description="Red (not reached), yellow (some effect), green.")
+strawberry.enum(Relation, description="The viewer's relation to a log.")

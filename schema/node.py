@@ -1,0 +1,62 @@
+"""Relay-style global ids: ``base64url("Type:uuid")``. Anything that does not decode is
+treated exactly like an id of an object that does not exist."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from auth.policy import PolicyField
+from schema.permissions import covered
+
+__all__ = ["GlobalId", "Node", "decode_global_id", "encode_global_id", "node_id_field"]
+
+
+def encode_global_id(type_name: str, object_id: uuid.UUID, log_id: uuid.UUID | None = None) -> str:
+    """People are seen through a log, so their ids name the log too."""
+    raw = f"{type_name}:{object_id}" if log_id is None else f"{type_name}:{object_id}:{log_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalId:
+    type_name: str
+    object_id: uuid.UUID
+    log_id: uuid.UUID | None = None
+
+
+def decode_global_id(value: object) -> GlobalId | None:
+    if not isinstance(value, str) or not 0 < len(value) <= 200:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+        parts = raw.split(":")
+        if len(parts) == 2:
+            return GlobalId(parts[0], uuid.UUID(parts[1]))
+        if len(parts) == 3:
+            return GlobalId(parts[0], uuid.UUID(parts[1]), uuid.UUID(parts[2]))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    return None
+
+
+@strawberry.interface(description="An object with a global id.")
+class Node:
+    id: strawberry.ID
+
+
+def node_id_field(type_name: str, policy: PolicyField | None = None) -> Any:
+    """The ``id`` field of a type; log content names the policy row it belongs to."""
+
+    def resolve(root: Any, info: Info) -> strawberry.ID:
+        return strawberry.ID(encode_global_id(type_name, root.id))
+
+    if policy is None:
+        return strawberry.field(resolver=resolve, description="Global id.")
+    return covered(policy, resolver=resolve, description="Global id.")

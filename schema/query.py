@@ -1,0 +1,119 @@
+"""The root query shared by every audience; ``schema.build`` cuts it per audience."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from auth.policy import Audience
+from resolvers import query as q
+from resolvers.pagination import Page
+from schema.actor import Actor, Organisation, StaffAccount
+from schema.content import Evaluation, Measure, Meeting, Note, PointOfAttention, Sparkle
+from schema.enums import RelayLogStatus
+from schema.node import Node, decode_global_id
+from schema.permissions import audiences
+from schema.person import Guardian
+from schema.relay_log import Consent, RelayLog
+
+__all__ = ["FAMILY_NODE_TYPES", "STAFF_NODE_TYPES", "Query"]
+
+LOGS = [Audience.STAFF, Audience.FAMILY]
+FAMILY_NODE_TYPES: list[type] = [
+    RelayLog,
+    PointOfAttention,
+    Measure,
+    Evaluation,
+    Meeting,
+    Note,
+    Sparkle,
+    Consent,
+    Actor,
+    Guardian,
+]
+STAFF_NODE_TYPES: list[type] = [*FAMILY_NODE_TYPES, Organisation, StaffAccount]
+
+
+@strawberry.type(description="Who is asking.")
+class Viewer:
+    kind: str
+    audience: str
+
+    @strawberry.field(description="The viewer's own name.")
+    async def name(self, info: Info) -> str | None:
+        return await q.viewer_name(info)
+
+
+@strawberry.type
+class Health:
+    @strawberry.field(description="Whether the database answers.")
+    async def database(self, info: Info) -> bool:
+        return await q.database_ok(info)
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class RelayLogEdge:
+    cursor: str
+    node: RelayLog
+
+
+@strawberry.type(description="A page of logs, newest activity first.")
+class RelayLogConnection:
+    edges: list[RelayLogEdge]
+
+    @strawberry.field
+    def page_info(self) -> PageInfo:
+        page: Page[Any] = self  # type: ignore[assignment]
+        return PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The signed-in person, or null without a valid token.")
+    def viewer(self, info: Info) -> Viewer | None:
+        v = info.context.viewer
+        return None if v is None else Viewer(kind=v.kind.value, audience=v.audience.value)
+
+    @strawberry.field(description="Liveness of the API and its database.")
+    def health(self) -> Health:
+        return Health()
+
+    @audiences(LOGS, description="Logs the viewer may see, most recent activity first.")
+    async def my_logs(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        status: RelayLogStatus | None = None,
+        level: int | None = None,
+        organisation_id: strawberry.ID | None = None,
+    ) -> RelayLogConnection:
+        org = decode_global_id(organisation_id) if organisation_id is not None else None
+        page = await q.my_logs(info, first, after, status, level, org.object_id if org else None)
+        return page  # type: ignore[return-value]
+
+    @audiences(LOGS, description="Any object by global id; null when absent or not visible.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        gid = decode_global_id(id)
+        if gid is None:
+            return None
+        return await q.node(info, gid.type_name, gid.object_id, gid.log_id)
+
+    @audiences([Audience.STAFF], description="The municipality's units.")
+    async def organisations(self, info: Info) -> list[Organisation]:
+        return await q.organisations(info)  # type: ignore[return-value]
+
+    @audiences([Audience.STAFF], description="Staff accounts (municipal admin only).")
+    async def staff_accounts(
+        self, info: Info, organisation_id: strawberry.ID | None = None
+    ) -> list[StaffAccount]:
+        org = decode_global_id(organisation_id) if organisation_id is not None else None
+        return await q.staff_accounts(info, org.object_id if org else None)  # type: ignore[return-value]

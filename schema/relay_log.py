@@ -1,0 +1,97 @@
+"""The relay log as a whole: what a front end opens."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from auth.policy import PolicyField
+from models import Consent as ConsentRow
+from models import RelayLog as RelayLogRow
+from resolvers import relay_log as r
+from resolvers.views import ActivityView
+from schema.actor import Actor
+from schema.content import Meeting, Note, PointOfAttention, Sparkle
+from schema.enums import AuthorKind, CloseReason, ConsentEvidence, ConsentScope, RelayLogStatus
+from schema.node import Node, node_id_field
+from schema.permissions import covered, gated
+from schema.person import Child, Guardian
+
+__all__ = ["Activity", "Consent", "LevelChange", "RelayLog"]
+
+P = PolicyField
+
+
+@strawberry.type(description="A change of level, with its reason.")
+class LevelChange:
+    from_level: int | None = covered(P.LOG_SUMMARY)
+    to_level: int | None = covered(P.LOG_SUMMARY)
+    reason: str | None = covered(P.LOG_SUMMARY)
+    changed_at: datetime.datetime | None = covered(P.LOG_SUMMARY)
+
+
+@strawberry.type(description="The signed consent form; the file itself is downloaded apart.")
+class ConsentDocument:
+    content_type: str | None = covered(P.CONSENT_DOCUMENT)
+    size_bytes: int | None = covered(P.CONSENT_DOCUMENT)
+    sha256: str | None = covered(P.CONSENT_DOCUMENT)
+
+
+@strawberry.type(description="A consent: who gave it, for what scope, until when.")
+class Consent(Node):
+    id: strawberry.ID = node_id_field("Consent", P.CONSENT_STATUS)
+    scope: ConsentScope | None = covered(P.CONSENT_STATUS)
+    given_by_kind: AuthorKind | None = covered(P.CONSENT_STATUS)
+    evidence: ConsentEvidence | None = covered(P.CONSENT_STATUS)
+    given_on: datetime.date | None = covered(P.CONSENT_STATUS)
+    valid_until: datetime.date | None = covered(P.CONSENT_STATUS)
+    withdrawn_at: datetime.datetime | None = covered(P.CONSENT_STATUS)
+    document: ConsentDocument | None = gated(P.CONSENT_DOCUMENT, resolver=r.consent_document)
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Info) -> bool:
+        return isinstance(obj, ConsentRow)
+
+
+@strawberry.type(description="Activity counters and deadlines, for follow-up and control.")
+class Activity:
+    last_activity_at: datetime.datetime | None = covered(P.ACTIVITY)
+    open_measures: int | None = covered(P.ACTIVITY)
+    overdue_measures: int | None = covered(P.ACTIVITY)
+    unrecorded_meetings: int | None = covered(P.ACTIVITY)
+    next_meeting_on: datetime.date | None = covered(P.ACTIVITY)
+    activity_plan_reported_on: datetime.date | None = covered(P.ACTIVITY)
+    activity_plan_deadline: datetime.date | None = covered(P.ACTIVITY)
+    activity_plan_met: bool | None = covered(P.ACTIVITY)
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Info) -> bool:
+        return isinstance(obj, ActivityView)
+
+
+@strawberry.type(description="A relay log (stafettlogg).")
+class RelayLog(Node):
+    id: strawberry.ID = node_id_field("RelayLog", P.LOG_SUMMARY)
+    status: RelayLogStatus | None = covered(P.LOG_SUMMARY)
+    level: int | None = covered(P.LOG_SUMMARY)
+    close_reason: CloseReason | None = covered(P.LOG_SUMMARY)
+    paused_reason: str | None = covered(P.LOG_SUMMARY)
+    created_at: datetime.datetime | None = covered(P.LOG_SUMMARY)
+    version: int | None = covered(P.LOG_SUMMARY)
+    child: Child | None = covered(P.LOG_SUMMARY, resolver=r.child)
+    level_history: list[LevelChange] | None = covered(P.LOG_SUMMARY, resolver=r.level_history)
+    guardians: list[Guardian] | None = gated(P.GUARDIAN_CONTACT, resolver=r.guardians)
+    consents: list[Consent] | None = gated(P.CONSENT_STATUS, resolver=r.consents)
+    actors: list[Actor] | None = gated(P.ACTOR_CONTACT, resolver=r.actors)
+    points_of_attention: list[PointOfAttention] | None = gated(P.POINTS, resolver=r.points)
+    meetings: list[Meeting] | None = gated(P.MEETINGS, resolver=r.meetings)
+    notes: list[Note] | None = gated(P.NOTES, resolver=r.notes)
+    sparkles: list[Sparkle] | None = gated(P.SPARKLES, resolver=r.sparkles)
+    activity: Activity | None = gated(P.ACTIVITY, resolver=r.activity)
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Info) -> bool:
+        return isinstance(obj, RelayLogRow)

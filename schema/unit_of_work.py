@@ -1,0 +1,59 @@
+"""One request, one transaction: commit the work and its audit entries together.
+
+Listed after ``MaskErrors`` so it leaves the operation before the masking does, and still
+sees which errors were unexpected: those roll the whole request back (never a partial write).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from graphql import ExecutionResult, GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from models import audit
+from resolvers.context import Context
+from resolvers.errors import ClientError
+
+__all__ = ["UnitOfWork"]
+
+log = logging.getLogger("relaylog.request")
+
+
+class UnitOfWork(SchemaExtension):
+    async def on_operation(self) -> AsyncIterator[None]:
+        yield
+        ctx = self.execution_context.context
+        if not isinstance(ctx, Context):
+            return
+        result = self.execution_context.result
+        errors = (result.errors if result is not None else None) or []
+        unexpected = [
+            e
+            for e in errors
+            if e.original_error is not None and not isinstance(e.original_error, ClientError)
+        ]
+        session = ctx.session
+        try:
+            if unexpected:
+                for error in unexpected:
+                    log.error(
+                        "operation failed",
+                        extra={
+                            "request_id": ctx.request_id,
+                            "error": type(error.original_error).__name__,
+                        },
+                    )
+                await session.rollback()
+                ctx.writes.clear()
+            await audit.append(session, ctx.audit_entries())
+            await session.commit()
+        except Exception as exc:
+            log.error(
+                "commit failed", extra={"request_id": ctx.request_id, "error": type(exc).__name__}
+            )
+            await session.rollback()
+            self.execution_context.result = ExecutionResult(
+                data=None, errors=[GraphQLError("Internal error")]
+            )

@@ -1,0 +1,87 @@
+"""A small municipality with one person of every relation, and fully populated logs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Child, Guardian, Municipality, Organisation, RelayLog, StaffAccount
+from models.enums import ConsentScope, MeetingStatus, OrganisationKind, StaffRole
+from relaylog.seed import Seeder
+
+__all__ = ["TODAY", "World", "build_world"]
+
+TODAY = date(2026, 11, 25)
+
+
+@dataclass
+class World:
+    seed: Seeder
+    municipality: Municipality
+    school: Organisation
+    health: Organisation
+    holder: StaffAccount
+    actor: StaffAccount
+    external: StaffAccount
+    manager: StaffAccount
+    outsider: StaffAccount
+    other_manager: StaffAccount
+    admin: StaffAccount
+    reporter: StaffAccount
+    guardian: Guardian
+    other_guardian: Guardian
+    youth: Child
+
+    async def full_log(self, level: int) -> RelayLog:
+        """A log of the youth at ``level`` with every kind of data in it.
+
+        The actor shares their mobile with the family; the external actor does not.
+        """
+        s = self.seed
+        log = await s.log(self.youth, self.holder, level=level, consenting=[self.guardian])
+        await s.consent(log, None, ConsentScope.CREATE, with_document=True)
+        await s.actor(log, self.actor, shares_mobile=True)
+        await s.actor(log, self.external, shares_mobile=False)
+        point = await s.point(log)
+        measure = await s.measure(point, responsible=[self.actor], responsible_guardians=True)
+        await s.evaluation(measure, self.actor)
+        await s.meeting(
+            log,
+            held_on=TODAY - timedelta(days=3),
+            status=MeetingStatus.COMPLETED,
+            actors=[self.holder],
+            guardians=[self.guardian],
+            child_present=True,
+        )
+        await s.note(log, "Til alle", staff=self.holder)
+        await s.note(log, "Bare for voksne", staff=self.holder, adults_only=True)
+        await s.sparkle(log, staff=self.actor)
+        return log
+
+
+async def build_world(session: AsyncSession) -> World:
+    s = Seeder(session, TODAY)
+    kommune = await s.municipality("Testkommune")
+    school = await s.organisation(kommune, "Bakken skole", OrganisationKind.SCHOOL)
+    health = await s.organisation(kommune, "Helsestasjonen", OrganisationKind.HEALTH)
+    other_school = await s.organisation(kommune, "Dalen skole", OrganisationKind.SCHOOL)
+    office = await s.organisation(kommune, "Kommunen", OrganisationKind.PPT)
+    return World(
+        seed=s,
+        municipality=kommune,
+        school=school,
+        health=health,
+        holder=await s.staff(school, "Hanne Holder", mobile="+47 900 00 001"),
+        actor=await s.staff(school, "Anders Aktør", mobile="+47 900 00 002"),
+        external=await s.staff(health, "Eva Ekstern", mobile="+47 900 00 003"),
+        manager=await s.staff(school, "Mona Leder", is_manager=True),
+        outsider=await s.staff(school, "Olav Utenfor"),
+        other_manager=await s.staff(other_school, "Per Annen", is_manager=True),
+        admin=await s.staff(office, "Kari Admin", role=StaffRole.MUNICIPAL_ADMIN),
+        reporter=await s.staff(office, "Rune Rapport", role=StaffRole.REPORTER),
+        guardian=(guardian := await s.guardian("Gunnar Foresatt")),
+        other_guardian=(other := await s.guardian("Marit Foresatt")),
+        youth=await s.child(kommune, "Ylva Ungdom", [guardian, other], birth_date=date(2010, 3, 1)),
+    )
