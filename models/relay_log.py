@@ -67,6 +67,11 @@ class RelayLog(UUIDPrimaryKey, TimestampMixin, VersionedMixin, Base):
         DateTime(timezone=True), server_default=func.now(), default=utcnow
     )
 
+    @property
+    def log_id(self) -> uuid.UUID:
+        """Every object in a log answers ``log_id``; the log answers with its own id."""
+        return self.id
+
 
 class LevelChange(UUIDPrimaryKey, Base):
     __tablename__ = "level_change"

@@ -41,7 +41,7 @@ class Viewer:
     kind: str
     audience: str
 
-    @strawberry.field(description="The viewer's own name.")
+    @audiences(LOGS, description="The viewer's own name (not in the reporting schema).")
     async def name(self, info: Info) -> str | None:
         return await q.viewer_name(info)
 

@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
@@ -130,7 +131,7 @@ def settings(dev_keys: DevKeys, tmp_path_factory: pytest.TempPathFactory) -> Set
         mode="dev",
         data_dir=tmp_path_factory.mktemp("data"),
         jwks_file=directory / "jwks.json",
-        data_secret=TEST_SECRET.decode(),
+        data_secret=SecretStr(TEST_SECRET.decode()),
     )
 
 

@@ -54,4 +54,4 @@ class GraphQLClient:
         assert response.status_code == 200, response.text
         body = response.json()
         assert not body.get("errors"), body["errors"]
-        return body["data"]  # type: ignore[no-any-return]
+        return body["data"]
