@@ -25,6 +25,8 @@ from enum import StrEnum
 __all__ = [
     "AUDIENCE_RELATIONS",
     "READ_POLICY",
+    "WRITABLE_WHEN_CLOSED",
+    "WRITABLE_WHEN_PAUSED",
     "WRITE_POLICY",
     "Action",
     "Audience",
@@ -199,6 +201,19 @@ WRITE_POLICY: dict[Action, dict[Relation, WriteRule]] = {
 }
 
 del H, A, X, G, S, M, F, R, W
+
+# A paused log takes only what resumes, ends or protects it; a closed log is read-only.
+WRITABLE_WHEN_PAUSED = frozenset(
+    {
+        Action.MANAGE_LOG,
+        Action.CLOSE_LOG,
+        Action.END_LOG_AT_WILL,
+        Action.WITHDRAW_CONSENT,
+        Action.EXPORT,
+        Action.ARCHIVE,
+    }
+)
+WRITABLE_WHEN_CLOSED = frozenset({Action.EXPORT, Action.ARCHIVE})
 
 
 def min_level(field: PolicyField, relation: Relation) -> int | None:

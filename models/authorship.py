@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import CheckConstraint, ForeignKey
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
@@ -10,7 +11,32 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from models.base import pg_enum
 from models.enums import AuthorKind
 
-__all__ = ["AuthoredMixin", "author_check"]
+__all__ = ["Author", "AuthoredMixin", "author_check"]
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """Who does something in a log, as the domain knows them (not a viewer, not a token)."""
+
+    kind: AuthorKind
+    staff_id: uuid.UUID | None = None
+    guardian_id: uuid.UUID | None = None
+
+    def columns(self) -> dict[str, object]:
+        return {
+            "author_kind": self.kind,
+            "author_staff_id": self.staff_id,
+            "author_guardian_id": self.guardian_id,
+        }
+
+    def wrote(self, row: AuthoredMixin) -> bool:
+        if self.kind is not row.author_kind:
+            return False
+        if self.kind is AuthorKind.STAFF:
+            return row.author_staff_id == self.staff_id
+        if self.kind is AuthorKind.GUARDIAN:
+            return row.author_guardian_id == self.guardian_id
+        return True
 
 
 def author_check() -> CheckConstraint:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from enum import Enum as PyEnum
+from typing import Any
 
 from sqlalchemy import DateTime, Enum, Integer, MetaData, func
 from sqlalchemy.dialects.postgresql import UUID
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 __all__ = ["Base", "TimestampMixin", "UUIDPrimaryKey", "VersionedMixin", "pg_enum", "utcnow"]
 
@@ -53,6 +54,14 @@ class TimestampMixin:
 
 
 class VersionedMixin:
-    """Optimistic concurrency: an edit names the version it saw; a stale one is a conflict."""
+    """Optimistic concurrency: an edit names the version it saw; a stale one is a conflict.
+
+    SQLAlchemy also puts the version in every UPDATE's WHERE clause, so two transactions that
+    both read version 3 cannot both write: the second matches no row (``StaleDataError``).
+    """
 
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
 from graphql import GraphQLError
 
+from models.errors import ErrorCode
+
 __all__ = ["ClientError", "ErrorCode"]
-
-
-class ErrorCode(StrEnum):
-    NOT_ALLOWED = "NOT_ALLOWED"
-    NOT_FOUND = "NOT_FOUND"
-    INVALID_INPUT = "INVALID_INPUT"
-    CONSENT_REQUIRED = "CONSENT_REQUIRED"
-    CONFLICT = "CONFLICT"
-    LOG_CLOSED = "LOG_CLOSED"
-    UNAUTHENTICATED = "UNAUTHENTICATED"
 
 
 class ClientError(GraphQLError):

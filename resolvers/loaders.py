@@ -79,6 +79,7 @@ class Loaders:
     def __init__(self, session: AsyncSession, viewer: Viewer | None, today: date) -> None:
         self.session = session
         self.viewer = viewer
+        self.today = today
         self.access: dict[Key, LogAccess] = {}
         self.log_access: DataLoader[Key, LogAccess | None] = DataLoader(load_fn=self._load_access)
         self.log = _by_id(session, RelayLog)
@@ -135,6 +136,10 @@ class Loaders:
             for row in rows:
                 self.remember(LogAccess(row[0], Relation(row[1]), row[2], row[3]))
         return [self.access.get(key) for key in keys]
+
+    def fresh(self) -> Loaders:
+        """Empty caches for the same request (after a write)."""
+        return Loaders(self.session, self.viewer, self.today)
 
     def remember(self, access: LogAccess) -> None:
         self.access[access.log_id] = access

@@ -24,6 +24,7 @@ from strawberry.types.field import StrawberryField
 
 from auth.policy import Audience, PolicyField, audience_may_ever
 from resolvers.errors import ClientError
+from schema.mutation import build_mutation
 from schema.permissions import AUDIENCES_KEY, POLICY_KEY
 from schema.query import FAMILY_NODE_TYPES, STAFF_NODE_TYPES, Query
 from schema.unit_of_work import UnitOfWork
@@ -98,7 +99,8 @@ def build_schema(
         max_tokens=max_tokens,
         introspection=introspection,
     ) + list(extra_extensions or [])
-    return schema_class(query=Query, types=types, extensions=extensions)
+    mutation = None if audience is Audience.REPORTING else build_mutation()
+    return schema_class(query=Query, mutation=mutation, types=types, extensions=extensions)
 
 
 @cache

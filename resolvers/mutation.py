@@ -1,0 +1,181 @@
+"""The one way a mutation writes: ask the write policy, run the domain operation in a
+savepoint, turn refusals into typed errors, record the audit entry and the log's activity.
+
+Resolvers stay thin: ``await write(info, log_id, Action.X, operation)`` where ``operation``
+is a call into ``models/``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, TypeVar
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+from strawberry.types import Info
+
+from auth.policy import WRITABLE_WHEN_CLOSED, WRITABLE_WHEN_PAUSED, Action, Relation, can
+from auth.scoping import LogAccess
+from auth.viewer import Viewer, ViewerKind
+from models import RelayLog
+from models.audit import AuditEntry
+from models.authorship import Author
+from models.base import utcnow
+from models.enums import AuthorKind, RelayLogStatus
+from models.errors import (
+    Conflict,
+    DomainError,
+    ErrorCode,
+    LogClosed,
+    NotAllowed,
+    NotFound,
+)
+from resolvers.context import Context
+
+__all__ = ["MutationError", "WriteScope", "author_of", "write"]
+
+log = logging.getLogger("relaylog.write")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class MutationError:
+    code: ErrorCode
+    message: str
+    field: str | None = None
+
+
+@dataclass
+class WriteScope:
+    """What a domain operation may know about the write it is part of."""
+
+    ctx: Context
+    session: AsyncSession
+    viewer: Viewer
+    author: Author
+    action: Action
+    access: LogAccess | None
+    today: date
+    object_id: uuid.UUID | None = None
+    log_id: uuid.UUID | None = None
+
+    def ensure(self, *, responsible: bool = False, author: bool = False) -> None:
+        """Check the object-dependent part of the write rule (responsible for, wrote it)."""
+        if self.access is None or not can(
+            self.access.relation,
+            self.access.level,
+            self.action,
+            responsible=responsible,
+            author=author,
+        ):
+            raise NotAllowed("You may not do this in this log.")
+
+
+def author_of(viewer: Viewer) -> Author:
+    if viewer.staff_id is not None:
+        return Author(AuthorKind.STAFF, staff_id=viewer.staff_id)
+    if viewer.guardian_ids:
+        return Author(AuthorKind.GUARDIAN, guardian_id=min(viewer.guardian_ids))
+    return Author(AuthorKind.SUBJECT)
+
+
+async def _gate(
+    ctx: Context, viewer: Viewer, log_id: uuid.UUID | None, action: Action
+) -> LogAccess | None:
+    if log_id is None:
+        if viewer.kind is not ViewerKind.STAFF:
+            raise NotAllowed("Only staff may start a log.")
+        return None
+    access = await ctx.loaders.log_access.load(log_id)
+    if access is None:
+        raise NotFound("No such log.")
+    if access.status in {RelayLogStatus.CLOSED, RelayLogStatus.ARCHIVED} and (
+        action not in WRITABLE_WHEN_CLOSED
+    ):
+        raise LogClosed("The log is closed and can no longer be changed.")
+    if access.status is RelayLogStatus.PAUSED and action not in WRITABLE_WHEN_PAUSED:
+        raise LogClosed("The log is paused; resume it first.")
+    if not can(access.relation, access.level, action, responsible=True, author=True):
+        raise NotAllowed("You may not do this in this log.")
+    return access
+
+
+async def write(
+    info: Info,
+    log_id: uuid.UUID | None,
+    action: Action,
+    operation: Callable[[WriteScope], Awaitable[T]],
+    *,
+    object_type: str,
+    object_id: uuid.UUID | None = None,
+) -> T | MutationError:
+    """Run one domain operation as the viewer, all or nothing."""
+    ctx: Context = info.context
+    viewer = ctx.viewer
+    if viewer is None:
+        return MutationError(ErrorCode.NOT_ALLOWED, "Sign in first.")
+    session = ctx.session
+    try:
+        access = await _gate(ctx, viewer, log_id, action)
+        scope = WriteScope(
+            ctx=ctx,
+            session=session,
+            viewer=viewer,
+            author=author_of(viewer),
+            action=action,
+            access=access,
+            today=ctx.today,
+            object_id=object_id,
+            log_id=log_id,
+        )
+        async with session.begin_nested():
+            result = await operation(scope)
+            touched = scope.log_id or _log_id_of(result)
+            if touched is not None:
+                await session.execute(
+                    update(RelayLog)
+                    .where(RelayLog.id == touched)
+                    .values(last_activity_at=utcnow())
+                    .execution_options(synchronize_session=False)
+                )
+            await session.flush()
+    except DomainError as exc:
+        return MutationError(exc.code, exc.message, exc.field)
+    except StaleDataError:
+        return MutationError(ErrorCode.CONFLICT, Conflict.default_message)
+    except IntegrityError as exc:
+        constraint = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None)
+        log.info("integrity error", extra={"constraint": constraint})
+        return MutationError(ErrorCode.INVALID_INPUT, "The change breaks a rule of the log.")
+    # The write may have changed levels, relations or lists: start the request's cache over,
+    # and know the viewer's standing in the touched log before the payload is read.
+    ctx.loaders = ctx.loaders.fresh()
+    if touched is not None:
+        await ctx.loaders.log_access.load(touched)
+    relation = access.relation if access else Relation.HOLDER
+    ctx.writes.append(
+        AuditEntry(
+            actor_kind=viewer.kind.value,
+            actor_id=viewer.person_id,
+            relation=relation.value,
+            action=action.value,
+            object_type=object_type,
+            object_id=scope.object_id or getattr(result, "id", None),
+            log_id=touched,
+            request_id=ctx.request_id,
+            client_address=ctx.client_address,
+        )
+    )
+    return result
+
+
+def _log_id_of(result: Any) -> uuid.UUID | None:
+    if isinstance(result, RelayLog):
+        return result.id
+    return getattr(result, "log_id", None)

@@ -1,0 +1,1 @@
+"""Thin mutation resolvers: decode, call ``write`` with a domain operation, return."""

@@ -1,0 +1,46 @@
+"""Add and delete sparkles (the author, or the holder, may delete one)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from strawberry.types import Info
+
+from auth.policy import Action
+from models import Sparkle
+from models.errors import ErrorCode
+from models.operations import sparkle as ops
+from resolvers.mutation import MutationError, WriteScope, write
+
+__all__ = ["add_sparkle", "delete_sparkle"]
+
+
+async def add_sparkle(
+    info: Info, log_id: uuid.UUID, text: str, occurred_on: date | None
+) -> Sparkle | MutationError:
+    async def run(scope: WriteScope) -> Sparkle:
+        return await ops.add_sparkle(
+            scope.session, log_id, scope.author, text, occurred_on or scope.today, scope.today
+        )
+
+    return await write(info, log_id, Action.ADD_SPARKLE, run, object_type="Sparkle")
+
+
+async def delete_sparkle(info: Info, sparkle_id: uuid.UUID) -> Sparkle | MutationError:
+    sparkle = await info.context.loaders.sparkle.load(sparkle_id)
+    if sparkle is None:
+        return MutationError(ErrorCode.NOT_FOUND, "No such sparkle.", "sparkleId")
+
+    async def run(scope: WriteScope) -> Sparkle:
+        scope.ensure(author=scope.author.wrote(sparkle))
+        return await ops.delete_sparkle(scope.session, sparkle)
+
+    return await write(
+        info,
+        sparkle.log_id,
+        Action.DELETE_SPARKLE,
+        run,
+        object_type="Sparkle",
+        object_id=sparkle.id,
+    )

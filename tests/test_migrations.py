@@ -1,0 +1,127 @@
+"""Migrations go up and down cleanly, the models match what they build, and the audit
+table cannot be rewritten even with plain SQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from models import Base
+from relaylog.db import async_url
+from relaylog.migrations import downgrade, head_revision, upgrade
+from tests.conftest import fresh_database
+
+T = TypeVar("T")
+
+PUBLIC_TABLES = """
+    SELECT table_name FROM information_schema.tables
+    WHERE table_schema = 'public' ORDER BY table_name
+"""
+PUBLIC_ENUMS = """
+    SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+    WHERE n.nspname = 'public' AND t.typtype = 'e' ORDER BY t.typname
+"""
+PUBLIC_FUNCTIONS = """
+    SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname = 'public' ORDER BY p.proname
+"""
+
+
+def on_database(url: str, work: Callable[[Connection], T]) -> T:
+    """Run ``work`` on a sync view of an async connection to ``url``, outside any test loop."""
+
+    async def run() -> T:
+        engine = create_async_engine(async_url(url), poolclass=NullPool)
+        try:
+            async with engine.connect() as conn:
+                return await conn.run_sync(work)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def names(sql: str) -> Callable[[Connection], list[str]]:
+    return lambda conn: list(conn.execute(text(sql)).scalars())
+
+
+def revision(conn: Connection) -> str | None:
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def model_differences(conn: Connection) -> list[Any]:
+    context = MigrationContext.configure(
+        conn, opts={"compare_type": True, "compare_server_default": True}
+    )
+    return list(compare_metadata(context, Base.metadata))
+
+
+@pytest.fixture(scope="module")
+def empty_database() -> Iterator[str]:
+    with fresh_database("relaylog_migrations") as url:
+        yield url
+
+
+def test_upgrade_downgrade_and_upgrade_again(empty_database: str) -> None:
+    url = empty_database
+
+    upgrade(url)
+    assert on_database(url, revision) == head_revision()
+    assert "audit_event" in on_database(url, names(PUBLIC_TABLES))
+    assert on_database(url, names(PUBLIC_ENUMS))
+
+    downgrade(url, "base")
+    assert on_database(url, revision) is None
+    assert on_database(url, names(PUBLIC_TABLES)) == ["alembic_version"]
+    assert on_database(url, names(PUBLIC_ENUMS)) == []
+    assert on_database(url, names(PUBLIC_FUNCTIONS)) == []
+
+    upgrade(url)
+    assert on_database(url, revision) == head_revision()
+
+
+def test_the_models_match_the_migrated_schema(empty_database: str) -> None:
+    upgrade(empty_database)
+
+    assert on_database(empty_database, model_differences) == []
+
+
+INSERT_AUDIT_EVENT = """
+    INSERT INTO audit_event (actor_kind, action, fields, prev_hash, hash)
+    VALUES ('STAFF', 'READ', ARRAY['LOG_SUMMARY'], :zero, :zero)
+    RETURNING id
+"""
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        pytest.param("UPDATE audit_event SET action = 'FORGED' WHERE id = :id", id="update"),
+        pytest.param("DELETE FROM audit_event WHERE id = :id", id="delete"),
+        pytest.param("TRUNCATE audit_event", id="truncate"),
+    ],
+)
+async def test_the_audit_table_refuses_to_be_rewritten(
+    session: AsyncSession, statement: str
+) -> None:
+    async with session.begin_nested():
+        event_id = await session.scalar(text(INSERT_AUDIT_EVENT), {"zero": bytes(32)})
+    params = {"id": event_id} if ":id" in statement else {}
+
+    with pytest.raises(DBAPIError, match="append-only"):
+        async with session.begin_nested():
+            await session.execute(text(statement), params)
+
+    action = await session.scalar(
+        text("SELECT action FROM audit_event WHERE id = :id"), {"id": event_id}
+    )
+    assert action == "READ"
