@@ -169,8 +169,8 @@ def _run(settings: Settings, url: str, *, demo: bool) -> None:
     from relaylog.logging import configure_logging
     from relaylog.services import build_app, open_services
 
-    configure_logging(settings.log_level)
     services = asyncio.run(open_services(settings, url))
+    configure_logging(settings.log_level)
     # The engine was created on the check's loop; uvicorn runs its own, so start a fresh one.
     asyncio.run(services.engine.dispose())
     uvicorn.run(build_app(services), host=settings.host, port=settings.port, log_config=None)

@@ -27,6 +27,17 @@ def redact(text: str) -> str:
     return _NATIONAL_ID.sub("[national-id]", text)
 
 
+def _redacted(value: Any) -> Any:
+    """Redact every string inside nested extras, not only top-level ones."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_redacted(item) for item in value]
+    return value
+
+
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = redact(record.getMessage())
@@ -54,7 +65,7 @@ class JsonFormatter(logging.Formatter):
         )
         if record.exc_info and record.exc_info[0] is not None:
             entry["error"] = record.exc_info[0].__name__
-        return json.dumps(entry, default=str)
+        return json.dumps(_redacted(entry), default=lambda value: redact(str(value)))
 
 
 def configure_logging(level: str = "INFO") -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from resolvers.errors import ClientError, ErrorCode
@@ -36,10 +36,14 @@ def encode_cursor(at: datetime, object_id: uuid.UUID) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """Only cursors this service made: anything that does not round-trip is invalid input."""
     try:
-        at, _, object_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(at), uuid.UUID(object_id)
-    except (ValueError, UnicodeDecodeError) as exc:
+        at_text, _, object_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        at, decoded_id = datetime.fromisoformat(at_text), uuid.UUID(object_id)
+        if at.tzinfo is None or encode_cursor(at, decoded_id) != cursor:
+            raise ValueError("not a cursor of ours")
+        return at.astimezone(UTC), decoded_id
+    except (ValueError, UnicodeDecodeError, OverflowError) as exc:
         raise ClientError(ErrorCode.INVALID_INPUT, "invalid cursor", field="after") from exc
 
 

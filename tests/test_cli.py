@@ -84,12 +84,6 @@ def test_serve_on_an_unmigrated_database_says_to_migrate(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="relaylog/cli.py _run calls configure_logging() before open_services(), so "
-    "Alembic's INFO lines ('Context impl PostgresqlImpl.', 'Will assume transactional DDL.') "
-    "from current_revision() are printed as JSON log lines before the one-line error",
-)
 def test_serve_on_an_unmigrated_database_prints_only_that_line(
     serve_unmigrated: subprocess.CompletedProcess[str],
 ) -> None:
