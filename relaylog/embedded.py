@@ -7,6 +7,7 @@ SQL as production with nothing installed but Python packages.
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,9 @@ _servers: dict[Path, Any] = {}
 
 def embedded_database_url(data_dir: Path, database: str = "relaylog") -> str:
     """Start (or reuse) the embedded server in ``data_dir`` and return a URL to ``database``."""
-    import pgserver
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")
+        import pgserver
 
     data_dir = data_dir.resolve()
     server = _servers.get(data_dir)
