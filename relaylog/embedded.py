@@ -21,16 +21,16 @@ _servers: dict[Path, Any] = {}
 
 def embedded_database_url(data_dir: Path, database: str = "relaylog") -> str:
     """Start (or reuse) the embedded server in ``data_dir`` and return a URL to ``database``."""
-    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
-        warnings.simplefilter("ignore")
-        import pgserver
+    import pgserver
 
     data_dir = data_dir.resolve()
     server = _servers.get(data_dir)
     if server is None:
         data_dir.mkdir(parents=True, exist_ok=True)
         try:
-            server = pgserver.get_server(data_dir, cleanup_mode="stop")
+            with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+                warnings.simplefilter("ignore")
+                server = pgserver.get_server(data_dir, cleanup_mode="stop")
         except Exception as exc:
             raise ConfigurationError(
                 f"could not start the embedded PostgreSQL in {data_dir}: {type(exc).__name__}"
