@@ -15,6 +15,12 @@ The table is DESIGN.md §2, with these decisions where the design left room:
 - ``LEVEL_HISTORY`` belongs to the log summary row (level and status are there too).
 - ``CONSENT_STATUS`` for managers at level 0 mirrors the design table.
 - Municipal admins and reporters have no relation to any log (``NONE``): they read no log data.
+- Writes: ``NONE`` appears in exactly one row, ``ANSWER_TRANSFER``, under the ``RECIPIENT``
+  condition: the staff member a holder hands the log to has no relation until they accept.
+  Consent is withdrawn only by whoever gave it (``AUTHOR``); in-app consent needs the
+  ``idporten-loa-high`` sign-in (``NEEDS_STRONG_SIGN_IN``).
+- Outside any one log: a unit's passive-log report is for that unit's manager only; the
+  de-identified statistics are for the reporting audience only.
 """
 
 from __future__ import annotations
@@ -24,7 +30,9 @@ from enum import StrEnum
 
 __all__ = [
     "AUDIENCE_RELATIONS",
+    "NEEDS_STRONG_SIGN_IN",
     "READ_POLICY",
+    "STRONG_ACR",
     "WRITABLE_WHEN_CLOSED",
     "WRITABLE_WHEN_PAUSED",
     "WRITE_POLICY",
@@ -41,7 +49,11 @@ __all__ = [
     "can",
     "can_read",
     "condition_for",
+    "may_act_without_relation",
+    "may_read_statistics",
+    "may_see_unit_report",
     "min_level",
+    "signed_in_strongly_enough",
 ]
 
 
@@ -155,6 +167,7 @@ class Action(StrEnum):
     SCHEDULE_MEETING = "SCHEDULE_MEETING"
     RECORD_MEETING = "RECORD_MEETING"
     WRITE_NOTE = "WRITE_NOTE"
+    EDIT_NOTE = "EDIT_NOTE"  # only its author, whoever they are
     ADD_SPARKLE = "ADD_SPARKLE"
     DELETE_SPARKLE = "DELETE_SPARKLE"
     GIVE_CONSENT = "GIVE_CONSENT"
@@ -164,11 +177,14 @@ class Action(StrEnum):
     END_LOG_AT_WILL = "END_LOG_AT_WILL"
     EXPORT = "EXPORT"
     ARCHIVE = "ARCHIVE"
+    ANSWER_TRANSFER = "ANSWER_TRANSFER"  # accept or decline the holder role offered to you
+    SHARE_MOBILE = "SHARE_MOBILE"  # an actor shows (or hides) their own mobile to the family
 
 
 class WriteCondition(StrEnum):
     RESPONSIBLE = "RESPONSIBLE"  # the viewer is responsible for the measure
-    AUTHOR = "AUTHOR"  # the viewer wrote it
+    AUTHOR = "AUTHOR"  # the viewer wrote it (a consent: the viewer gave it)
+    RECIPIENT = "RECIPIENT"  # the transfer is addressed to the viewer
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +196,8 @@ class WriteRule:
 W = WriteRule
 _RESP = WriteCondition.RESPONSIBLE
 _AUTHOR = WriteCondition.AUTHOR
+_RECIPIENT = WriteCondition.RECIPIENT
+N = Relation.NONE
 
 WRITE_POLICY: dict[Action, dict[Relation, WriteRule]] = {
     Action.MANAGE_LOG: {H: W(0)},
@@ -189,18 +207,33 @@ WRITE_POLICY: dict[Action, dict[Relation, WriteRule]] = {
     Action.SCHEDULE_MEETING: {H: W(0)},
     Action.RECORD_MEETING: {H: W(0), A: W(1), X: W(2)},
     Action.WRITE_NOTE: {H: W(0), A: W(1), X: W(2), G: W(1), S: W(1)},
+    Action.EDIT_NOTE: {
+        H: W(0, _AUTHOR),
+        A: W(1, _AUTHOR),
+        X: W(2, _AUTHOR),
+        G: W(1, _AUTHOR),
+        S: W(1, _AUTHOR),
+    },
     Action.ADD_SPARKLE: {H: W(0), A: W(1), X: W(2), G: W(1), S: W(1)},
     Action.DELETE_SPARKLE: {H: W(0), A: W(1, _AUTHOR), X: W(2, _AUTHOR), G: W(1, _AUTHOR)},
     Action.GIVE_CONSENT: {G: W(0), S: W(0)},
-    Action.WITHDRAW_CONSENT: {G: W(0), S: W(0)},
+    Action.WITHDRAW_CONSENT: {G: W(0, _AUTHOR), S: W(0, _AUTHOR)},
     Action.UPLOAD_CONSENT: {H: W(0)},
     Action.CLOSE_LOG: {H: W(0)},
     Action.END_LOG_AT_WILL: {G: W(0), S: W(0)},
     Action.EXPORT: {H: W(0), A: W(1), X: W(2), G: W(1), S: W(1), M: W(0)},
     Action.ARCHIVE: {H: W(0), M: W(0)},
+    # The receiving staff member usually has no relation to the log yet (``NONE``).
+    Action.ANSWER_TRANSFER: {
+        A: W(0, _RECIPIENT),
+        X: W(0, _RECIPIENT),
+        M: W(0, _RECIPIENT),
+        N: W(0, _RECIPIENT),
+    },
+    Action.SHARE_MOBILE: {H: W(0), A: W(1), X: W(2)},
 }
 
-del H, A, X, G, S, M, F, R, W
+del H, A, X, G, S, M, N, F, R, W
 
 # A paused log takes only what resumes, ends or protects it; a closed log is read-only.
 WRITABLE_WHEN_PAUSED = frozenset(
@@ -211,9 +244,16 @@ WRITABLE_WHEN_PAUSED = frozenset(
         Action.WITHDRAW_CONSENT,
         Action.EXPORT,
         Action.ARCHIVE,
+        Action.ANSWER_TRANSFER,
+        Action.SHARE_MOBILE,
     }
 )
 WRITABLE_WHEN_CLOSED = frozenset({Action.EXPORT, Action.ARCHIVE})
+
+# In-app consent is evidence only when the guardian signed in with the highest level of
+# assurance (BankID / ID-porten "high"); a legacy "Level4" token may read, not consent.
+STRONG_ACR = "idporten-loa-high"
+NEEDS_STRONG_SIGN_IN = frozenset({Action.GIVE_CONSENT})
 
 
 def min_level(field: PolicyField, relation: Relation) -> int | None:
@@ -255,6 +295,7 @@ def can(
     *,
     responsible: bool = False,
     author: bool = False,
+    recipient: bool = False,
 ) -> bool:
     """May a viewer with this relation perform this action on a log at this level?"""
     rule = WRITE_POLICY[action].get(relation)
@@ -264,7 +305,29 @@ def can(
         return responsible
     if rule.condition is WriteCondition.AUTHOR:
         return author
+    if rule.condition is WriteCondition.RECIPIENT:
+        return recipient
     return True
+
+
+def may_act_without_relation(action: Action) -> bool:
+    """Is this an action someone with no relation to the log may take (a transfer's recipient)?"""
+    return Relation.NONE in WRITE_POLICY[action]
+
+
+def signed_in_strongly_enough(action: Action, acr: str) -> bool:
+    """Did the viewer sign in with the level of assurance this action needs?"""
+    return action not in NEEDS_STRONG_SIGN_IN or acr == STRONG_ACR
+
+
+def may_see_unit_report(*, is_manager: bool, own_unit: bool) -> bool:
+    """May a staff member see a unit's passive-log report? Only the manager of that unit."""
+    return is_manager and own_unit
+
+
+def may_read_statistics(audience: Audience) -> bool:
+    """May this audience read the de-identified statistics? Reporting only (REPORTER accounts)."""
+    return audience is Audience.REPORTING
 
 
 def audience_may_ever(audience: Audience, field: PolicyField) -> bool:

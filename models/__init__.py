@@ -16,6 +16,7 @@ from models.content import (
 from models.organisation import Municipality, Organisation, StaffAccount
 from models.person import Child, ChildGuardian, Guardian
 from models.relay_log import ActorMembership, Consent, ConsentDocument, LevelChange, RelayLog
+from models.statistics import LogStatistics
 from models.transfer import ArchiveRecord, Transfer
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "Evaluation",
     "Guardian",
     "LevelChange",
+    "LogStatistics",
     "Measure",
     "MeasureResponsible",
     "Meeting",

@@ -95,6 +95,7 @@ class AuditEntry:
     fields: tuple[str, ...] = ()
     request_id: str | None = None
     client_address: str | None = None
+    occurred_at: datetime | None = None  # now, unless recording (seeding) an earlier event
 
 
 async def append(session: AsyncSession, entries: Sequence[AuditEntry]) -> None:
@@ -108,7 +109,7 @@ async def append(session: AsyncSession, entries: Sequence[AuditEntry]) -> None:
     rows = []
     for entry in entries:
         event = AuditEvent(
-            occurred_at=now,
+            occurred_at=entry.occurred_at or now,
             request_id=entry.request_id,
             actor_kind=entry.actor_kind,
             actor_id=entry.actor_id,

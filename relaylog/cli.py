@@ -1,4 +1,5 @@
-"""``relaylog``: run the service, the demo, migrations, and mint development tokens."""
+"""``relaylog``: run the service, the demo, migrations, mint development tokens, and the
+accountability commands (audit verify, passive report, purge)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Annotated
 import typer
 
 from auth.policy import Audience
+from relaylog.accountability_cli import audit_app, purge, report_app
 from relaylog.settings import ConfigurationError, Settings, get_settings
 
 app = typer.Typer(
@@ -174,6 +176,11 @@ def _run(settings: Settings, url: str, *, demo: bool) -> None:
     # The engine was created on the check's loop; uvicorn runs its own, so start a fresh one.
     asyncio.run(services.engine.dispose())
     uvicorn.run(build_app(services), host=settings.host, port=settings.port, log_config=None)
+
+
+app.add_typer(audit_app, name="audit")
+app.add_typer(report_app, name="report")
+app.command("purge")(purge)
 
 
 def main() -> None:

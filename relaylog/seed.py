@@ -4,13 +4,14 @@ create rows through these, with synthetic national ids only."""
 from __future__ import annotations
 
 import itertools
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
     ActorMembership,
+    AttentionConversation,
     Child,
     ChildGuardian,
     Consent,
@@ -29,9 +30,12 @@ from models import (
     RelayLog,
     Sparkle,
     StaffAccount,
+    audit,
 )
+from models.audit import AuditEntry
 from models.enums import (
     AuthorKind,
+    CloseReason,
     ConsentEvidence,
     ConsentScope,
     EvaluationOutcome,
@@ -193,6 +197,7 @@ class Seeder:
         *,
         with_document: bool = True,
         valid_until: date | None = None,
+        given_on: date | None = None,
     ) -> Consent:
         document = None
         if with_document:
@@ -214,7 +219,7 @@ class Seeder:
                 given_by_guardian_id=guardian.id if guardian else None,
                 evidence=ConsentEvidence.UPLOADED_FORM if document else ConsentEvidence.IN_APP,
                 document_id=document.id if document else None,
-                given_on=self.today,
+                given_on=given_on or min(self.today, valid_until or self.today),
                 valid_until=valid_until,
             )
         )
@@ -375,6 +380,66 @@ class Seeder:
     ) -> Sparkle:
         return await self._add(
             Sparkle(log_id=log.id, occurred_on=self.today, text=text, **_author(staff, guardian))
+        )
+
+    async def access(
+        self,
+        log: RelayLog,
+        who: StaffAccount | Guardian | Child,
+        relation: str,
+        action: str = "READ",
+        *,
+        fields: tuple[str, ...] = ("LOG_SUMMARY",),
+        at: datetime | None = None,
+    ) -> None:
+        """An audit event, as if ``who`` had read (or changed) the log at ``at``."""
+        kind = (
+            "STAFF"
+            if isinstance(who, StaffAccount)
+            else "GUARDIAN"
+            if isinstance(who, Guardian)
+            else "SUBJECT"
+        )
+        await audit.append(
+            self.session,
+            [
+                AuditEntry(
+                    actor_kind=kind,
+                    actor_id=who.id,
+                    relation=relation,
+                    action=action,
+                    object_type="RelayLog",
+                    object_id=log.id,
+                    log_id=log.id,
+                    fields=fields if action == "READ" else (),
+                    occurred_at=at,
+                )
+            ],
+        )
+
+    async def close(
+        self,
+        log: RelayLog,
+        reason: CloseReason = CloseReason.GOAL_REACHED,
+        *,
+        closed_at: datetime | None = None,
+        status: RelayLogStatus = RelayLogStatus.CLOSED,
+    ) -> RelayLog:
+        """Mark a log closed (or archived) as of ``closed_at``, as the lifecycle would."""
+        log.status = status
+        log.close_reason = reason
+        log.closed_at = closed_at or datetime.combine(self.today, time(12), tzinfo=UTC)
+        log.last_activity_at = log.closed_at
+        await self.session.flush()
+        return log
+
+    async def concern(
+        self, log: RelayLog, staff: StaffAccount, *, held_on: date, observation: str = "Uro"
+    ) -> AttentionConversation:
+        return await self._add(
+            AttentionConversation(
+                log_id=log.id, staff_id=staff.id, observation=observation, held_on=held_on
+            )
         )
 
 

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     max_aliases: int = 30
     max_tokens: int = 4000
     page_size_max: int = 100
+    # The shortest retention of closed logs the law allows; a purge with less is refused.
+    retention_minimum_days: int = Field(default=365, ge=0)
     log_level: str = "INFO"
 
     @property

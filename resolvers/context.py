@@ -10,7 +10,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.policy import PolicyField
+from auth.policy import PolicyField, Relation
 from auth.scoping import LogAccess
 from auth.viewer import Viewer
 from models.audit import AuditEntry
@@ -29,14 +29,24 @@ class Context:
     client_address: str | None = None
     page_size_max: int = 100
     reads: dict[uuid.UUID, set[PolicyField]] = field(default_factory=lambda: defaultdict(set))
+    read_relations: dict[uuid.UUID, Relation] = field(default_factory=dict)
     writes: list[AuditEntry] = field(default_factory=list)
 
     @property
     def access(self) -> dict[uuid.UUID, LogAccess]:
         return self.loaders.access
 
-    def record_read(self, log_id: uuid.UUID, policy_field: PolicyField) -> None:
+    def record_read(
+        self, log_id: uuid.UUID, policy_field: PolicyField, relation: Relation | None = None
+    ) -> None:
+        """Note a kind of data read from a log, as the relation the viewer has *now* (a write
+        later in the request may change it; the entry keeps the one the data was read as)."""
         self.reads[log_id].add(policy_field)
+        if log_id not in self.read_relations:
+            if relation is None and log_id in self.access:
+                relation = self.access[log_id].relation
+            if relation is not None:
+                self.read_relations[log_id] = relation
 
     def audit_entries(self) -> list[AuditEntry]:
         """Reads are batched: one entry per log per request, naming the kinds of data read."""
@@ -47,7 +57,7 @@ class Context:
             AuditEntry(
                 actor_kind=viewer.kind.value,
                 actor_id=viewer.person_id,
-                relation=self.access[log_id].relation.value if log_id in self.access else None,
+                relation=relation.value if (relation := self.read_relations.get(log_id)) else None,
                 action="READ",
                 object_type="RelayLog",
                 object_id=log_id,

@@ -8,7 +8,7 @@ from graphql import GraphQLError
 
 from models.errors import ErrorCode
 
-__all__ = ["ClientError", "ErrorCode"]
+__all__ = ["ClientError", "ErrorCode", "is_unexpected"]
 
 
 class ClientError(GraphQLError):
@@ -20,3 +20,15 @@ class ClientError(GraphQLError):
             extensions["field"] = field
         super().__init__(message, extensions=extensions)
         self.code = code
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """Did this error come from a fault of ours (mask it, roll back) rather than the request?
+
+    Errors raised before execution carry no path: a variable that does not coerce (an unknown
+    enum value, a malformed date) is the client's mistake, and its message is safe to show.
+    """
+    original = error.original_error
+    if original is None or isinstance(original, ClientError):
+        return False
+    return error.path is not None

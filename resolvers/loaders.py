@@ -7,9 +7,10 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from strawberry.dataloader import DataLoader
@@ -19,6 +20,7 @@ from auth.scoping import LogAccess, log_access_statement
 from auth.viewer import Viewer
 from models import (
     ActorMembership,
+    AttentionConversation,
     Child,
     ChildGuardian,
     Consent,
@@ -36,13 +38,24 @@ from models import (
     RelayLog,
     Sparkle,
     StaffAccount,
+    Transfer,
 )
 from resolvers.activity import activity_loader
+from resolvers.history_loader import access_history_loader
 
 __all__ = ["Loaders"]
 
 T = TypeVar("T")
 Key = uuid.UUID
+
+
+def among(column: Any, keys: Sequence[Key]) -> ColumnElement[bool]:
+    """``column = ANY($1)`` with one array parameter: the SQL text, and so the prepared
+    statement the server keeps for it, is the same for any number of keys (``IN`` would
+    expand into a new statement for every new count)."""
+    return cast(
+        ColumnElement[bool], column == any_(bindparam(None, list(keys), ARRAY(column.type)))
+    )
 
 
 def _grouped(
@@ -52,7 +65,9 @@ def _grouped(
     *order_by: ColumnElement[Any] | InstrumentedAttribute[Any],
 ) -> DataLoader[Key, list[T]]:
     async def load(keys: Sequence[Key]) -> list[list[T]]:
-        rows = await session.scalars(select(model).where(key_column.in_(keys)).order_by(*order_by))
+        rows = await session.scalars(
+            select(model).where(among(key_column, keys)).order_by(*order_by)
+        )
         groups: dict[Key, list[T]] = defaultdict(list)
         for row in rows:
             groups[getattr(row, key_column.key)].append(row)
@@ -65,7 +80,7 @@ def _by_id(session: AsyncSession, model: type[T]) -> DataLoader[Key, T | None]:
     id_column: InstrumentedAttribute[Any] = model.id  # type: ignore[attr-defined]
 
     async def load(keys: Sequence[Key]) -> list[T | None]:
-        found = await session.scalars(select(model).where(id_column.in_(keys)))
+        found = await session.scalars(select(model).where(among(id_column, keys)))
         rows = {getattr(row, "id"): row for row in found}  # noqa: B009
         return [rows.get(key) for key in keys]
 
@@ -89,12 +104,22 @@ class Loaders:
         self.guardian = _by_id(session, Guardian)
         self.point = _by_id(session, PointOfAttention)
         self.measure = _by_id(session, Measure)
+        self.evaluation = _by_id(session, Evaluation)
         self.meeting = _by_id(session, Meeting)
         self.note = _by_id(session, Note)
         self.sparkle = _by_id(session, Sparkle)
         self.consent = _by_id(session, Consent)
         self.consent_document = _by_id(session, ConsentDocument)
         self.actor = _by_id(session, ActorMembership)
+        self.concern = _by_id(session, AttentionConversation)
+        self.transfer = _by_id(session, Transfer)
+        self.concerns = _grouped(
+            session,
+            AttentionConversation,
+            AttentionConversation.log_id,
+            AttentionConversation.held_on,
+            AttentionConversation.created_at,
+        )
         self.child_guardians = _grouped(
             session, ChildGuardian, ChildGuardian.child_id, ChildGuardian.guardian_id
         )
@@ -126,6 +151,7 @@ class Loaders:
         self.notes = _grouped(session, Note, Note.log_id, Note.created_at.desc())
         self.sparkles = _grouped(session, Sparkle, Sparkle.log_id, Sparkle.occurred_on.desc())
         self.activity = activity_loader(session, today)
+        self.access_history = access_history_loader(session)
 
     async def _load_access(self, keys: Sequence[Key]) -> list[LogAccess | None]:
         if self.viewer is None:

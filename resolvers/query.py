@@ -59,6 +59,7 @@ async def my_logs(
         log: RelayLog = row[0]
         ctx.loaders.remember(LogAccess(log.id, Relation(row[1]), log.level, log.status))
         ctx.loaders.log.prime(log.id, log)
+        ctx.record_read(log.id, PolicyField.LOG_SUMMARY)
         edges.append(Edge(encode_cursor(log.last_activity_at, log.id), log))
     return Page(edges, len(rows) > first)
 
@@ -68,7 +69,9 @@ _NODE_POLICY: dict[str, tuple[str, PolicyField]] = {
     "PointOfAttention": ("point", PolicyField.POINTS),
     "Measure": ("measure", PolicyField.MEASURES),
     "Meeting": ("meeting", PolicyField.MEETINGS),
+    "Evaluation": ("evaluation", PolicyField.MEASURES),
     "Note": ("note", PolicyField.NOTES),
+    "AttentionConversation": ("concern", PolicyField.NOTES),
     "Sparkle": ("sparkle", PolicyField.SPARKLES),
     "Consent": ("consent", PolicyField.CONSENT_STATUS),
     "Actor": ("actor", PolicyField.ACTOR_CONTACT),

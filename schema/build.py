@@ -23,7 +23,7 @@ from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
 from auth.policy import Audience, PolicyField, audience_may_ever
-from resolvers.errors import ClientError
+from resolvers.errors import is_unexpected
 from schema.mutation import build_mutation
 from schema.permissions import AUDIENCES_KEY, POLICY_KEY
 from schema.query import FAMILY_NODE_TYPES, STAFF_NODE_TYPES, Query
@@ -54,18 +54,24 @@ class AudienceSchema(strawberry.Schema):
 
 
 def _should_mask(error: GraphQLError) -> bool:
-    original = error.original_error
-    return original is not None and not isinstance(original, ClientError)
+    return is_unexpected(error)
 
 
 def hardening(
     *, max_depth: int, max_aliases: int, max_tokens: int, introspection: bool
 ) -> list[ExtensionFactory]:
-    """Everything that protects the executor, assembled in one place."""
+    """Everything that protects the executor, assembled in one place.
+
+    The depth and alias limiters are validation rules, built here once: every request then
+    adds the same rule classes, so the validation cache (keyed by document and rules) answers
+    a repeated query without validating it again.
+    """
+    depth_rules = QueryDepthLimiter(max_depth=max_depth).validation_rules
+    alias_rules = MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules
     extensions: list[ExtensionFactory] = [
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        lambda: QueryDepthLimiter(max_depth=max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        lambda: AddValidationRules(depth_rules),
+        lambda: AddValidationRules(alias_rules),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         lambda: MaskErrors(should_mask_error=_should_mask, error_message="Internal error"),

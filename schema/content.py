@@ -15,6 +15,7 @@ from models import Meeting as MeetingRow
 from models import Note as NoteRow
 from models import PointOfAttention as PointRow
 from models import Sparkle as SparkleRow
+from resolvers import content as rc
 from resolvers import relay_log as r
 from schema.actor import Actor
 from schema.enums import (
@@ -28,12 +29,22 @@ from schema.enums import (
     PointStatus,
     StatusAfterEvaluation,
 )
-from schema.node import Node, node_id_field
+from schema.node import Node, encode_global_id, node_id_field
 from schema.permissions import covered, gated
 
 __all__ = ["Evaluation", "Measure", "Meeting", "Note", "PointOfAttention", "Sparkle"]
 
 P = PolicyField
+
+
+def _reference(type_name: str, attribute: str, policy: PolicyField, description: str) -> Any:
+    """The global id of an object this one points at (``null`` when it points at none)."""
+
+    def resolve(root: Any, info: Info) -> strawberry.ID | None:
+        target = getattr(root, attribute)
+        return None if target is None else strawberry.ID(encode_global_id(type_name, target))
+
+    return covered(policy, resolver=resolve, description=description)
 
 
 @strawberry.type(description="Red / yellow / green, with a short comment.")
@@ -53,6 +64,9 @@ class Evaluation(Node):
 @strawberry.type(description="A measure (tiltak) under a point of attention.")
 class Measure(Node):
     id: strawberry.ID = node_id_field("Measure", P.MEASURES)
+    point_id: strawberry.ID | None = _reference(
+        "PointOfAttention", "point_id", P.MEASURES, "The point of attention it serves."
+    )
     type: MeasureType | None = covered(P.MEASURES)
     description: str | None = covered(P.MEASURES)
     responsible_guardians: bool | None = covered(P.MEASURES)
@@ -109,6 +123,7 @@ class Meeting(Node):
     starts_at: datetime.time | None = covered(P.MEETINGS)
     ends_at: datetime.time | None = covered(P.MEETINGS)
     place: str | None = covered(P.MEETINGS)
+    organisation_name: str | None = covered(P.MEETINGS, resolver=rc.meeting_organisation_name)
     status: MeetingStatus | None = covered(P.MEETINGS)
     comments: str | None = covered(P.MEETINGS)
     version: int | None = covered(P.MEETINGS)
@@ -127,6 +142,12 @@ class Note(Node):
     text: str | None = covered(P.NOTES)
     adults_only: bool | None = covered(P.NOTES)
     is_summary: bool | None = covered(P.NOTES)
+    point_id: strawberry.ID | None = _reference(
+        "PointOfAttention", "point_id", P.NOTES, "The point of attention it is about, if any."
+    )
+    meeting_id: strawberry.ID | None = _reference(
+        "Meeting", "meeting_id", P.NOTES, "The meeting it is the minutes of, if any."
+    )
     author_kind: AuthorKind | None = covered(P.NOTES)
     created_at: datetime.datetime | None = covered(P.NOTES)
     version: int | None = covered(P.NOTES)

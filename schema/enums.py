@@ -12,6 +12,7 @@ from models.enums import (
     ActorStatus,
     AuthorKind,
     CloseReason,
+    ConcernOutcome,
     ConsentEvidence,
     ConsentScope,
     EvaluationOutcome,
@@ -25,12 +26,14 @@ from models.enums import (
     RelayLogStatus,
     StaffRole,
     StatusAfterEvaluation,
+    TransferStatus,
 )
 
 __all__ = [
     "ActorStatus",
     "AuthorKind",
     "CloseReason",
+    "ConcernOutcome",
     "ConsentEvidence",
     "ConsentScope",
     "EvaluationOutcome",
@@ -45,12 +48,14 @@ __all__ = [
     "RelayLogStatus",
     "StaffRole",
     "StatusAfterEvaluation",
+    "TransferStatus",
 ]
 
 for _enum in (
     ActorStatus,
     AuthorKind,
     CloseReason,
+    ConcernOutcome,
     ConsentEvidence,
     ConsentScope,
     MeasureStatus,
@@ -63,6 +68,7 @@ for _enum in (
     RelayLogStatus,
     StaffRole,
     StatusAfterEvaluation,
+    TransferStatus,
 ):
     strawberry.enum(_enum)
 strawberry.enum(EvaluationOutcome, description="Red (not reached), yellow (some effect), green.")

@@ -9,14 +9,18 @@ from strawberry.types import Info
 
 from auth.policy import Audience
 from resolvers import query as q
+from resolvers import transfer as transfers
 from resolvers.pagination import Page
 from schema.actor import Actor, Organisation, StaffAccount
 from schema.content import Evaluation, Measure, Meeting, Note, PointOfAttention, Sparkle
+from schema.control import ControlQuery
 from schema.enums import RelayLogStatus
 from schema.node import Node, decode_global_id
 from schema.permissions import audiences
 from schema.person import Guardian
 from schema.relay_log import Consent, RelayLog
+from schema.statistics import StatisticsQueryFields
+from schema.transfer import Transfer
 
 __all__ = ["FAMILY_NODE_TYPES", "STAFF_NODE_TYPES", "Query"]
 
@@ -76,7 +80,7 @@ class RelayLogConnection:
 
 
 @strawberry.type
-class Query:
+class Query(ControlQuery, StatisticsQueryFields):
     @strawberry.field(description="The signed-in person, or null without a valid token.")
     def viewer(self, info: Info) -> Viewer | None:
         v = info.context.viewer
@@ -106,6 +110,13 @@ class Query:
         if gid is None:
             return None
         return await q.node(info, gid.type_name, gid.object_id, gid.log_id)
+
+    @audiences(
+        [Audience.STAFF],
+        description="Transfers of the holder role waiting for an answer, to you or from you.",
+    )
+    async def my_transfers(self, info: Info) -> list[Transfer]:
+        return await transfers.my_transfers(info)  # type: ignore[return-value]
 
     @audiences([Audience.STAFF], description="The municipality's units.")
     async def organisations(self, info: Info) -> list[Organisation]:

@@ -12,8 +12,12 @@ from auth.policy import PolicyField
 from models import Consent as ConsentRow
 from models import RelayLog as RelayLogRow
 from resolvers import relay_log as r
+from resolvers.access_history import access_history
+from resolvers.concern import attention_conversations
 from resolvers.views import ActivityView
+from schema.access_history import AccessHistory
 from schema.actor import Actor
+from schema.concern import AttentionConversation
 from schema.content import Meeting, Note, PointOfAttention, Sparkle
 from schema.enums import AuthorKind, CloseReason, ConsentEvidence, ConsentScope, RelayLogStatus
 from schema.node import Node, node_id_field
@@ -90,7 +94,15 @@ class RelayLog(Node):
     meetings: list[Meeting] | None = gated(P.MEETINGS, resolver=r.meetings)
     notes: list[Note] | None = gated(P.NOTES, resolver=r.notes)
     sparkles: list[Sparkle] | None = gated(P.SPARKLES, resolver=r.sparkles)
+    attention_conversations: list[AttentionConversation] | None = gated(
+        P.NOTES, resolver=attention_conversations
+    )
     activity: Activity | None = gated(P.ACTIVITY, resolver=r.activity)
+    access_history: AccessHistory | None = gated(
+        P.ACCESS_HISTORY,
+        resolver=access_history,
+        description="Who read or changed this log, newest first (reads: one entry per hour).",
+    )
 
     @classmethod
     def is_type_of(cls, obj: Any, info: Info) -> bool:

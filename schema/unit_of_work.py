@@ -14,7 +14,7 @@ from strawberry.extensions import SchemaExtension
 
 from models import audit
 from resolvers.context import Context
-from resolvers.errors import ClientError
+from resolvers.errors import is_unexpected
 
 __all__ = ["UnitOfWork"]
 
@@ -29,11 +29,7 @@ class UnitOfWork(SchemaExtension):
             return
         result = self.execution_context.result
         errors = (result.errors if result is not None else None) or []
-        unexpected = [
-            e
-            for e in errors
-            if e.original_error is not None and not isinstance(e.original_error, ClientError)
-        ]
+        unexpected = [e for e in errors if is_unexpected(e)]
         session = ctx.session
         try:
             if unexpected:

@@ -58,6 +58,7 @@ class World:
         await s.note(log, "Til alle", staff=self.holder)
         await s.note(log, "Bare for voksne", staff=self.holder, adults_only=True)
         await s.sparkle(log, staff=self.actor)
+        await s.concern(log, self.holder, held_on=TODAY - timedelta(days=30))
         return log
 
 

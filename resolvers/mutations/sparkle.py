@@ -9,9 +9,9 @@ from strawberry.types import Info
 
 from auth.policy import Action
 from models import Sparkle
-from models.errors import ErrorCode
 from models.operations import sparkle as ops
 from resolvers.mutation import MutationError, WriteScope, write
+from resolvers.mutations.hidden import as_missing, missing
 
 __all__ = ["add_sparkle", "delete_sparkle"]
 
@@ -28,15 +28,16 @@ async def add_sparkle(
 
 
 async def delete_sparkle(info: Info, sparkle_id: uuid.UUID) -> Sparkle | MutationError:
+    not_found = missing("sparkle", "sparkleId")
     sparkle = await info.context.loaders.sparkle.load(sparkle_id)
     if sparkle is None:
-        return MutationError(ErrorCode.NOT_FOUND, "No such sparkle.", "sparkleId")
+        return not_found
 
     async def run(scope: WriteScope) -> Sparkle:
         scope.ensure(author=scope.author.wrote(sparkle))
         return await ops.delete_sparkle(scope.session, sparkle)
 
-    return await write(
+    result = await write(
         info,
         sparkle.log_id,
         Action.DELETE_SPARKLE,
@@ -44,3 +45,4 @@ async def delete_sparkle(info: Info, sparkle_id: uuid.UUID) -> Sparkle | Mutatio
         object_type="Sparkle",
         object_id=sparkle.id,
     )
+    return as_missing(result, not_found)

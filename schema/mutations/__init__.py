@@ -1,5 +1,27 @@
 """Mutation classes, one module per domain; importing this package registers them all."""
 
-from schema.mutations import sparkle
+from schema.mutations import (
+    actor,
+    concern,
+    consent,
+    measure,
+    meeting,
+    note,
+    point,
+    relay_log,
+    sparkle,
+    transfer,
+)
 
-__all__ = ["sparkle"]
+__all__ = [
+    "actor",
+    "concern",
+    "consent",
+    "measure",
+    "meeting",
+    "note",
+    "point",
+    "relay_log",
+    "sparkle",
+    "transfer",
+]

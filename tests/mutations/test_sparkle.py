@@ -107,3 +107,20 @@ async def test_a_stranger_is_told_the_log_does_not_exist(
         variables={"input": {"logId": encode_global_id("RelayLog", log.id), "text": "Hei"}},
     )
     assert data["addSparkle"]["error"]["code"] == "NOT_FOUND"
+
+
+async def test_a_sparkle_in_a_hidden_log_answers_like_a_sparkle_that_does_not_exist(
+    client: GraphQLClient, world: World
+) -> None:
+    import uuid
+
+    log = await world.seed.log(world.youth, world.holder, level=1)
+    sparkle = await world.seed.sparkle(log, staff=world.holder)
+    hidden = await client.query(
+        DELETE, as_=world.outsider, variables={"id": encode_global_id("Sparkle", sparkle.id)}
+    )
+    absent = await client.query(
+        DELETE, as_=world.outsider, variables={"id": encode_global_id("Sparkle", uuid.uuid4())}
+    )
+    assert hidden == absent
+    assert absent["deleteSparkle"]["error"] == {"code": "NOT_FOUND", "field": "sparkleId"}

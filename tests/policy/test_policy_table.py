@@ -47,3 +47,69 @@ def test_the_read_policy_is_the_design_table() -> None:
 
 def test_nobody_without_a_relation_reads_anything() -> None:
     assert all(Relation.NONE not in row for row in READ_POLICY.values())
+
+
+def test_only_the_author_edits_a_note_whoever_they_are() -> None:
+    from auth.policy import WRITE_POLICY, Action, WriteCondition
+
+    rules = WRITE_POLICY[Action.EDIT_NOTE]
+    assert set(rules) == set(WRITE_POLICY[Action.WRITE_NOTE])
+    assert all(rule.condition is WriteCondition.AUTHOR for rule in rules.values())
+    assert {r: rule.min_level for r, rule in rules.items()} == {
+        r: rule.min_level for r, rule in WRITE_POLICY[Action.WRITE_NOTE].items()
+    }
+
+
+def test_the_lifecycle_write_rules_are_decisions() -> None:
+    from auth.policy import (
+        NEEDS_STRONG_SIGN_IN,
+        WRITE_POLICY,
+        Action,
+        WriteCondition,
+        WriteRule,
+        may_act_without_relation,
+    )
+
+    h, a, x, g, s, m, n = (
+        Relation.HOLDER,
+        Relation.ACTOR,
+        Relation.EXTERNAL_ACTOR,
+        Relation.GUARDIAN,
+        Relation.SUBJECT,
+        Relation.MANAGER,
+        Relation.NONE,
+    )
+    own, recipient = WriteCondition.AUTHOR, WriteCondition.RECIPIENT
+    assert {
+        action: WRITE_POLICY[action]
+        for action in (
+            Action.MANAGE_LOG,
+            Action.UPLOAD_CONSENT,
+            Action.CLOSE_LOG,
+            Action.GIVE_CONSENT,
+            Action.WITHDRAW_CONSENT,
+            Action.END_LOG_AT_WILL,
+            Action.ANSWER_TRANSFER,
+            Action.SHARE_MOBILE,
+        )
+    } == {
+        Action.MANAGE_LOG: {h: WriteRule(0)},
+        Action.UPLOAD_CONSENT: {h: WriteRule(0)},
+        Action.CLOSE_LOG: {h: WriteRule(0)},
+        Action.GIVE_CONSENT: {g: WriteRule(0), s: WriteRule(0)},
+        Action.WITHDRAW_CONSENT: {g: WriteRule(0, own), s: WriteRule(0, own)},
+        Action.END_LOG_AT_WILL: {g: WriteRule(0), s: WriteRule(0)},
+        Action.ANSWER_TRANSFER: {
+            a: WriteRule(0, recipient),
+            x: WriteRule(0, recipient),
+            m: WriteRule(0, recipient),
+            n: WriteRule(0, recipient),
+        },
+        Action.SHARE_MOBILE: {h: WriteRule(0), a: WriteRule(1), x: WriteRule(2)},
+    }
+    # Only the staff member a transfer is addressed to may act without a relation to the log,
+    # and only in-app consent needs the BankID-level sign-in.
+    assert [action for action in Action if may_act_without_relation(action)] == [
+        Action.ANSWER_TRANSFER
+    ]
+    assert frozenset({Action.GIVE_CONSENT}) == NEEDS_STRONG_SIGN_IN

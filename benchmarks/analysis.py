@@ -1,0 +1,404 @@
+"""What a request costs inside: SQL statements per request, query plans, and a profile.
+
+All three run the app in this process behind ``httpx.ASGITransport`` (no sockets), with a
+listener on the engine that records every statement and its parameters.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from sqlalchemy import event
+
+from auth.dev_keys import DevKeys
+from benchmarks import queries
+from benchmarks.load import Call
+from benchmarks.scenarios import EXTERNAL, GUARDIAN, HOLDER_LOG, MANAGER, MY_LOGS
+from benchmarks.seed import Manifest, connect
+from benchmarks.servers import app_services, bench_keys
+from relaylog.app import Services, build_app
+from schema.node import encode_global_id
+
+__all__ = [
+    "InProcess",
+    "PlanSummary",
+    "RoundTrips",
+    "explain_hot_queries",
+    "profile",
+    "round_trips",
+]
+
+
+@dataclass
+class Recorded:
+    statements: list[tuple[str, Any]] = field(default_factory=list)
+
+
+class InProcess:
+    """The app in this process; ``post`` returns the parsed answer."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.services: Services | None = None
+        self.client: httpx.AsyncClient | None = None
+        self.keys: DevKeys = bench_keys()
+
+    async def __aenter__(self) -> InProcess:
+        self.services = app_services(self.url)
+        transport = httpx.ASGITransport(app=build_app(self.services))
+        self.client = httpx.AsyncClient(transport=transport, base_url="http://bench")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.client is not None and self.services is not None
+        await self.client.aclose()
+        await self.services.engine.dispose()
+
+    def token(self, national_id: str) -> str:
+        assert self.services is not None
+        settings = self.services.settings
+        return self.keys.mint(
+            national_id, issuer=settings.token_issuer, audience=settings.token_audience
+        )
+
+    async def post(self, call: Call) -> Any:
+        assert self.client is not None
+        response = await self.client.post(
+            call.path,
+            content=call.body,
+            headers={"Authorization": f"Bearer {call.token}", "Content-Type": "application/json"},
+        )
+        body = response.json()
+        if response.status_code != 200 or body.get("errors"):
+            raise RuntimeError(f"{call.path}: {response.status_code} {str(body)[:300]}")
+        return body
+
+    @contextmanager
+    def recording(self) -> Iterator[Recorded]:
+        assert self.services is not None
+        recorded = Recorded()
+        engine = self.services.engine.sync_engine
+
+        def before(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+            recorded.statements.append((statement, parameters))
+
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield recorded
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+
+
+def _body(query: str, variables: dict[str, Any] | None = None) -> bytes:
+    return json.dumps({"query": query, "variables": variables or {}}).encode()
+
+
+def count_objects(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + sum(count_objects(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(count_objects(v) for v in value)
+    return 0
+
+
+@dataclass
+class RoundTrips:
+    query: str
+    case: str
+    objects: int
+    statements: int
+    kinds: dict[str, int]
+
+
+def _kind(statement: str) -> str:
+    text = " ".join(statement.split())
+    if text.startswith("INSERT"):
+        match = re.match(r"INSERT INTO (\w+)", text)
+        return f"insert {match.group(1) if match else '?'}"
+    if "pg_advisory_xact_lock" in text:
+        return "audit lock"
+    match = re.search(r"\bFROM (\w+)", text)
+    return f"select {match.group(1) if match else '?'}"
+
+
+async def _log_sizes(url: str, log_ids: list[str]) -> list[tuple[str, int]]:
+    conn = await connect(url)
+    try:
+        rows = await conn.fetch(
+            """
+            SELECT l.id::text AS id,
+              (SELECT count(*) FROM measure m WHERE m.log_id = l.id)
+              + (SELECT count(*) FROM evaluation e WHERE e.log_id = l.id)
+              + (SELECT count(*) FROM meeting mt WHERE mt.log_id = l.id)
+              + (SELECT count(*) FROM note n WHERE n.log_id = l.id) AS size
+            FROM relay_log l WHERE l.id = ANY($1::uuid[]) ORDER BY size
+            """,
+            log_ids,
+        )
+    finally:
+        await conn.close()
+    return [(r["id"], r["size"]) for r in rows]
+
+
+async def cases(app: InProcess, manifest: Manifest) -> dict[str, list[tuple[str, Call]]]:
+    """For each named query: a small and a large result for the same kind of viewer."""
+    holder = manifest.holders[0]
+    external = manifest.externals[0]
+    holder_sizes = await _log_sizes(app.url, holder["log_ids"])
+    external_sizes = await _log_sizes(app.url, external["log_ids"])
+    guardians = sorted(
+        (g for g in manifest.guardians if g["log_ids"]), key=lambda g: len(g["log_ids"])
+    )
+    unit = encode_global_id("Organisation", _uuid(manifest.unit_id))
+
+    def log_call(token: str, log_id: str, query: str) -> Call:
+        return Call(
+            "/graphql", token, _body(query, {"id": encode_global_id("RelayLog", _uuid(log_id))})
+        )
+
+    ht, et = app.token(holder["national_id"]), app.token(external["national_id"])
+    mt = app.token(manifest.manager_national_id)
+    return {
+        GUARDIAN: [
+            (
+                f"{len(g['log_ids'])} log(s)",
+                Call(
+                    "/graphql/family",
+                    app.token(g["national_id"]),
+                    _body(queries.GUARDIAN_DASHBOARD),
+                ),
+            )
+            for g in (guardians[0], guardians[-1])
+        ],
+        HOLDER_LOG: [
+            ("smallest log", log_call(ht, holder_sizes[0][0], queries.HOLDER_LOG_VIEW)),
+            ("largest log", log_call(ht, holder_sizes[-1][0], queries.HOLDER_LOG_VIEW)),
+        ],
+        MY_LOGS: [
+            (
+                f"first: {n}",
+                Call(
+                    "/graphql",
+                    ht,
+                    _body(queries.HOLDER_MY_LOGS.replace("first: 50", f"first: {n}")),
+                ),
+            )
+            for n in (5, 50)
+        ],
+        MANAGER: [
+            (
+                f"first: {n}",
+                Call(
+                    "/graphql",
+                    mt,
+                    _body(
+                        queries.MANAGER_PASSIVE_REPORT.replace("first: 100", f"first: {n}"),
+                        {"unit": unit, "after": None},
+                    ),
+                ),
+            )
+            for n in (10, 100)
+        ],
+        EXTERNAL: [
+            ("smallest log", log_call(et, external_sizes[0][0], queries.EXTERNAL_LOG_VIEW)),
+            ("largest log", log_call(et, external_sizes[-1][0], queries.EXTERNAL_LOG_VIEW)),
+        ],
+    }
+
+
+def _uuid(value: str) -> Any:
+    import uuid
+
+    return uuid.UUID(value)
+
+
+async def round_trips(app: InProcess, manifest: Manifest) -> list[RoundTrips]:
+    results = []
+    for name, calls in (await cases(app, manifest)).items():
+        for case, call in calls:
+            await app.post(call)  # warm caches (prepared statements, compiled SQL)
+            with app.recording() as recorded:
+                answer = await app.post(call)
+            results.append(
+                RoundTrips(
+                    name,
+                    case,
+                    count_objects(answer["data"]),
+                    len(recorded.statements),
+                    dict(Counter(_kind(s) for s, _ in recorded.statements)),
+                )
+            )
+    return results
+
+
+@dataclass
+class PlanSummary:
+    query: str
+    statement: str
+    execution_ms: float
+    planning_ms: float
+    shared_hit: int
+    shared_read: int
+    scans: list[str]
+    text: str
+
+
+def _walk(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _walk(child)
+
+
+async def explain_hot_queries(app: InProcess, manifest: Manifest) -> list[PlanSummary]:
+    """EXPLAIN (ANALYZE, BUFFERS) of every SELECT the largest case of each query sends."""
+    assert app.services is not None
+    summaries = []
+    for name, calls in (await cases(app, manifest)).items():
+        _, call = calls[-1]
+        await app.post(call)
+        with app.recording() as recorded:
+            await app.post(call)
+        seen: set[str] = set()
+        for statement, parameters in recorded.statements:
+            text = " ".join(statement.split())
+            if not text.startswith("SELECT") or "pg_advisory" in text or text in seen:
+                continue
+            if "FROM audit_event" in text:
+                continue
+            seen.add(text)
+            async with app.services.engine.connect() as conn:
+                plan_json = (
+                    await conn.exec_driver_sql(
+                        "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, parameters
+                    )
+                ).scalar_one()
+                plan_text = "\n".join(
+                    row[0]
+                    for row in await conn.exec_driver_sql(
+                        "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF) " + statement,
+                        parameters,
+                    )
+                )
+            root = (json.loads(plan_json) if isinstance(plan_json, str) else plan_json)[0]
+            nodes = list(_walk(root["Plan"]))
+            scans = [
+                f"{n['Node Type']} on {n.get('Relation Name', '?')}"
+                + (f" using {n['Index Name']}" if "Index Name" in n else "")
+                for n in nodes
+                if "Scan" in n["Node Type"] and "Relation Name" in n
+            ]
+            summaries.append(
+                PlanSummary(
+                    query=name,
+                    statement=_kind(statement),
+                    execution_ms=round(root["Execution Time"], 3),
+                    planning_ms=round(root["Planning Time"], 3),
+                    shared_hit=root["Plan"].get("Shared Hit Blocks", 0),
+                    shared_read=root["Plan"].get("Shared Read Blocks", 0),
+                    scans=sorted(set(scans)),
+                    text=plan_text,
+                )
+            )
+    return summaries
+
+
+CATEGORIES = {
+    "policy checks (schema/permissions.py, auth/policy.py, auth/ownership.py)": (
+        "/schema/permissions.py",
+        "/auth/policy.py",
+        "/auth/ownership.py",
+    ),
+    "log scoping (auth/scoping.py)": ("/auth/scoping.py",),
+    "identity (auth/tokens.py, auth/viewer.py)": ("/auth/tokens.py", "/auth/viewer.py"),
+    "audit recording (models/audit.py, Context.record_read/audit_entries)": (
+        "/models/audit.py",
+        "record_read\x00",
+        "audit_entries\x00",
+    ),
+}
+
+
+@dataclass
+class Profile:
+    requests: int
+    wall_ms_per_request: float
+    cpu_ms_per_request: float
+    categories: dict[str, float]  # share of CPU time (0-1)
+    libraries: dict[str, float]  # share of CPU time by where the time is spent (self time)
+    text: str
+
+
+def _library(frame: str) -> str:
+    parts = frame.split("\x00")
+    path = parts[1] if len(parts) > 1 else ""
+    if "site-packages/" in path:
+        return path.split("site-packages/")[1].split("/")[0]
+    for layer in ("relaylog", "schema", "resolvers", "auth", "models", "benchmarks", "exports"):
+        if f"/{layer}/" in path:
+            return f"{layer}/ (ours)"
+    if "asyncio" in path or "selectors" in path:
+        return "asyncio"
+    return "python stdlib / builtins"
+
+
+def _idle(stack: list[str]) -> bool:
+    leaf = stack[-1] if stack else ""
+    return any(
+        marker in leaf for marker in ("select\x00", "selectors.py", "[await]", "[self]\x00")
+    ) and "selectors" in "".join(stack[-3:])
+
+
+async def profile(app: InProcess, calls: list[Call], requests: int) -> Profile:
+    """Profile ``requests`` sequential requests (pyinstrument, 0.5 ms sampling)."""
+    from pyinstrument import Profiler
+
+    for call in calls[:5]:
+        await app.post(call)
+    profiler = Profiler(interval=0.0005, async_mode="disabled")
+    started = time.perf_counter()
+    profiler.start()
+    for n in range(requests):
+        await app.post(calls[n % len(calls)])
+    profiler.stop()
+    wall = time.perf_counter() - started
+    session = profiler.last_session
+    assert session is not None
+    cpu = 0.0
+    by_category: Counter[str] = Counter()
+    by_library: Counter[str] = Counter()
+    for stack, seconds in session.frame_records:
+        if _idle(stack):
+            continue
+        cpu += seconds
+        by_library[_library(stack[-1])] += seconds
+        for frame in reversed(stack):
+            hit = next(
+                (name for name, marks in CATEGORIES.items() if any(m in frame for m in marks)),
+                None,
+            )
+            if hit is not None:
+                by_category[hit] += seconds
+                break
+    text = profiler.output_text(unicode=False, color=False, show_all=False, short_mode=False)
+    return Profile(
+        requests=requests,
+        wall_ms_per_request=round(wall / requests * 1000, 2),
+        cpu_ms_per_request=round(cpu / requests * 1000, 2),
+        categories={k: round(by_category[k] / cpu, 4) if cpu else 0.0 for k in CATEGORIES},
+        libraries={k: round(v / cpu, 4) for k, v in by_library.most_common(12)} if cpu else {},
+        text=text,
+    )
+
+
+@asynccontextmanager
+async def in_process(url: str) -> AsyncIterator[InProcess]:
+    async with InProcess(url) as app:
+        yield app

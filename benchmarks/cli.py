@@ -1,0 +1,76 @@
+"""Command line of the benchmark harness (``python -m benchmarks --help``)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+__all__ = ["main"]
+
+SMOKE_LOGS = 40
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="build or reuse the dataset(s), measure, write the report")
+    run.add_argument("--logs", type=int, action="append", help="dataset size (repeatable)")
+    run.add_argument("--seconds", type=float, default=20.0, help="measured seconds per query")
+    run.add_argument("--warmup", type=float, default=2.0)
+    run.add_argument("--concurrency", type=int, default=8)
+    run.add_argument(
+        "--server-url",
+        help="PostgreSQL server (default: BENCHMARK_DATABASE_URL, "
+        "TEST_DATABASE_URL, DATABASE_URL, else an embedded server)",
+    )
+    run.add_argument("--rebuild", action="store_true", help="rebuild even if the dataset exists")
+    run.add_argument("--drop", action="store_true", help="drop the datasets afterwards")
+    run.add_argument("--profile-requests", type=int, default=200)
+    run.add_argument("--no-explain", action="store_true")
+    run.add_argument("--report", type=Path, default=Path("benchmarks/results/report.md"))
+    run.add_argument("--smoke", action="store_true", help=f"{SMOKE_LOGS} logs, ~2 s per phase")
+
+    seed = sub.add_parser("seed", help="only build a dataset")
+    seed.add_argument("--logs", type=int, required=True)
+    seed.add_argument("--server-url")
+    seed.add_argument("--workers", type=int)
+
+    serve = sub.add_parser("serve", help="(internal) serve the app or the baseline")
+    serve.add_argument("target", choices=["app", "baseline"])
+    serve.add_argument("--url", required=True)
+    serve.add_argument("--port", type=int, required=True)
+
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        from benchmarks.servers import serve as serve_target
+
+        serve_target(args.target, args.url, args.port)
+    elif args.command == "seed":
+        from benchmarks.runner import server_url
+        from benchmarks.seed import build_dataset
+
+        url, manifest = build_dataset(
+            server_url(args.server_url),
+            f"relaylog_bench_{args.logs}",
+            args.logs,
+            workers=args.workers,
+        )
+        print(f"{url}: {sum(manifest.counts.values()):,} rows in {manifest.build_seconds} s")
+    else:
+        from benchmarks.runner import Options, run as run_all
+
+        options = Options(
+            sizes=[SMOKE_LOGS] if args.smoke else (args.logs or [10_000]),
+            seconds=0.3 if args.smoke else args.seconds,
+            warmup=0.1 if args.smoke else args.warmup,
+            concurrency=args.concurrency,
+            server_url=args.server_url,
+            reuse=not args.rebuild,
+            keep=not args.drop,
+            profile_requests=10 if args.smoke else args.profile_requests,
+            smoke=args.smoke,
+            report=None if args.smoke else args.report,
+            explain=not args.no_explain,
+        )
+        run_all(options)

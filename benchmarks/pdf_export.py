@@ -1,0 +1,317 @@
+"""Benchmark: time per PDF export of a realistic ~7-page relay log, and peak memory for a
+~50-page one.
+
+    .venv/bin/python -m benchmarks.pdf_export [--runs N] [--quick]
+
+The log is built in memory as the read model the renderer takes (``exports.log_view.LogView``),
+so this measures what an export spends on the CPU: template, xhtml2pdf layout, PDF/A rewrite.
+Loading the view costs a constant 13–17 SQL statements on top (see
+``tests/exports/test_export.py``). Target: ≤ 200 ms median for the 7-page log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import statistics
+import time
+import tracemalloc
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
+
+from auth.policy import PolicyField, Relation
+from exports.labels import Language
+from exports.log_view import (
+    ActivityLine,
+    ActorLine,
+    ChildLine,
+    ConsentLine,
+    EvaluationLine,
+    GuardianLine,
+    LevelLine,
+    LogView,
+    MeasureLine,
+    MeetingLine,
+    NoteLine,
+    ParticipantLine,
+    PointBlock,
+    SparkleLine,
+)
+from exports.pdf import RenderedPdf, render_log_pdf
+from models.enums import (
+    ActorStatus,
+    AuthorKind,
+    ConsentEvidence,
+    ConsentScope,
+    EvaluationOutcome,
+    MeasureStatus,
+    MeasureType,
+    MeetingStatus,
+    ParticipantKind,
+    PointCategory,
+    PointStatus,
+    RelayLogStatus,
+    StatusAfterEvaluation,
+)
+
+__all__ = ["Shape", "main", "realistic_view"]
+
+SENTENCES = [
+    "Ylva har hatt en god uke og deltar mer i fellesskapet i friminuttene.",
+    "Vi har snakket med foresatte om søvn og morgenrutiner, og de opplever bedring hjemme.",
+    "Læreren observerer at konsentrasjonen varer lenger når oppgavene deles opp i mindre deler.",
+    "Helsesykepleier følger opp samtalene annenhver uke og melder at trivselen er stabil.",
+    "Det er avtalt at kontaktlærer gir en kort tilbakemelding til hjemmet hver fredag.",
+    "Hun ga selv uttrykk for at pausene hjelper, særlig i matematikk og norsk.",
+    "PPT har gjennomført kartlegging; rapporten drøftes på neste loggmøte.",
+    "Foresatte ønsker at tiltakene videreføres også etter jul, med en ny evaluering i februar.",
+    "Aktivitetene i hjemmet fungerer best når de er korte og faste, ti minutter om kvelden.",
+    "Vi ser tydelige framskritt i samspillet med medelever i gruppearbeid.",
+]
+NAMES = [
+    "Hanne Holder",
+    "Anders Aktør",
+    "Eva Ekstern",
+    "Siri Sæther",
+    "Øystein Ødegård",
+    "Åse Ålgård",
+]
+ORGS = ["Bakken skole", "Bakken skole", "Helsestasjonen", "PPT Midt", "Bakken skole", "BUP Øst"]
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """How much is in the log. ``Shape.pages(7)`` is what an ordinary 7-page log holds."""
+
+    points: int
+    measures_per_point: int
+    evaluations_per_measure: int
+    meetings: int
+    notes: int
+    note_sentences: int
+    sparkles: int
+
+    @classmethod
+    def pages(cls, pages: int) -> Shape:
+        scale = max(1, round(pages / 7))
+        return cls(
+            points=3 * scale,
+            measures_per_point=4,
+            evaluations_per_measure=2,
+            meetings=8 * scale,
+            notes=14 * scale,
+            note_sentences=5,
+            sparkles=10 * scale,
+        )
+
+
+def realistic_view(shape: Shape, *, seed: int = 7) -> LogView:
+    """A log as its holder sees it at level 2, with every section filled."""
+    rnd = random.Random(seed)
+    start = date(2026, 1, 5)
+
+    def text(n: int) -> str:
+        return " ".join(rnd.choice(SENTENCES) for _ in range(n))
+
+    def stamp(day: int) -> datetime:
+        return datetime.combine(start + timedelta(days=day), clock(13, 30), tzinfo=UTC)
+
+    actors = tuple(
+        ActorLine(
+            name=name,
+            position="Kontaktlærer" if i == 0 else "Rådgiver",
+            organisation=ORGS[i],
+            office_phone="+47 22 00 00 0" + str(i),
+            email=f"{name.split()[0].lower()}@bakken.kommune.no",
+            mobile=f"+47 900 00 00{i}",
+            is_holder=i == 0,
+            status=ActorStatus.ACTIVE,
+        )
+        for i, name in enumerate(NAMES)
+    )
+    points = []
+    for p in range(shape.points):
+        measures = []
+        for m in range(shape.measures_per_point):
+            initiated = start + timedelta(days=7 * (p + m))
+            measures.append(
+                MeasureLine(
+                    type=list(MeasureType)[(p + m) % len(MeasureType)],
+                    description=text(2),
+                    responsible=(NAMES[m % len(NAMES)],),
+                    responsible_guardians=m % 2 == 0,
+                    responsible_child=m % 3 == 0,
+                    initiated_on=initiated,
+                    finished_by=initiated + timedelta(days=42),
+                    status=MeasureStatus.OPEN if m % 2 else MeasureStatus.ENDED,
+                    days_to_deadline=12 - m,
+                    evaluations=tuple(
+                        EvaluationLine(
+                            outcome=list(EvaluationOutcome)[(m + e) % 3],
+                            status_after=list(StatusAfterEvaluation)[(m + e) % 4],
+                            comment=text(1),
+                            evaluated_at=stamp(7 * (p + m) + 21 * (e + 1)),
+                            author=NAMES[(m + e) % len(NAMES)],
+                        )
+                        for e in range(shape.evaluations_per_measure)
+                    ),
+                )
+            )
+        points.append(
+            PointBlock(
+                category=list(PointCategory)[p % len(PointCategory)],
+                description="Konsentrasjon og utholdenhet i teoretiske fag"[:100],
+                goal=text(1),
+                informed_manager=True,
+                informed_guardian=True,
+                informed_child=p % 2 == 0,
+                assessed_level=2,
+                status=PointStatus.ONGOING,
+                measures=tuple(measures),
+            )
+        )
+    meetings = tuple(
+        MeetingLine(
+            held_on=start + timedelta(days=14 * i),
+            starts_at=clock(14, 0),
+            ends_at=clock(15, 0),
+            place="Møterom 2",
+            organisation="Bakken skole",
+            status=MeetingStatus.COMPLETED,
+            comments=text(2),
+            participants=(
+                ParticipantLine(ParticipantKind.ACTOR, NAMES[0], True, True),
+                ParticipantLine(ParticipantKind.ACTOR, NAMES[1 + i % 4], True, True),
+                ParticipantLine(ParticipantKind.GUARDIAN, "Gunnar Foresatt", True, True),
+                ParticipantLine(ParticipantKind.GUARDIAN, "Marit Foresatt", True, i % 2 == 0),
+                ParticipantLine(ParticipantKind.CHILD, "Ylva Ungdom", True, i % 3 == 0),
+            ),
+        )
+        for i in range(shape.meetings)
+    )
+    notes = tuple(
+        NoteLine(
+            created_at=stamp(5 * i),
+            text="\n".join(text(shape.note_sentences // 2 + 1) for _ in range(2)),
+            adults_only=i % 7 == 3,
+            is_summary=False,
+            author_kind=AuthorKind.STAFF if i % 3 else AuthorKind.GUARDIAN,
+            author=NAMES[i % len(NAMES)] if i % 3 else "Gunnar Foresatt",
+            about_point=None,
+            about_meeting=start + timedelta(days=14 * (i // 2)) if i % 2 else None,
+        )
+        for i in range(shape.notes)
+    )
+    sparkles = tuple(
+        SparkleLine(start + timedelta(days=9 * i), text(1), AuthorKind.STAFF, NAMES[i % 3])
+        for i in range(shape.sparkles)
+    )
+    return LogView(
+        log_id=uuid.UUID(int=seed),
+        relation=Relation.HOLDER,
+        level=2,
+        status=RelayLogStatus.ACTIVE,
+        close_reason=None,
+        paused_reason=None,
+        created_at=stamp(0),
+        child=ChildLine("Ylva Ungdom", date(2010, 3, 1), "01831051325", "Storgata 1, 0155 Oslo"),
+        level_history=(
+            LevelLine(stamp(0), None, 1, "Opprettet etter oppmerksomhetssamtale"),
+            LevelLine(stamp(30), 1, 2, "Samtykke til deling med helsestasjonen og PPT"),
+        ),
+        holder=actors[0],
+        guardians=(
+            GuardianLine("Gunnar Foresatt", "+47 911 11 111", "gunnar@example.no", "09838501033"),
+            GuardianLine("Marit Foresatt", "+47 922 22 222", "marit@example.no", "09838501114"),
+        ),
+        consents=tuple(
+            ConsentLine(
+                scope=scope,
+                given_by_kind=AuthorKind.GUARDIAN,
+                given_by=guardian,
+                evidence=ConsentEvidence.UPLOADED_FORM,
+                given_on=start + timedelta(days=30 * i),
+                valid_until=None,
+                withdrawn_at=None,
+                form="PDF, 180 kB",
+            )
+            for i, scope in enumerate([ConsentScope.CREATE, ConsentScope.SHARE])
+            for guardian in ("Gunnar Foresatt", "Marit Foresatt")
+        ),
+        actors=actors,
+        points=tuple(points),
+        meetings=meetings,
+        notes=notes,
+        sparkles=sparkles,
+        activity=ActivityLine(stamp(120), None, None),
+        printed_by="Hanne Holder",
+        printed_at=datetime(2026, 11, 25, 12, 0, tzinfo=UTC),
+        show_child_identity=True,
+        show_guardian_national_id=True,
+        show_actor_mobile=True,
+        show_measures=True,
+        fields_read=frozenset(PolicyField),
+    )
+
+
+def time_exports(view: LogView, runs: int) -> tuple[list[float], RenderedPdf]:
+    render_log_pdf(view, Language.NB)  # warm: fonts, template, ICC profile
+    timings = []
+    pdf = None
+    for _ in range(runs):
+        gc.collect()
+        started = time.perf_counter()
+        pdf = render_log_pdf(view, Language.NB)
+        timings.append((time.perf_counter() - started) * 1000)
+    assert pdf is not None
+    return timings, pdf
+
+
+def peak_memory(view: LogView) -> tuple[float, RenderedPdf]:
+    gc.collect()
+    tracemalloc.start()
+    try:
+        pdf = render_log_pdf(view, Language.NB)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak / (1024 * 1024), pdf
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=21, help="exports to time (median)")
+    parser.add_argument("--quick", action="store_true", help="smoke size: 3 runs, small logs")
+    args = parser.parse_args(argv)
+    runs = 3 if args.quick else args.runs
+    small, large = (Shape.pages(1), Shape.pages(7)) if args.quick else (Shape.pages(7), Shape.pages(50))
+
+    timings, pdf = time_exports(realistic_view(small), runs)
+    median = statistics.median(timings)
+    print(
+        f"export, {pdf.pages} pages ({pdf.size_bytes / 1024:.0f} KiB): median {median:.0f} ms, "
+        f"min {min(timings):.0f} ms, max {max(timings):.0f} ms over {runs} runs "
+        f"(target ≤ 200 ms for 7 pages)"
+    )
+    started = time.perf_counter()
+    render_log_pdf(realistic_view(large), Language.NB)
+    large_ms = (time.perf_counter() - started) * 1000
+    peak_mib, big = peak_memory(realistic_view(large))
+    print(
+        f"export, {big.pages} pages ({big.size_bytes / 1024:.0f} KiB): {large_ms:.0f} ms, "
+        f"peak traced memory {peak_mib:.1f} MiB (tracemalloc)"
+    )
+    return {
+        "pages": pdf.pages,
+        "median_ms": median,
+        "large_pages": big.pages,
+        "large_ms": large_ms,
+        "large_peak_mib": peak_mib,
+    }
+
+
+if __name__ == "__main__":
+    main()

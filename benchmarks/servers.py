@@ -1,0 +1,169 @@
+"""Run the API (or the baseline) under uvicorn on 127.0.0.1, in a subprocess of its own."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from starlette.applications import Starlette
+
+from auth.dev_keys import DevKeys
+from benchmarks.seed import BENCH_SECRET
+from models import secrets as data_protection
+from relaylog.app import Services, build_app, oslo_today
+from relaylog.db import create_engine
+from relaylog.services import make_verifier
+from relaylog.settings import PROJECT_ROOT, Settings
+
+__all__ = ["BENCH_DIR", "app_services", "bench_keys", "bench_settings", "running", "serve"]
+
+BENCH_DIR = PROJECT_ROOT / ".data" / "bench"
+
+
+def bench_keys() -> DevKeys:
+    return DevKeys.load_or_create(BENCH_DIR / "keys")
+
+
+def bench_settings() -> Settings:
+    bench_keys()
+    return Settings(
+        mode="dev",
+        data_dir=BENCH_DIR,
+        jwks_file=BENCH_DIR / "keys" / "jwks.json",
+        data_secret=SecretStr(BENCH_SECRET.decode()),
+        log_level="WARNING",
+    )
+
+
+def app_services(url: str) -> Services:
+    settings = bench_settings()
+    data_protection.configure(BENCH_SECRET)
+    engine = create_engine(url)
+    return Services(
+        settings=settings,
+        engine=engine,
+        session_factory=async_sessionmaker(engine, expire_on_commit=False),
+        verifier=make_verifier(settings),
+    )
+
+
+def build(target: str, url: str) -> Starlette:
+    if target == "app":
+        return build_app(app_services(url))
+    from benchmarks.baseline import build_baseline_app
+
+    settings = bench_settings()
+    data_protection.configure(BENCH_SECRET)
+    return build_baseline_app(url, make_verifier(settings), oslo_today())
+
+
+def serve(target: str, url: str, port: int) -> None:
+    """The subprocess' main: one uvicorn worker, no access log (for the app and the baseline)."""
+    import logging
+
+    import uvicorn
+
+    logging.basicConfig(level=logging.WARNING)
+    uvicorn.run(
+        build(target, url), host="127.0.0.1", port=port, log_level="warning", access_log=False
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def running(
+    target: str, url: str, timeout: float = 30.0, *, in_thread: bool = False
+) -> Iterator[int]:
+    """Start ``target`` ("app" or "baseline") in a subprocess; yield its port; stop it.
+
+    ``in_thread`` serves it from a thread of this process instead (quick to start, but it
+    shares this process' interpreter lock with the load driver: for smoke runs only).
+    """
+    if in_thread:
+        with _in_thread(target, url, timeout) as port:
+            yield port
+        return
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
+    log_path = BENCH_DIR / f"{target}-{port}.log"
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    with Path(log_path).open("wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "benchmarks",
+                "serve",
+                target,
+                "--url",
+                url,
+                "--port",
+                str(port),
+            ],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"{target} server exited; see {log_path}")
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{target} server did not start; see {log_path}")
+                time.sleep(0.1)
+            yield port
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    log_path.unlink(missing_ok=True)
+
+
+@contextmanager
+def _in_thread(target: str, url: str, timeout: float) -> Iterator[int]:
+    import threading
+
+    import uvicorn
+
+    port = free_port()
+    config = uvicorn.Config(
+        build(target, url), host="127.0.0.1", port=port, log_level="warning", access_log=False
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError(f"{target} server did not start")
+        time.sleep(0.02)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

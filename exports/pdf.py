@@ -1,0 +1,334 @@
+"""The printed relay log: a ``LogView`` through ONE Jinja2 template into xhtml2pdf, then PDF/A.
+
+Safety: the template is autoescaped, so anything a user wrote (``<img src=…>``, ``<link …>``)
+is text on the page, never markup. Nothing is fetched while rendering: the ``link_callback``
+(``FetchGuard``) hands xhtml2pdf the two embedded font files and rewrites every other address
+to an empty ``data:`` URI, and the resource policy refuses remote URLs and any local file
+outside ``exports/fonts`` besides (defence in depth; xhtml2pdf has paths that skip the
+callback).
+
+Limits (checked before rendering, so an oversized log costs nothing to refuse): at most
+``MAX_MEASURES`` measures and ``MAX_TEXT_CHARS`` characters of free text; after rendering at
+most ``MAX_PAGES`` pages, and a render is abandoned after ``MAX_RENDER_SECONDS``. Beyond
+them the export fails with ``InvalidInput`` (``INVALID_INPUT`` on ``logId``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
+from reportlab import rl_config
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from xhtml2pdf import pisa
+from xhtml2pdf.config.resources import RenderLimitError, ResourceAccessPolicy
+
+from exports.labels import LABELS, OUTCOME_COLOURS, Language, enum_label
+from exports.log_view import LogView, MeasureLine, MeetingLine, ParticipantLine
+from exports.pdfa import DocumentInfo, make_pdfa
+from models.enums import EvaluationOutcome, MeetingStatus
+from models.errors import InvalidInput
+
+__all__ = [
+    "MAX_MEASURES",
+    "MAX_PAGES",
+    "MAX_RENDER_SECONDS",
+    "MAX_TEXT_CHARS",
+    "FetchGuard",
+    "RenderedPdf",
+    "check_limits",
+    "html_to_pdf",
+    "render_html",
+    "render_log_pdf",
+]
+
+log = logging.getLogger("relaylog.exports")
+
+MAX_MEASURES = 1000
+MAX_TEXT_CHARS = 1_000_000
+MAX_PAGES = 400
+MAX_RENDER_SECONDS = 60.0
+
+HERE = Path(__file__).parent
+FONT_DIR = HERE / "fonts"
+FONT_FILES = {
+    "relaylog-font:regular": FONT_DIR / "DejaVuSans.ttf",
+    "relaylog-font:bold": FONT_DIR / "DejaVuSans-Bold.ttf",
+}
+NOTHING = "data:text/plain;base64,"
+OSLO = ZoneInfo("Europe/Oslo")
+_INITIAL_FONT = "RelayLogSans-Initial"
+_TOO_LARGE = (
+    f"The log is too large to export as one PDF (at most {MAX_MEASURES} measures, "
+    f"{MAX_TEXT_CHARS:,} characters of text and {MAX_PAGES} pages)."
+)
+
+_POLICY = ResourceAccessPolicy.server(
+    base_dir=None,
+    extra_roots=(FONT_DIR,),
+    allow_remote=False,
+    max_resources=len(FONT_FILES),
+    max_render_seconds=MAX_RENDER_SECONDS,
+    max_document_bytes=64 * 1024 * 1024,
+)
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedPdf:
+    content: bytes
+    pages: int
+    sha256: str  # lowercase hex
+    language: Language
+
+    @property
+    def size_bytes(self) -> int:
+        return len(self.content)
+
+
+class FetchGuard:
+    """The ``link_callback``: our font files, and nothing else, ever."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+        self.refused: list[str] = []
+
+    def __call__(self, uri: Any, rel: Any = None) -> str:
+        name = str(uri)
+        self.asked.append(name[:200])
+        path = FONT_FILES.get(name)
+        if path is not None:
+            return str(path)
+        # xhtml2pdf fetches the original address when the callback returns nothing:
+        # hand it an empty inline resource instead.
+        self.refused.append(name[:200])
+        return NOTHING
+
+
+def check_limits(view: LogView) -> None:
+    """Refuse, before any work, a log too large to print as one document."""
+    if view.measure_count > MAX_MEASURES or view.text_size > MAX_TEXT_CHARS:
+        raise InvalidInput(_TOO_LARGE, field="logId")
+
+
+def render_log_pdf(
+    view: LogView,
+    language: Language = Language.NB,
+    *,
+    archive: bool = False,
+    guard: FetchGuard | None = None,
+) -> RenderedPdf:
+    """The log as PDF/A-2b bytes. CPU-bound: call it in a worker thread from async code."""
+    check_limits(view)
+    t = LABELS[language]
+    html = render_html(view, language, archive=archive)
+    raw = html_to_pdf(html, guard or FetchGuard())
+    child = view.child.name
+    pdfa = make_pdfa(
+        raw,
+        DocumentInfo(
+            title=f"{t['title_for']} {child}",
+            author=view.holder.organisation if view.holder else t["document"],
+            subject=f"{t['log_id']} {view.log_id}",
+            language="nb-NO" if language is Language.NB else "en",
+            created_at=view.printed_at,
+        ),
+    )
+    if pdfa.pages > MAX_PAGES:
+        raise InvalidInput(_TOO_LARGE, field="logId")
+    return RenderedPdf(
+        content=pdfa.content,
+        pages=pdfa.pages,
+        sha256=hashlib.sha256(pdfa.content).hexdigest(),
+        language=language,
+    )
+
+
+def render_html(view: LogView, language: Language, *, archive: bool = False) -> str:
+    t = LABELS[language]
+    return (
+        _environment(language)
+        .get_template("relay_log.html")
+        .render(
+            view=view,
+            t=t,
+            title=f"{t['title_for']} {view.child.name}",
+            scope_text=t["archive_scope"] if archive else t["viewer_scope"],
+        )
+    )
+
+
+def html_to_pdf(html: str, guard: FetchGuard) -> bytes:
+    """xhtml2pdf under the fetch guard and the resource policy; no Helvetica in the file."""
+    from io import BytesIO
+
+    out = BytesIO()
+    with _initial_font():
+        try:
+            result = pisa.CreatePDF(
+                html,
+                dest=out,
+                link_callback=guard,
+                encoding="utf-8",
+                resource_policy=_POLICY,
+            )
+        except RenderLimitError as exc:
+            raise InvalidInput(_TOO_LARGE, field="logId") from exc
+    if guard.refused:
+        log.warning(
+            "pdf render asked for resources it may not have", extra={"count": len(guard.refused)}
+        )
+    if result.err:
+        raise RuntimeError("the PDF could not be rendered")
+    return out.getvalue()
+
+
+@contextmanager
+def _initial_font() -> Iterator[None]:
+    """Make reportlab start every page in the embedded font rather than Helvetica.
+
+    A canvas names an initial font on every page; Helvetica is never embedded, which PDF/A
+    forbids. An embedded TrueType font is not named up front, so nothing unembedded enters.
+    """
+    if _INITIAL_FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(_INITIAL_FONT, str(FONT_FILES["relaylog-font:regular"])))
+    with _lock:
+        previous = rl_config.canvas_basefontname
+        rl_config.canvas_basefontname = _INITIAL_FONT
+        try:
+            yield
+        finally:
+            rl_config.canvas_basefontname = previous
+
+
+# --- the template's helpers -------------------------------------------------------------
+
+
+@cache
+def _covered() -> frozenset[int]:
+    """Code points both embedded faces can draw: anything else would print as ``.notdef``."""
+    faces = [TTFont(f"cover-{i}", str(path)).face for i, path in enumerate(FONT_FILES.values())]
+    return frozenset(set(faces[0].charToGlyph).intersection(*(f.charToGlyph for f in faces[1:])))
+
+
+REPLACEMENT = "\ufffd"
+
+
+def printable(text: str) -> str:
+    """User text as the font can print it: control characters dropped, characters the font
+    lacks shown as U+FFFD (never a missing glyph)."""
+    if text.isascii() and text.isprintable():
+        return text
+    covered = _covered()
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch in "\n\t":
+            out.append(ch)
+        elif code < 0x20 or 0x7F <= code < 0xA0:
+            continue
+        else:
+            out.append(ch if code in covered else REPLACEMENT)
+    return "".join(out)
+
+
+def _finalize(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, Markup):
+        return value
+    if isinstance(value, str):
+        return printable(value)
+    return value
+
+
+def _nl2br(text: str | None) -> Markup:
+    if not text:
+        return Markup("")
+    return Markup("<br>").join(escape(printable(line)) for line in text.splitlines())
+
+
+@dataclass(frozen=True, slots=True)
+class _Colour:
+    hex: str
+    name: str
+
+
+@cache
+def _environment(language: Language) -> Environment:
+    t = LABELS[language]
+    date_format = "%d.%m.%Y" if language is Language.NB else "%Y-%m-%d"
+
+    def fmt_date(value: date | datetime | None) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            value = value.astimezone(OSLO).date()
+        return value.strftime(date_format)
+
+    def fmt_datetime(value: datetime | None) -> str:
+        if value is None:
+            return ""
+        return value.astimezone(OSLO).strftime(f"{date_format} %H:%M")
+
+    def fmt_time(value: time | None) -> str:
+        return "" if value is None else value.strftime("%H:%M")
+
+    def label(member: StrEnum | None) -> str:
+        return "" if member is None else enum_label(language, member)
+
+    def colour(outcome: EvaluationOutcome) -> _Colour:
+        hex_, key = OUTCOME_COLOURS[outcome]
+        return _Colour(hex_, t[key])
+
+    def responsible(measure: MeasureLine) -> str:
+        who = list(measure.responsible)
+        if measure.responsible_guardians:
+            who.append(t["the_guardians"])
+        if measure.responsible_child:
+            who.append(t["the_child"])
+        return ", ".join(who) or "–"
+
+    def attending(meeting: MeetingLine) -> list[ParticipantLine]:
+        if meeting.status is MeetingStatus.COMPLETED:
+            return [p for p in meeting.participants if p.present]
+        return [p for p in meeting.participants if p.invited]
+
+    def absent(meeting: MeetingLine) -> list[ParticipantLine]:
+        return [p for p in meeting.participants if p.present is False]
+
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        finalize=_finalize,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    filters: dict[str, Callable[..., Any]] = {
+        "date": fmt_date,
+        "datetime": fmt_datetime,
+        "time": fmt_time,
+        "label": label,
+        "colour": colour,
+        "responsible": responsible,
+        "attending": attending,
+        "absent": absent,
+        "nl2br": _nl2br,
+    }
+    env.filters.update(filters)
+    return env

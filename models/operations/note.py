@@ -1,0 +1,88 @@
+"""Notes: minutes of a meeting (a note linked to it), observations, a word from home.
+
+A note may link to a point of attention or a meeting of the same log, and may be marked
+adults-only (hidden from the youth). Only its author edits it. Who may write at all, and who
+may write adults-only notes, is the policy's business (``auth.policy``), not this module's.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.authorship import Author
+from models.content import NOTE_MAX, Meeting, Note, PointOfAttention
+from models.errors import NotFound
+from models.operations.validation import require_text
+from models.operations.versioning import bump, require_version
+
+__all__ = ["edit_note", "write_note"]
+
+
+async def _in_log(
+    session: AsyncSession,
+    model: type[PointOfAttention | Meeting],
+    object_id: uuid.UUID | None,
+    log_id: uuid.UUID,
+    field: str,
+    label: str,
+) -> uuid.UUID | None:
+    """The id of an object of this log; one of another log looks exactly like a missing one."""
+    if object_id is None:
+        return None
+    found = await session.scalar(
+        select(model.id).where(model.id == object_id, model.log_id == log_id)
+    )
+    if found is None:
+        raise NotFound(f"No such {label}.", field=field)
+    return found
+
+
+async def write_note(
+    session: AsyncSession,
+    log_id: uuid.UUID,
+    author: Author,
+    *,
+    text: str,
+    adults_only: bool = False,
+    point_id: uuid.UUID | None = None,
+    meeting_id: uuid.UUID | None = None,
+) -> Note:
+    body = require_text(text, "text", max_length=NOTE_MAX)
+    point = await _in_log(
+        session, PointOfAttention, point_id, log_id, "pointId", "point of attention"
+    )
+    meeting = await _in_log(session, Meeting, meeting_id, log_id, "meetingId", "meeting")
+    note = Note(
+        log_id=log_id,
+        text=body,
+        adults_only=adults_only,
+        is_summary=False,
+        point_id=point,
+        meeting_id=meeting,
+        **author.columns(),
+    )
+    session.add(note)
+    await session.flush()
+    return note
+
+
+async def edit_note(
+    session: AsyncSession,
+    note: Note,
+    expected_version: int,
+    *,
+    text: str | None = None,
+    adults_only: bool | None = None,
+) -> Note:
+    require_version(note, expected_version)
+    body = None if text is None else require_text(text, "text", max_length=NOTE_MAX)
+    if body is not None:
+        note.text = body
+    if adults_only is not None:
+        note.adults_only = adults_only
+    bump(note)
+    await session.flush()
+    return note

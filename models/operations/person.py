@@ -1,0 +1,207 @@
+"""Registering the child and the guardians of a log.
+
+A person is found again by the keyed hash of their national id, never by the id itself: a
+child or guardian already known (an earlier log, a sibling's log) is the same row, so a new
+concern for the same child later gets a new log for the same child, and a guardian with two
+children has one login that sees both. Registering a known guardian again fills in missing
+contact details but never overwrites what is there (another log's holder may rely on them);
+guardians are linked to the child, never unlinked here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.errors import InvalidInput
+from models.national_id import NationalId, NationalIdError, parse_national_id
+from models.operations.validation import require_text
+from models.person import Child, ChildGuardian, Guardian
+from models.relay_log import RelayLog
+from models.secrets import keyed_hash
+
+__all__ = [
+    "ChildData",
+    "GuardianData",
+    "find_child",
+    "link_guardians",
+    "register_child",
+    "valid_national_id",
+]
+
+NAME_MAX = 200
+ADDRESS_MAX = 500
+PHONE_MAX = 40
+EMAIL_MAX = 254
+
+
+@dataclass(frozen=True, slots=True)
+class ChildData:
+    name: str
+    national_id: str | None
+    address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GuardianData:
+    name: str
+    national_id: str
+    phone: str | None = None
+    email: str | None = None
+    parental_responsibility: bool = True
+
+
+def valid_national_id(raw: str, field: str, today: date) -> NationalId:
+    """A parsed national id, or ``InvalidInput`` naming the field (never the number)."""
+    try:
+        nid = parse_national_id(raw)
+    except NationalIdError as exc:
+        raise InvalidInput(f"{field} is not a valid national id ({exc}).", field=field) from None
+    if nid.birth_date > today:
+        raise InvalidInput(
+            f"{field} is not a valid national id (birth date in the future).", field=field
+        )
+    return nid
+
+
+def _optional(value: str | None, field: str, max_length: int) -> str | None:
+    if value is None:
+        return None
+    text = require_text(value, field, max_length=max_length, allow_empty=True)
+    return text or None
+
+
+def _email(value: str | None, field: str) -> str | None:
+    text = _optional(value, field, EMAIL_MAX)
+    if text is None:
+        return None
+    local, at, domain = text.partition("@")
+    if not at or not local or "." not in domain or any(c.isspace() for c in text):
+        raise InvalidInput(f"{field} is not an e-mail address.", field=field)
+    return text
+
+
+async def find_child(session: AsyncSession, nid: NationalId) -> Child | None:
+    return await session.scalar(
+        select(Child).where(Child.national_id_hash == keyed_hash(nid.value))
+    )
+
+
+async def register_child(
+    session: AsyncSession,
+    data: ChildData,
+    municipality_id: uuid.UUID,
+    today: date,
+    *,
+    prefix: str = "child.",
+    current: Child | None = None,
+    require_national_id: bool = True,
+) -> Child:
+    """The child row for this data: the known child with this national id, the ``current``
+    (a concern's child registered without an id), or a new one."""
+    name = require_text(data.name, f"{prefix}name", max_length=NAME_MAX)
+    address = _optional(data.address, f"{prefix}address", ADDRESS_MAX)
+    raw = (data.national_id or "").strip()
+    if not raw and require_national_id:
+        raise InvalidInput(f"{prefix}nationalId is required.", field=f"{prefix}nationalId")
+    nid = valid_national_id(raw, f"{prefix}nationalId", today) if raw else None
+    child = await find_child(session, nid) if nid is not None else None
+    if child is None and current is not None and (current.national_id_hash is None or nid is None):
+        child = current
+    if child is None:
+        child = Child(municipality_id=municipality_id, name=name)
+        session.add(child)
+    child.name = name
+    child.municipality_id = municipality_id
+    if address is not None:
+        child.address = address
+    if nid is not None:
+        child.national_id = nid.value
+        child.national_id_hash = keyed_hash(nid.value)
+        child.birth_date = nid.birth_date
+    await session.flush()
+    return child
+
+
+async def forget_unused_child(session: AsyncSession, child: Child) -> None:
+    """Delete a concern's provisional child row once the log points at the real one."""
+    if child.national_id_hash is not None:
+        return
+    used = await session.scalar(
+        select(func.count()).select_from(RelayLog).where(RelayLog.child_id == child.id)
+    )
+    if used:
+        return
+    links = await session.scalars(select(ChildGuardian).where(ChildGuardian.child_id == child.id))
+    for link in links:
+        await session.delete(link)
+    await session.delete(child)
+    await session.flush()
+
+
+async def link_guardians(
+    session: AsyncSession,
+    child: Child,
+    guardians: Sequence[GuardianData],
+    today: date,
+    *,
+    prefix: str = "guardians",
+) -> list[Guardian]:
+    """Find or create each guardian and link them to the child, in the order given."""
+    if not guardians:
+        raise InvalidInput(f"{prefix} must name at least one guardian.", field=prefix)
+    if not any(g.parental_responsibility for g in guardians):
+        raise InvalidInput(
+            f"{prefix} must include a guardian with parental responsibility.", field=prefix
+        )
+    parsed = []
+    seen: set[str] = set()
+    for i, data in enumerate(guardians):
+        path = f"{prefix}.{i}."
+        name = require_text(data.name, f"{path}name", max_length=NAME_MAX)
+        nid = valid_national_id(data.national_id, f"{path}nationalId", today)
+        if nid.value in seen or nid.value == child.national_id:
+            raise InvalidInput(
+                f"{path}nationalId names someone already in the list.", field=f"{path}nationalId"
+            )
+        seen.add(nid.value)
+        phone = _optional(data.phone, f"{path}phone", PHONE_MAX)
+        email = _email(data.email, f"{path}email")
+        parsed.append((data, name, nid, phone, email))
+    rows = []
+    for data, name, nid, phone, email in parsed:
+        guardian = await session.scalar(
+            select(Guardian).where(Guardian.national_id_hash == keyed_hash(nid.value))
+        )
+        if guardian is None:
+            guardian = Guardian(
+                name=name,
+                national_id=nid.value,
+                national_id_hash=keyed_hash(nid.value),
+                phone=phone,
+                email=email,
+            )
+            session.add(guardian)
+            await session.flush()
+        else:
+            guardian.phone = guardian.phone or phone
+            guardian.email = guardian.email or email
+        link = await session.get(ChildGuardian, (child.id, guardian.id))
+        if link is None:
+            session.add(
+                ChildGuardian(
+                    child_id=child.id,
+                    guardian_id=guardian.id,
+                    parental_responsibility=data.parental_responsibility,
+                )
+            )
+        else:
+            link.parental_responsibility = data.parental_responsibility
+        rows.append(guardian)
+    await session.flush()
+    return rows

@@ -1,0 +1,200 @@
+"""The operator's side of accountability, behind ``relaylog audit verify``, ``relaylog report
+passive`` and ``relaylog purge``: each opens one session, does its work in one transaction,
+and returns plain data the CLI prints. Nothing here prints a person's name except the
+passive report's relay holders (staff, by design of that report)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models import Municipality, Organisation, audit
+from models.audit import AuditEntry, ChainBreak, verify_chain
+from models.passive import PassiveLog, passive_logs
+from models.retention import (
+    SYSTEM_ACTOR,
+    PurgeCandidate,
+    PurgeResult,
+    RetentionTooShort,
+    purge,
+    purge_candidates,
+)
+from relaylog.db import check_database, create_engine, session_scope
+from relaylog.settings import ConfigurationError
+
+__all__ = [
+    "ChainReport",
+    "PassiveReport",
+    "PurgeReport",
+    "find_unit",
+    "passive_csv",
+    "run_passive_report",
+    "run_purge",
+    "run_verify",
+]
+
+PASSIVE_REPORT_ACTION = "REPORT_PASSIVE"
+PASSIVE_COLUMNS = (
+    "log_id",
+    "status",
+    "level",
+    "holder_name",
+    "holder_position",
+    "last_activity_at",
+    "days_inactive",
+    "inactive",
+    "overdue_measures",
+    "unrecorded_meetings",
+    "expired_consents",
+    "activity_plan_deadline",
+    "activity_plan_overdue",
+)
+
+
+@asynccontextmanager
+async def _session(url: str) -> AsyncIterator[AsyncSession]:
+    engine = create_engine(url)
+    try:
+        await check_database(engine)
+        async with session_scope(async_sessionmaker(engine, expire_on_commit=False)) as session:
+            yield session
+    finally:
+        await engine.dispose()
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    checked: int
+    broken: ChainBreak | None
+    head: bytes | None
+
+
+async def verify(session: AsyncSession) -> ChainReport:
+    checked, broken = await verify_chain(session)
+    head = await session.scalar(
+        select(audit.AuditEvent.hash).order_by(audit.AuditEvent.id.desc()).limit(1)
+    )
+    return ChainReport(checked, broken, head)
+
+
+async def run_verify(url: str) -> ChainReport:
+    async with _session(url) as session:
+        return await verify(session)
+
+
+@dataclass(frozen=True, slots=True)
+class PassiveReport:
+    organisation: str
+    inactive_days: int
+    as_of: date
+    logs: list[PassiveLog]
+
+
+async def find_unit(session: AsyncSession, unit: str) -> Organisation:
+    """A unit by id, or by its name when exactly one unit has it (case does not matter)."""
+    try:
+        by_id = await session.get(Organisation, uuid.UUID(unit))
+    except ValueError:
+        by_id = None
+    if by_id is not None:
+        return by_id
+    found = list(
+        await session.scalars(
+            select(Organisation).where(func.lower(Organisation.name) == unit.strip().lower())
+        )
+    )
+    if not found:
+        raise ConfigurationError(f"no unit has the id or name {unit!r}")
+    if len(found) > 1:
+        raise ConfigurationError(f"{len(found)} units are named {unit!r}; give the unit's id")
+    return found[0]
+
+
+async def passive_report(
+    session: AsyncSession, unit: str, today: date, inactive_days: int | None
+) -> PassiveReport:
+    organisation = await find_unit(session, unit)
+    if inactive_days is None:
+        municipality = await session.get(Municipality, organisation.municipality_id)
+        assert municipality is not None
+        inactive_days = municipality.passive_after_days
+    if inactive_days < 1:
+        raise ConfigurationError("--inactive-days must be at least 1")
+    logs = await passive_logs(session, organisation.id, today, inactive_days)
+    await audit.append(
+        session,
+        [
+            AuditEntry(
+                actor_kind=SYSTEM_ACTOR,
+                action=PASSIVE_REPORT_ACTION,
+                object_type="Organisation",
+                object_id=organisation.id,
+            )
+        ],
+    )
+    return PassiveReport(organisation.name, inactive_days, today, logs)
+
+
+async def run_passive_report(
+    url: str, unit: str, today: date, inactive_days: int | None
+) -> PassiveReport:
+    async with _session(url) as session:
+        return await passive_report(session, unit, today, inactive_days)
+
+
+def passive_csv(report: PassiveReport) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(PASSIVE_COLUMNS)
+    for log in report.logs:
+        writer.writerow(
+            [
+                log.log_id,
+                log.status.value,
+                log.level,
+                log.holder_name,
+                log.holder_position,
+                log.last_activity_at.isoformat(),
+                log.days_inactive,
+                str(log.inactive).lower(),
+                log.overdue_measures,
+                log.unrecorded_meetings,
+                log.expired_consents,
+                log.activity_plan_deadline.isoformat() if log.activity_plan_deadline else "",
+                str(log.activity_plan_overdue).lower(),
+            ]
+        )
+    return out.getvalue()
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeReport:
+    candidates: list[PurgeCandidate]
+    result: PurgeResult | None  # None for a dry run
+
+
+async def run_purge(
+    url: str,
+    now: datetime,
+    *,
+    minimum_days: int,
+    retention_days: int | None,
+    dry_run: bool,
+) -> PurgeReport:
+    async with _session(url) as session:
+        try:
+            candidates = await purge_candidates(session, now, minimum_days, retention_days)
+        except RetentionTooShort as exc:
+            raise ConfigurationError(exc.message) from None
+        if dry_run:
+            return PurgeReport(candidates, None)
+        result = await purge(session, [c.log_id for c in candidates])
+        return PurgeReport(candidates, result)

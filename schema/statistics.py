@@ -1,0 +1,187 @@
+"""Statistics for reporting tools (reporting schema only): aggregates, never a person.
+
+Dimensions and periods are GraphQL enums, so an unknown dimension is a validation error
+before anything runs. Cells describing fewer than five logs come back with their numbers
+null and ``suppressed: true`` (decided in ``models.statistics``, the one place every path
+goes through).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from auth.policy import Audience
+from models import statistics as stats
+from models.statistics import Dimension, Period, StatisticsQuery
+from resolvers.statistics import statistics_query, table
+from schema.enums import (
+    CloseReason,
+    EvaluationOutcome,
+    MeasureType,
+    OrganisationKind,
+    PointCategory,
+)
+from schema.permissions import audiences
+
+__all__ = ["Statistics", "StatisticsQueryFields"]
+
+strawberry.enum(
+    Dimension, name="StatisticsDimension", description="What to break the statistics down by."
+)
+strawberry.enum(
+    Period,
+    name="StatisticsPeriod",
+    description="The length of a period when breaking down by PERIOD.",
+)
+
+
+@strawberry.interface(description="Where a cell belongs; null for a dimension not grouped by.")
+class StatisticsCell:
+    municipality: str | None
+    organisation: str | None
+    organisation_kind: OrganisationKind | None
+    period: str | None = strawberry.field(description="2026, 2026-H2, 2026-Q4 or 2026-11.")
+    suppressed: bool = strawberry.field(description="Fewer than 5 logs: the numbers are null.")
+
+
+@strawberry.type(description="Logs (created in the period) by their level.")
+class LevelCell(StatisticsCell):
+    level: int
+    logs: int | None
+
+
+@strawberry.type(description="Points of attention by category.")
+class CategoryCell(StatisticsCell):
+    category: PointCategory
+    points: int | None
+    logs: int | None = strawberry.field(description="Logs with points in this category.")
+
+
+@strawberry.type(description="Measures by type and the outcome of their latest evaluation.")
+class MeasureCell(StatisticsCell):
+    measure_type: MeasureType
+    outcome: EvaluationOutcome | None = strawberry.field(description="Null: not evaluated yet.")
+    measures: int | None
+    logs: int | None = strawberry.field(description="Logs with such measures.")
+
+
+@strawberry.type(description="Days between two events of a log.")
+class DurationCell(StatisticsCell):
+    logs: int | None
+    average_days: float | None
+    median_days: float | None
+
+
+@strawberry.type(description="Logs closed in the period, by reason.")
+class ClosureCell(StatisticsCell):
+    reason: CloseReason
+    logs: int | None
+
+
+def _where(cell: stats.Cell | stats.DurationCell) -> dict[str, Any]:
+    return {
+        "municipality": cell.municipality,
+        "organisation": cell.organisation,
+        "organisation_kind": (
+            OrganisationKind(cell.organisation_kind) if cell.organisation_kind else None
+        ),
+        "period": cell.period,
+        "suppressed": cell.suppressed,
+    }
+
+
+def _durations(cells: list[stats.DurationCell]) -> list[DurationCell]:
+    return [
+        DurationCell(
+            logs=c.logs, average_days=c.average_days, median_days=c.median_days, **_where(c)
+        )
+        for c in cells
+    ]
+
+
+@strawberry.type(
+    description="De-identified statistics of the reporter's municipality: live logs and the "
+    "statistics kept from purged ones. A log counts in the period it was created in "
+    "(closures: the period it was closed in)."
+)
+class Statistics:
+    query: strawberry.Private[StatisticsQuery]
+    group_by: list[Dimension]
+    period: Period
+    suppressed_below: int = strawberry.field(description="Cells under this many logs are null.")
+
+    @strawberry.field
+    async def logs_by_level(self, info: Info) -> list[LevelCell]:
+        cells = await table(info, self.query, stats.logs_by_level)
+        return [LevelCell(level=int(c.key[0] or 0), logs=c.count, **_where(c)) for c in cells]
+
+    @strawberry.field
+    async def points_by_category(self, info: Info) -> list[CategoryCell]:
+        cells = await table(info, self.query, stats.points_by_category)
+        return [
+            CategoryCell(
+                category=PointCategory(str(c.key[0])),
+                points=c.count,
+                logs=c.logs,
+                **_where(c),
+            )
+            for c in cells
+        ]
+
+    @strawberry.field
+    async def measures_by_type_and_outcome(self, info: Info) -> list[MeasureCell]:
+        cells = await table(info, self.query, stats.measures_by_type_and_outcome)
+        return [
+            MeasureCell(
+                measure_type=MeasureType(str(c.key[0])),
+                outcome=EvaluationOutcome(c.key[1]) if c.key[1] else None,
+                measures=c.count,
+                logs=c.logs,
+                **_where(c),
+            )
+            for c in cells
+        ]
+
+    @strawberry.field(description="From the first attention conversation to the log (level 1).")
+    async def days_from_concern_to_log(self, info: Info) -> list[DurationCell]:
+        return _durations(await table(info, self.query, stats.days_concern_to_log))
+
+    @strawberry.field(description="From the log (level 1) to the first evaluation of a measure.")
+    async def days_to_first_evaluation(self, info: Info) -> list[DurationCell]:
+        return _durations(await table(info, self.query, stats.days_to_first_evaluation))
+
+    @strawberry.field
+    async def closures_by_reason(self, info: Info) -> list[ClosureCell]:
+        cells = await table(info, self.query, stats.closures_by_reason)
+        return [
+            ClosureCell(reason=CloseReason(str(c.key[0])), logs=c.count, **_where(c)) for c in cells
+        ]
+
+
+@strawberry.type
+class StatisticsQueryFields:
+    @audiences(
+        [Audience.REPORTING],
+        description="Aggregates for reporting tools; null for anyone but a reporter.",
+    )
+    def statistics(
+        self,
+        info: Info,
+        group_by: list[Dimension] | None = None,
+        period: Period = Period.YEAR,
+        from_: Annotated[datetime.date | None, strawberry.argument(name="from")] = None,
+        to: datetime.date | None = None,
+    ) -> Statistics | None:
+        query = statistics_query(info, group_by or [], period, from_, to)
+        if query is None:
+            return None
+        return Statistics(
+            query=query,
+            group_by=list(query.group_by),
+            period=period,
+            suppressed_below=stats.SUPPRESS_BELOW,
+        )

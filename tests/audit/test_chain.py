@@ -1,0 +1,190 @@
+"""The audit trail is append-only and tamper-evident: the database refuses to change it, and
+``relaylog audit verify`` finds a row changed behind the database's back (a superuser who
+switched the triggers off)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from auth.policy import Audience
+from models import AuditEvent
+from models.audit import AuditEntry, append, verify_chain
+from relaylog.db import async_url
+from relaylog.migrations import upgrade
+from relaylog.settings import PROJECT_ROOT
+from schema.build import build_schema
+from schema.node import encode_global_id
+from tests.conftest import fresh_database
+from tests.factories import World
+from tests.graphql import GraphQLClient
+from tests.test_cli import relaylog
+
+
+async def _tamper(session: AsyncSession, statement: str, event_id: int) -> None:
+    """What only a superuser can do: switch the guard off, change the trail, switch it on."""
+    await session.execute(text("ALTER TABLE audit_event DISABLE TRIGGER USER"))
+    await session.execute(text(statement), {"id": event_id})
+    await session.execute(text("ALTER TABLE audit_event ENABLE TRIGGER USER"))
+
+
+async def _read_three_times(client: GraphQLClient, world: World) -> list[int]:
+    log = await world.full_log(level=2)
+    for person, audience in [
+        (world.holder, Audience.STAFF),
+        (world.guardian, Audience.FAMILY),
+        (world.external, Audience.STAFF),
+    ]:
+        await client.query(
+            "query($id: ID!) { node(id: $id) { ... on RelayLog { level notes { text } } } }",
+            as_=person,
+            audience=audience,
+            variables={"id": encode_global_id("RelayLog", log.id)},
+        )
+    return [e.id for e in await world.seed.session.scalars(select(AuditEvent))]
+
+
+async def test_the_chain_of_real_reads_verifies(
+    client: GraphQLClient, world: World, session: AsyncSession
+) -> None:
+    ids = await _read_three_times(client, world)
+
+    checked, broken = await verify_chain(session)
+
+    assert broken is None
+    assert checked == len(ids) == 3
+
+
+async def test_an_event_edited_behind_the_databases_back_is_found(
+    client: GraphQLClient, world: World, session: AsyncSession
+) -> None:
+    _, second, _ = await _read_three_times(client, world)
+
+    await _tamper(session, "UPDATE audit_event SET relation = 'HOLDER' WHERE id = :id", second)
+
+    checked, broken = await verify_chain(session)
+    assert broken is not None
+    assert (broken.event_id, broken.reason) == (second, "content does not match its hash")
+    assert checked == 1
+
+
+async def test_an_event_removed_from_the_middle_is_found(
+    client: GraphQLClient, world: World, session: AsyncSession
+) -> None:
+    _, second, third = await _read_three_times(client, world)
+
+    await _tamper(session, "DELETE FROM audit_event WHERE id = :id", second)
+
+    _, broken = await verify_chain(session)
+    assert broken is not None
+    assert (broken.event_id, broken.reason) == (third, "previous hash does not match")
+
+
+async def test_an_edit_that_recomputes_its_own_hash_still_breaks_the_next_link(
+    session: AsyncSession,
+) -> None:
+    await append(session, [AuditEntry(actor_kind="STAFF", action="READ") for _ in range(3)])
+    _, second, _ = [e.id for e in await session.scalars(select(AuditEvent))]
+
+    await _tamper(
+        session,
+        "UPDATE audit_event SET action = 'FORGED', hash = sha256(hash) WHERE id = :id",
+        second,
+    )
+
+    _, broken = await verify_chain(session)
+    assert broken is not None
+    assert broken.event_id == second
+
+
+def test_no_mutation_of_any_audience_touches_the_audit_trail() -> None:
+    for audience in Audience:
+        mutation = build_schema(audience)._schema.mutation_type
+        names = list(mutation.fields) if mutation is not None else []
+        touching = [n for n in names if re.search(r"audit|history|access", n, re.I)]
+        assert touching == [], audience
+
+
+def test_only_the_audit_module_writes_audit_events() -> None:
+    """Every other module may read the trail; none updates, deletes or inserts into it."""
+    writers = []
+    pattern = re.compile(
+        r"(update|delete)\(\s*AuditEvent|(UPDATE|DELETE\s+FROM|TRUNCATE|INSERT\s+INTO)\s+audit_event"
+        r"|AuditEvent\(",
+        re.I,
+    )
+    for folder in ("models", "auth", "resolvers", "schema", "exports", "relaylog"):
+        for path in (PROJECT_ROOT / folder).rglob("*.py"):
+            if path.relative_to(PROJECT_ROOT).as_posix() == "models/audit.py":
+                continue
+            if pattern.search(path.read_text()):
+                writers.append(path.relative_to(PROJECT_ROOT).as_posix())
+    assert writers == []
+
+
+@pytest.fixture(scope="module")
+def committed_trail() -> Iterator[str]:
+    """A database of its own with a committed chain of five events."""
+    with fresh_database("relaylog_audit") as url:
+        upgrade(url)
+
+        async def seed() -> None:
+            engine = create_async_engine(async_url(url), poolclass=NullPool)
+            try:
+                async with AsyncSession(engine) as session:
+                    await append(
+                        session,
+                        [AuditEntry(actor_kind="STAFF", action="READ") for _ in range(5)],
+                    )
+                    await session.commit()
+            finally:
+                await engine.dispose()
+
+        asyncio.run(seed())
+        yield url
+
+
+def _psql(url: str, sql: str) -> None:
+    async def run() -> None:
+        engine = create_async_engine(async_url(url), poolclass=NullPool)
+        try:
+            async with engine.begin() as conn:
+                for statement in sql.split(";"):
+                    if statement.strip():
+                        await conn.execute(text(statement))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+@pytest.mark.slow
+def test_audit_verify_reports_an_intact_trail_then_the_first_broken_link(
+    committed_trail: str, tmp_path: Path
+) -> None:
+    intact = relaylog("audit", "verify", data_dir=tmp_path, database_url=committed_trail)
+    assert intact.returncode == 0, intact.stderr
+    assert intact.stdout.startswith("audit trail intact: 5 events, head hash ")
+
+    _psql(
+        committed_trail,
+        "ALTER TABLE audit_event DISABLE TRIGGER USER;"
+        "UPDATE audit_event SET action = 'FORGED' WHERE id = (SELECT min(id) + 2 FROM audit_event);"
+        "ALTER TABLE audit_event ENABLE TRIGGER USER",
+    )
+    broken = relaylog("audit", "verify", data_dir=tmp_path, database_url=committed_trail)
+
+    assert broken.returncode == 1
+    assert re.fullmatch(
+        r"audit trail BROKEN at event \d+: content does not match its hash "
+        r"\(2 events before it are intact\)\n",
+        broken.stdout,
+    ), broken.stdout
+    assert "Traceback" not in broken.stderr
