@@ -7,8 +7,6 @@ from pathlib import Path
 
 __all__ = ["main"]
 
-SMOKE_LOGS = 40
-
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
@@ -29,7 +27,9 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--profile-requests", type=int, default=200)
     run.add_argument("--no-explain", action="store_true")
     run.add_argument("--report", type=Path, default=Path("benchmarks/results/report.md"))
-    run.add_argument("--smoke", action="store_true", help=f"{SMOKE_LOGS} logs, ~2 s per phase")
+    run.add_argument(
+        "--smoke", action="store_true", help="a few logs, a fraction of a second per query"
+    )
 
     seed = sub.add_parser("seed", help="only build a dataset")
     seed.add_argument("--logs", type=int, required=True)
@@ -58,19 +58,22 @@ def main(argv: list[str] | None = None) -> None:
         )
         print(f"{url}: {sum(manifest.counts.values()):,} rows in {manifest.build_seconds} s")
     else:
-        from benchmarks.runner import Options, run as run_all
+        from benchmarks.runner import Options
+        from benchmarks.runner import run as run_all
 
-        options = Options(
-            sizes=[SMOKE_LOGS] if args.smoke else (args.logs or [10_000]),
-            seconds=0.3 if args.smoke else args.seconds,
-            warmup=0.1 if args.smoke else args.warmup,
-            concurrency=args.concurrency,
-            server_url=args.server_url,
-            reuse=not args.rebuild,
-            keep=not args.drop,
-            profile_requests=10 if args.smoke else args.profile_requests,
-            smoke=args.smoke,
-            report=None if args.smoke else args.report,
-            explain=not args.no_explain,
-        )
+        if args.smoke:
+            options = Options.for_smoke(args.server_url)
+        else:
+            options = Options(
+                sizes=args.logs or [10_000],
+                seconds=args.seconds,
+                warmup=args.warmup,
+                concurrency=args.concurrency,
+                server_url=args.server_url,
+                reuse=not args.rebuild,
+                keep=not args.drop,
+                profile_requests=args.profile_requests,
+                report=args.report,
+                explain=not args.no_explain,
+            )
         run_all(options)

@@ -10,6 +10,7 @@ the whole body.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -52,6 +53,8 @@ class LoadResult:
     p95_ms: float
     p99_ms: float
     mean_ms: float
+    completed: int = 0  # all answers, warm-up included
+    server_cpu_ms: float | None = None  # server process CPU time per answer (user + system)
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
@@ -74,7 +77,8 @@ class Connection:
     async def post(self, call: Call) -> tuple[int, bytes]:
         if self.writer is None or self.reader is None:
             await self.open()
-        assert self.writer is not None and self.reader is not None
+        assert self.writer is not None
+        assert self.reader is not None
         head = (
             f"POST {call.path} HTTP/1.1\r\nHost: {self.host}\r\n"
             f"Content-Type: application/json\r\nAuthorization: Bearer {call.token}\r\n"
@@ -105,10 +109,8 @@ class Connection:
     async def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
-            try:
+            with contextlib.suppress(ConnectionError, OSError):
                 await self.writer.wait_closed()
-            except (ConnectionError, OSError):
-                pass
         self.reader = self.writer = None
 
 
@@ -129,12 +131,13 @@ async def drive(
     latencies: list[float] = []
     errors = 0
     count = 0
+    completed = 0
     start = time.perf_counter()
     measure_from = start + warmup
     stop_at = measure_from + seconds
 
     async def worker(w: int) -> None:
-        nonlocal errors, count
+        nonlocal errors, count, completed
         conn = Connection("127.0.0.1", port)
         previous: bytes | None = None
         n = 0
@@ -147,6 +150,7 @@ async def drive(
                     break
                 status, previous = await conn.post(call)
                 done = time.perf_counter()
+                completed += 1
                 if sent >= measure_from:
                     count += 1
                     latencies.append(done - sent)
@@ -171,6 +175,7 @@ async def drive(
         p95_ms=round(percentile(ms, 95), 2),
         p99_ms=round(percentile(ms, 99), 2),
         mean_ms=round(sum(ms) / len(ms), 2) if ms else float("nan"),
+        completed=completed,
     )
 
 

@@ -40,7 +40,9 @@ def render(results: list[SizeResult], options: Options, machine: dict[str, str])
         f"\nLoad: {options.concurrency} concurrent keep-alive connections (closed loop), "
         f"{options.seconds:g} s per query after {options.warmup:g} s warm-up; one uvicorn worker "
         "for the API and one for the baseline, run one after the other on 127.0.0.1; the load "
-        "driver, the server and PostgreSQL share the machine's cores.\n"
+        "driver, the server and PostgreSQL share the machine's cores. *Server CPU ms/req* is "
+        "the user + system CPU time of the server process per answer (from `/proc`): the cost "
+        "that does not depend on what else runs on the machine.\n"
     )
     add("## Datasets\n")
     add("| logs | rows (all tables) | measures | evaluations | database size | build time |")
@@ -53,24 +55,35 @@ def render(results: list[SizeResult], options: Options, machine: dict[str, str])
         )
     for r in results:
         add(f"\n## Throughput and latency at {r.logs:,} logs\n")
-        add("| named query | served by | req/s | p50 ms | p95 ms | p99 ms | requests | errors |")
-        add("|---|---|---:|---:|---:|---:|---:|---:|")
+        add(
+            "| named query | served by | req/s | p50 ms | p95 ms | p99 ms | server CPU ms/req "
+            "| requests | errors |"
+        )
+        add("|---|---|---:|---:|---:|---:|---:|---:|---:|")
         for load in r.loads:
+            cpu = load.get("server_cpu_ms")
             add(
                 f"| {load['name']} | {load['target']} | {load['throughput']:.1f} | "
                 f"{load['p50_ms']:.1f} | {load['p95_ms']:.1f} | {load['p99_ms']:.1f} | "
-                f"{load['requests']} | {load['errors']} |"
+                f"{'' if cpu is None else f'{cpu:.1f}'} | {load['requests']} | {load['errors']} |"
             )
         add("")
         for name in BASELINE_OF:
             app, base = _load(r, name, "app"), _load(r, name, "baseline")
             if app and base and base["throughput"]:
                 ratio = app["throughput"] / base["throughput"]
+                cpu = ""
+                if app.get("server_cpu_ms") and base.get("server_cpu_ms"):
+                    cpu = (
+                        f"; server CPU per answer {app['server_cpu_ms']:.1f} ms vs "
+                        f"{base['server_cpu_ms']:.1f} ms "
+                        f"(ratio {base['server_cpu_ms'] / app['server_cpu_ms']:.2f})"
+                    )
                 add(
                     f"- **{name}**: API / baseline = {app['throughput']:.1f} / "
-                    f"{base['throughput']:.1f} = **{ratio:.2f}** (target ≥ 0.33: "
-                    f"{_mark(ratio >= TARGET_RATIO)}); the baseline's answer is the same JSON: "
-                    f"{'yes' if r.same_json.get(name) else 'NO'}"
+                    f"{base['throughput']:.1f} req/s = **{ratio:.2f}** (target ≥ 0.33: "
+                    f"{_mark(ratio >= TARGET_RATIO)}){cpu}; the baseline's answer is the same "
+                    f"JSON: {'yes' if r.same_json.get(name) else 'NO'}"
                 )
         if PASSIVE_REPORT_IS_MY_LOGS:
             add(
@@ -122,17 +135,18 @@ def render(results: list[SizeResult], options: Options, machine: dict[str, str])
         add(f"\n## Profile of the holder log view ({last.logs:,} logs, pyinstrument)\n")
         add(
             f"{prof['requests']} sequential requests in process: "
-            f"{prof['wall_ms_per_request']:.1f} ms wall, "
-            f"{prof['cpu_ms_per_request']:.1f} ms Python CPU per request.\n"
+            f"{prof['wall_ms_per_request']:.1f} ms wall per request, of which "
+            f"{prof['busy_ms_per_request']:.1f} ms busy (samples not waiting in the event loop "
+            "for PostgreSQL; the client's side of the in-process transport included).\n"
         )
-        add("| share of CPU time | |\n|---|---:|")
+        add("| share of busy time | |\n|---|---:|")
         total = 0.0
         for name, share in prof["categories"].items():
             total += share
             add(f"| {name} | {share:.1%} |")
         add(f"| **policy + scoping + identity + audit** | **{total:.1%}** |")
         add(f"\nTarget ≤ 15 %: {_mark(total <= TARGET_POLICY_SHARE)}.\n")
-        add("Where the CPU time goes (self time by package):\n")
+        add("Where the busy time goes (self time by package):\n")
         add("| package | share |\n|---|---:|")
         for name, share in prof["libraries"].items():
             add(f"| {name} | {share:.1%} |")

@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import platform
+import secrets
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -16,20 +17,19 @@ from benchmarks import analysis
 from benchmarks.load import LoadResult, drive, fetch
 from benchmarks.scenarios import (
     BASELINE_OF,
-    GUARDIAN,
     HOLDER_LOG,
-    NAMED,
     Viewers,
     baseline_scenarios,
     named_scenarios,
 )
 from benchmarks.seed import Manifest, build_dataset, drop_database, load_manifest
-from benchmarks.servers import BENCH_DIR, bench_keys, bench_settings, running
+from benchmarks.servers import BENCH_DIR, bench_keys, bench_settings, cpu_seconds, running
 from relaylog.migrations import head_revision
 
 __all__ = ["Options", "SizeResult", "run"]
 
 RESULTS_DIR = Path(__file__).parent / "results"
+SMOKE_LOGS = 40
 
 
 @dataclass
@@ -45,6 +45,22 @@ class Options:
     smoke: bool = False
     report: Path | None = None
     explain: bool = True
+    without_audit: bool = True  # also measure the baseline without its audit append
+
+    @classmethod
+    def for_smoke(cls, server_url: str | None = None) -> Options:
+        """A few logs and a fraction of a second per query: proves the harness runs."""
+        return cls(
+            sizes=[SMOKE_LOGS],
+            seconds=0.2,
+            warmup=0.0,
+            server_url=server_url,
+            reuse=False,
+            keep=False,
+            profile_requests=3,
+            smoke=True,
+            without_audit=False,
+        )
 
 
 @dataclass
@@ -98,7 +114,8 @@ async def _database_bytes(url: str) -> int:
 def _dataset(options: Options, server: str, logs: int, say: Any) -> tuple[str, str, Manifest]:
     from sqlalchemy.engine import make_url
 
-    name = f"relaylog_bench_{'smoke' if options.smoke else logs}"
+    suffix = f"smoke_{os.getpid()}_{secrets.token_hex(3)}" if options.smoke else str(logs)
+    name = f"relaylog_bench_{suffix}"
     url = make_url(server).set(database=name, drivername="postgresql")
     url_text = url.render_as_string(hide_password=False)
     if options.reuse and not options.smoke:
@@ -130,7 +147,8 @@ def _migrated(url: str) -> bool:
 
 
 def _load(options: Options, port: int, scenario: Any) -> LoadResult:
-    return asyncio.run(
+    before = cpu_seconds(port)
+    result = asyncio.run(
         drive(
             port,
             scenario,
@@ -139,6 +157,10 @@ def _load(options: Options, port: int, scenario: Any) -> LoadResult:
             warmup=options.warmup,
         )
     )
+    after = cpu_seconds(port)
+    if before is not None and after is not None and result.completed:
+        result.server_cpu_ms = round((after - before) * 1000 / result.completed, 2)
+    return result
 
 
 def run_size(options: Options, server: str, logs: int, say: Any) -> SizeResult:
@@ -166,7 +188,7 @@ def run_size(options: Options, server: str, logs: int, say: Any) -> SizeResult:
 
             mine = asyncio.run(fetch(port, Call(BASELINE_OF[scenario_name], call.token, call.body)))
             result.same_json[scenario_name] = canonical(mine) == canonical(answers[scenario_name])
-        for audit in (True, False):
+        for audit in (True, False) if options.without_audit else (True,):
             for scenario in baseline_scenarios(viewers, audit=audit):
                 load = _load(options, port, scenario)
                 say(
@@ -179,9 +201,13 @@ def run_size(options: Options, server: str, logs: int, say: Any) -> SizeResult:
         async with analysis.InProcess(url) as app:
             result.round_trips = [asdict(r) for r in await analysis.round_trips(app, manifest)]
             if options.explain:
-                result.plans = [
-                    asdict(p) for p in await analysis.explain_hot_queries(app, manifest)
-                ]
+                plans = await analysis.explain_hot_queries(
+                    app,
+                    manifest,
+                    only=[HOLDER_LOG] if options.smoke else None,
+                    with_text=not options.smoke,
+                )
+                result.plans = [asdict(p) for p in plans]
             profiled = await analysis.profile(
                 app, viewers.calls[HOLDER_LOG], options.profile_requests
             )

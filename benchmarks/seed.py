@@ -365,7 +365,7 @@ def make_plan(logs: int, seed: int, today: date) -> Plan:
 # Rows
 # ---------------------------------------------------------------------------------------------
 
-COLUMNS: dict[str, tuple[str, ...]] = {
+COLUMNS: dict[str, list[str]] = {
     "municipality": [
         "id",
         "created_at",

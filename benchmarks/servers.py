@@ -24,9 +24,31 @@ from relaylog.db import create_engine
 from relaylog.services import make_verifier
 from relaylog.settings import PROJECT_ROOT, Settings
 
-__all__ = ["BENCH_DIR", "app_services", "bench_keys", "bench_settings", "running", "serve"]
+__all__ = [
+    "BENCH_DIR",
+    "app_services",
+    "bench_keys",
+    "bench_settings",
+    "cpu_seconds",
+    "running",
+    "serve",
+]
 
 BENCH_DIR = PROJECT_ROOT / ".data" / "bench"
+SERVER_PIDS: dict[int, int] = {}  # port -> pid of the server subprocess
+
+
+def cpu_seconds(port: int) -> float | None:
+    """User + system CPU time the server on ``port`` has used so far (Linux ``/proc``)."""
+    pid = SERVER_PIDS.get(port)
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
 
 
 def bench_keys() -> DevKeys:
@@ -133,8 +155,10 @@ def running(
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{target} server did not start; see {log_path}")
                 time.sleep(0.1)
+            SERVER_PIDS[port] = process.pid
             yield port
         finally:
+            SERVER_PIDS.pop(port, None)
             process.terminate()
             try:
                 process.wait(timeout=10)

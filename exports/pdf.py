@@ -33,6 +33,7 @@ from markupsafe import Markup, escape
 from reportlab import rl_config
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus.tables import CellStyle
 from xhtml2pdf import pisa
 from xhtml2pdf.config.resources import RenderLimitError, ResourceAccessPolicy
 
@@ -61,6 +62,7 @@ MAX_MEASURES = 1000
 MAX_TEXT_CHARS = 1_000_000
 MAX_PAGES = 400
 MAX_RENDER_SECONDS = 60.0
+MEASURE_ROWS = 40  # measures per table (see the template)
 
 HERE = Path(__file__).parent
 FONT_DIR = HERE / "fonts"
@@ -70,7 +72,9 @@ FONT_FILES = {
 }
 NOTHING = "data:text/plain;base64,"
 OSLO = ZoneInfo("Europe/Oslo")
-_INITIAL_FONT = "RelayLogSans-Initial"
+# The name xhtml2pdf gives the regular face of the @font-face family "RelayLogSans": registered
+# here first, so that reportlab's page and table defaults draw with the very font the text uses.
+_INITIAL_FONT = "relaylogsans_00"
 _TOO_LARGE = (
     f"The log is too large to export as one PDF (at most {MAX_MEASURES} measures, "
     f"{MAX_TEXT_CHARS:,} characters of text and {MAX_PAGES} pages)."
@@ -167,6 +171,7 @@ def render_html(view: LogView, language: Language, *, archive: bool = False) -> 
             t=t,
             title=f"{t['title_for']} {view.child.name}",
             scope_text=t["archive_scope"] if archive else t["viewer_scope"],
+            measure_rows=MEASURE_ROWS,
         )
     )
 
@@ -184,6 +189,7 @@ def html_to_pdf(html: str, guard: FetchGuard) -> bytes:
                 link_callback=guard,
                 encoding="utf-8",
                 resource_policy=_POLICY,
+                capacity=-1,  # the document stays in memory: no temporary file of a child's log
             )
         except RenderLimitError as exc:
             raise InvalidInput(_TOO_LARGE, field="logId") from exc
@@ -198,20 +204,19 @@ def html_to_pdf(html: str, guard: FetchGuard) -> bytes:
 
 @contextmanager
 def _initial_font() -> Iterator[None]:
-    """Make reportlab start every page in the embedded font rather than Helvetica.
-
-    A canvas names an initial font on every page; Helvetica is never embedded, which PDF/A
-    forbids. An embedded TrueType font is not named up front, so nothing unembedded enters.
+    """Keep Helvetica out of the file: reportlab names it as the initial font of every page and
+    as the font of every table cell, and it is never embedded, which PDF/A forbids. An
+    embedded TrueType font takes its place (and, being dynamic, is not even named up front).
     """
     if _INITIAL_FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont(_INITIAL_FONT, str(FONT_FILES["relaylog-font:regular"])))
     with _lock:
-        previous = rl_config.canvas_basefontname
-        rl_config.canvas_basefontname = _INITIAL_FONT
+        previous = rl_config.canvas_basefontname, CellStyle.fontname
+        rl_config.canvas_basefontname = CellStyle.fontname = _INITIAL_FONT
         try:
             yield
         finally:
-            rl_config.canvas_basefontname = previous
+            rl_config.canvas_basefontname, CellStyle.fontname = previous
 
 
 # --- the template's helpers -------------------------------------------------------------

@@ -191,15 +191,27 @@ def _owned_tables() -> list[tuple[Table, ColumnElement[bool]]]:
 async def purge(
     session: AsyncSession, log_ids: Sequence[uuid.UUID], *, request_id: str | None = None
 ) -> PurgeResult:
-    """Remove these logs and all personal data only they held; keep their statistics."""
+    """Remove these logs and all personal data only they held; keep their statistics.
+
+    Only closed and archived logs are purged; any other id is left alone. The caller's
+    session is cleared afterwards (its identity map may hold rows that are gone).
+    """
     result = PurgeResult()
-    if not log_ids:
+    # Lock the logs first: a concurrent export or write that would add a row under one of
+    # them waits for the purge (and then finds the log gone) instead of breaking it.
+    locked = (
+        await session.execute(
+            select(RelayLog.id, RelayLog.child_id)
+            .where(RelayLog.id.in_(list(log_ids)), RelayLog.status.in_(PURGEABLE))
+            .order_by(RelayLog.id)
+            .with_for_update()
+        )
+    ).all()
+    if not locked:
         return result
-    ids = list(log_ids)
+    ids = [row.id for row in locked]
+    child_ids = list({row.child_id for row in locked})
     result.statistics_rows = await statistics.snapshot(session, ids)
-    child_ids = list(
-        (await session.scalars(select(RelayLog.child_id).where(RelayLog.id.in_(ids)))).unique()
-    )
     guardian_ids = list(
         await session.scalars(
             select(ChildGuardian.guardian_id).where(ChildGuardian.child_id.in_(child_ids))

@@ -196,5 +196,7 @@ async def run_purge(
             raise ConfigurationError(exc.message) from None
         if dry_run:
             return PurgeReport(candidates, None)
-        result = await purge(session, [c.log_id for c in candidates])
+        result = await purge(
+            session, [c.log_id for c in candidates], request_id=f"purge-{uuid.uuid4().hex}"
+        )
         return PurgeReport(candidates, result)

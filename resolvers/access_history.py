@@ -122,7 +122,7 @@ def _is_you(viewer: Viewer | None, entry: HistoryEntry) -> bool:
         return entry.actor_id == viewer.staff_id
     if entry.actor_kind == ViewerKind.GUARDIAN.value:
         return entry.actor_id in viewer.guardian_ids
-    return entry.actor_id in viewer.subject_child_ids and not viewer.guardian_ids
+    return entry.actor_id in viewer.subject_child_ids
 
 
 async def access_history(
@@ -158,6 +158,8 @@ async def access_history(
                 org.name if org is not None else None,
                 is_you,
             )
+        elif entry.actor_kind in _STAFF_KINDS:  # an account no longer on record
+            who = AccessorView(AccessorKind.STAFF, "Staff member", is_you=is_you)
         elif entry.actor_kind in _FAMILY_LABELS:
             kind, label = _FAMILY_LABELS[entry.actor_kind]
             who = AccessorView(kind, label, is_you=is_you)

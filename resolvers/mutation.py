@@ -141,8 +141,13 @@ async def write(
     *,
     object_type: str,
     object_id: uuid.UUID | None = None,
+    counts_as_activity: bool = True,
 ) -> T | MutationError:
-    """Run one domain operation as the viewer, all or nothing."""
+    """Run one domain operation as the viewer, all or nothing.
+
+    ``counts_as_activity=False`` for writes that do not move the case on (an export): they
+    are audited but leave the log's last activity, so a passive log stays visible as such.
+    """
     ctx: Context = info.context
     viewer = ctx.viewer
     if viewer is None:
@@ -164,7 +169,7 @@ async def write(
         async with session.begin_nested():
             result = await operation(scope)
             touched = scope.log_id or _log_id_of(result)
-            if touched is not None:
+            if touched is not None and counts_as_activity:
                 await session.execute(
                     update(RelayLog)
                     .where(RelayLog.id == touched)

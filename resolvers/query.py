@@ -13,12 +13,20 @@ from auth.policy import PolicyField, Relation, can_read
 from auth.scoping import LogAccess, holder_organisation_filter, readable_logs
 from auth.viewer import Viewer, ViewerKind
 from models import Guardian, Organisation, RelayLog, StaffAccount
-from models.enums import RelayLogStatus
+from models.enums import RelayLogStatus, StaffRole
 from resolvers.context import Context
 from resolvers.pagination import Edge, Page, decode_cursor, encode_cursor, validate_first
 from resolvers.views import ActorView, InLog
 
-__all__ = ["database_ok", "my_logs", "node", "organisations", "staff_accounts", "viewer_name"]
+__all__ = [
+    "database_ok",
+    "my_logs",
+    "node",
+    "organisations",
+    "staff_accounts",
+    "staff_directory",
+    "viewer_name",
+]
 
 
 def _ctx(info: Info) -> Context:
@@ -166,6 +174,33 @@ async def staff_accounts(info: Info, organisation_id: uuid.UUID | None) -> list[
     if organisation_id is not None:
         stmt = stmt.where(StaffAccount.organisation_id == organisation_id)
     return list(await ctx.session.scalars(stmt))
+
+
+async def staff_directory(
+    info: Info, organisation_id: uuid.UUID | None, name_contains: str | None, first: int
+) -> list[tuple[StaffAccount, Organisation]]:
+    """Colleagues a holder can add as actors or hand the log to: work identity only."""
+    ctx = _ctx(info)
+    first = validate_first(first, ctx.page_size_max)
+    if ctx.viewer is None or ctx.viewer.kind is not ViewerKind.STAFF:
+        return []
+    stmt = (
+        select(StaffAccount, Organisation)
+        .join(Organisation, Organisation.id == StaffAccount.organisation_id)
+        .where(
+            Organisation.municipality_id == ctx.viewer.municipality_id,
+            StaffAccount.active.is_(True),
+            StaffAccount.role == StaffRole.STAFF,
+        )
+        .order_by(StaffAccount.name, StaffAccount.id)
+        .limit(first)
+    )
+    if organisation_id is not None:
+        stmt = stmt.where(StaffAccount.organisation_id == organisation_id)
+    if name_contains:
+        pattern = name_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(StaffAccount.name.ilike(f"%{pattern}%"))
+    return [(row[0], row[1]) for row in await ctx.session.execute(stmt)]
 
 
 async def viewer_name(info: Info) -> str | None:

@@ -15,7 +15,7 @@ from schema.actor import Actor, Organisation, StaffAccount
 from schema.content import Evaluation, Measure, Meeting, Note, PointOfAttention, Sparkle
 from schema.control import ControlQuery
 from schema.enums import RelayLogStatus
-from schema.node import Node, decode_global_id
+from schema.node import Node, decode_global_id, encode_global_id
 from schema.permissions import audiences
 from schema.person import Guardian
 from schema.relay_log import Consent, RelayLog
@@ -55,6 +55,14 @@ class Health:
     @strawberry.field(description="Whether the database answers.")
     async def database(self, info: Info) -> bool:
         return await q.database_ok(info)
+
+
+@strawberry.type(description="A colleague as the staff directory shows them.")
+class DirectoryEntry:
+    id: strawberry.ID = strawberry.field(description="The StaffAccount id addActor takes.")
+    name: str
+    position: str
+    organisation_name: str
 
 
 @strawberry.type
@@ -121,6 +129,30 @@ class Query(ControlQuery, StatisticsQueryFields):
     @audiences([Audience.STAFF], description="The municipality's units.")
     async def organisations(self, info: Info) -> list[Organisation]:
         return await q.organisations(info)  # type: ignore[return-value]
+
+    @audiences(
+        [Audience.STAFF],
+        description="Colleagues in the municipality (name, position, unit), to add as actors "
+        "or to transfer a log to.",
+    )
+    async def staff_directory(
+        self,
+        info: Info,
+        organisation_id: strawberry.ID | None = None,
+        name_contains: str | None = None,
+        first: int = 50,
+    ) -> list[DirectoryEntry]:
+        org = decode_global_id(organisation_id) if organisation_id is not None else None
+        rows = await q.staff_directory(info, org.object_id if org else None, name_contains, first)
+        return [
+            DirectoryEntry(
+                id=strawberry.ID(encode_global_id("StaffAccount", staff.id)),
+                name=staff.name,
+                position=staff.position,
+                organisation_name=unit.name,
+            )
+            for staff, unit in rows
+        ]
 
     @audiences([Audience.STAFF], description="Staff accounts (municipal admin only).")
     async def staff_accounts(

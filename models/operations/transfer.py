@@ -7,8 +7,8 @@ plain actor when both work in the same organisation, otherwise they leave the lo
 (deactivated, reason ``"transferred"``), and so does any actor the log's level no longer
 admits now that the holder's organisation changed. A log moved to another municipality
 belongs to that municipality from then on. Every accepted transfer takes an archive snapshot
-through ``on_accepted`` (the export capability, called by the API layer; this module's
-``archive_snapshot_hook`` is the no-op default).
+through ``on_accepted``: the API layer passes ``exports.archive.archive_on_transfer`` (the
+domain imports no exports); ``archive_snapshot_hook`` is the no-op default.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Hand the holder role over: the holder asks, the named staff member accepts or declines,
-the holder may cancel while it waits."""
+the holder may cancel while it waits. An accepted transfer files an archive copy of the log
+(``exports.archive.archive_on_transfer``) in the same transaction."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import uuid
 from strawberry.types import Info
 
 from auth.policy import Action
+from exports.archive import archive_on_transfer
 from models import Transfer
 from models.base import utcnow
 from models.operations import relay_log as log_ops
@@ -42,7 +44,9 @@ async def _answer(info: Info, transfer_id: uuid.UUID, accept: bool) -> Transfer 
             recipient=locked.to_staff_id == scope.viewer.staff_id, missing="No such transfer."
         )
         if accept:
-            return await ops.accept_transfer(scope.session, locked, now=utcnow())
+            return await ops.accept_transfer(
+                scope.session, locked, now=utcnow(), on_accepted=archive_on_transfer
+            )
         return await ops.cancel_transfer(scope.session, locked, utcnow())
 
     result = await write(

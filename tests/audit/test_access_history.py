@@ -7,9 +7,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.policy import Audience
-from models import RelayLog
+from models import Consent, RelayLog
+from models.enums import ConsentScope
 from schema.node import encode_global_id
 from tests.factories import World
 from tests.graphql import GraphQLClient
@@ -245,3 +248,40 @@ async def test_the_history_of_many_logs_costs_the_same_statements_as_of_one(
         assert all(len(e["node"]["accessHistory"]["entries"]) >= 2 for e in edges)
         counts.append(counter.count)
     assert counts[0] == counts[1], counts
+
+
+async def test_a_withdrawn_consent_and_an_export_show_in_the_history_by_what_they_were(
+    client: GraphQLClient, world: World, session: AsyncSession
+) -> None:
+    log = await world.full_log(level=2)
+    share = await session.scalar(
+        select(Consent.id).where(
+            Consent.log_id == log.id,
+            Consent.given_by_guardian_id == world.guardian.id,
+            Consent.scope == ConsentScope.SHARE,
+        )
+    )
+    assert share is not None
+    withdrawn = await client.query(
+        """mutation($input: WithdrawConsentInput!) { withdrawConsent(input: $input) {
+            error { code } } }""",
+        as_=world.guardian,
+        audience=Audience.FAMILY,
+        variables={"input": {"consentId": encode_global_id("Consent", share)}},
+    )
+    assert withdrawn["withdrawConsent"]["error"] is None
+    exported = await client.query(
+        "mutation($id: ID!) { exportRelayLog(logId: $id) { error { code } } }",
+        as_=world.holder,
+        variables={"id": encode_global_id("RelayLog", log.id)},
+    )
+    assert exported["exportRelayLog"]["error"] is None
+
+    entries = (await _history(client, log, world.guardian))["entries"]
+
+    assert [(e["kind"], e["action"], e["who"]["displayName"]) for e in entries] == [
+        ("EXPORT", "EXPORT", "Hanne Holder"),
+        ("READ", None, "Hanne Holder"),  # what the printout showed
+        ("WRITE", "WITHDRAW_CONSENT", "Guardian"),
+    ]
+    assert "NOTES" in entries[1]["dataRead"]

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from auth.policy import Audience
+from auth.policy import Audience, may_read_statistics, may_see_unit_report
 from models import AuditEvent, RelayLog
 from models import secrets as data_protection
 from models.enums import ConsentScope, MeetingStatus, RelayLogStatus
@@ -329,3 +329,12 @@ def test_the_passive_report_command_names_an_unknown_unit_in_one_line(
     )
 
     assert "no unit has the id or name 'Ingensteds'" in assert_one_line_error(result)
+
+
+def test_the_policy_outside_any_log_names_the_units_own_manager_and_the_reporting_audience() -> (
+    None
+):
+    assert may_see_unit_report(is_manager=True, own_unit=True)
+    assert not may_see_unit_report(is_manager=True, own_unit=False)
+    assert not may_see_unit_report(is_manager=False, own_unit=True)
+    assert [a for a in Audience if may_read_statistics(a)] == [Audience.REPORTING]

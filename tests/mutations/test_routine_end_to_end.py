@@ -5,8 +5,8 @@ log is created at level 1; a point of attention with a goal is agreed; school, h
 child each own a measure; the log meeting is held; the measures are evaluated red, yellow and
 green; the guardians consent to sharing and the level goes to 2; the health visitor joins and
 sees the log; the level goes down again and she no longer does; the child changes school and
-the holder role moves with her; the goal is reached, the summary written, the log closed —
-and a guardian can no longer change it."""
+the holder role moves with her (an archive copy is filed); the goal is reached, the summary
+written, the log closed — and a guardian can no longer change it."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.policy import Audience
-from models import AuditEvent, Organisation
+from models import ArchiveRecord, AuditEvent, Organisation
 from models.national_id import synthetic_national_id
+from schema.node import decode_global_id
 from tests.factories import TODAY, World
 from tests.graphql import GraphQLClient
 from tests.mutations.lifecycle import PDF, b64, call, gid
@@ -332,6 +333,12 @@ async def test_from_concern_to_closed_log_as_the_routine_has_it(
         )
     )
     assert await _read(client, log_id, holder) is None
+    gid_ = decode_global_id(log_id)
+    assert gid_ is not None
+    archived = await session.scalars(
+        select(ArchiveRecord.reason).where(ArchiveRecord.log_id == gid_.object_id)
+    )
+    assert list(archived) == ["TRANSFER"]  # the transfer filed a PDF copy of the log
     data = await _read(client, log_id, nina)
     assert data is not None
     assert {a["name"]: (a["isHolder"], a["status"]) for a in data["actors"]} == {

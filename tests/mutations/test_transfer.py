@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import ActorMembership, RelayLog, StaffAccount, Transfer
+from models import ActorMembership, ArchiveRecord, RelayLog, StaffAccount, Transfer
 from models.enums import TransferStatus
 from tests.factories import World
 from tests.graphql import GraphQLClient
@@ -75,6 +75,12 @@ async def test_a_transfer_to_another_unit_waits_for_the_new_holder_and_then_move
     }
     old = await client.query(ACTORS, as_=world.holder, variables={"id": gid("RelayLog", log)})
     assert old["node"] is None
+    record = await session.scalar(select(ArchiveRecord).where(ArchiveRecord.log_id == log.id))
+    assert record is not None  # every accepted transfer files an archive copy
+    assert (record.reason, record.created_by_id) == ("TRANSFER", world.external.id)
+    stored = await session.scalar(select(Transfer).where(Transfer.log_id == log.id))
+    assert stored is not None
+    assert stored.archive_record_id == record.id
     assert await written(session, log.id) == [
         ("MANAGE_LOG", "HOLDER", "Transfer"),
         ("ANSWER_TRANSFER", "NONE", "Transfer"),
@@ -182,3 +188,32 @@ async def test_only_the_holder_asks_for_a_transfer(client: GraphQLClient, world:
         client, "requestTransfer", _request(log, world.actor), as_=world.actor, selection=TRANSFER
     )
     assert out["error"]["code"] == "NOT_ALLOWED"
+
+
+async def test_an_accepted_transfer_files_the_archive_snapshot_it_is_given(
+    world: World, session: AsyncSession
+) -> None:
+    """The seam for the export capability: whatever ``on_accepted`` files is linked."""
+    from models.base import utcnow
+    from models.operations import transfer as ops
+
+    log = await world.seed.log(world.youth, world.holder, level=1)
+    transfer = await ops.request_transfer(session, log, to_staff_id=world.actor.id, reason="")
+
+    async def snapshot(s: AsyncSession, snap_log: RelayLog, t: Transfer) -> ArchiveRecord:
+        record = ArchiveRecord(
+            log_id=snap_log.id,
+            reason="TRANSFER",
+            case_title="Stafettlogg",
+            document_title="Overføring",
+            size_bytes=1,
+            sha256="0" * 64,
+        )
+        s.add(record)
+        await s.flush()
+        return record
+
+    accepted = await ops.accept_transfer(session, transfer, now=utcnow(), on_accepted=snapshot)
+    assert accepted.status is TransferStatus.ACCEPTED
+    assert accepted.archive_record_id is not None
+    assert await ops.archive_snapshot_hook(session, log, accepted) is None  # the default: no-op

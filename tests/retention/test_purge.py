@@ -298,6 +298,18 @@ async def test_the_purge_is_in_the_audit_trail_and_the_trail_still_verifies(
     assert (await verify_chain(session))[1] is None
 
 
+async def test_a_purge_asked_for_an_open_log_leaves_it_alone(
+    world: World, session: AsyncSession
+) -> None:
+    log = await world.seed.log(world.youth, world.holder, level=1)
+
+    result = await purge(session, [log.id])
+
+    assert (result.logs, result.children, result.guardians) == (0, 0, 0)
+    assert await session.scalar(select(func.count()).where(RelayLog.id == log.id)) == 1
+    assert await session.scalar(select(func.count()).select_from(AuditEvent)) == 0
+
+
 async def test_only_closed_and_archived_logs_past_their_retention_are_due(
     world: World, session: AsyncSession
 ) -> None:

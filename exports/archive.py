@@ -1,0 +1,271 @@
+"""The archive package: the log as PDF/A plus Noark 5 style metadata, zipped, on record.
+
+At every transition (transfer of the holder role, closure, move to an individual plan) the
+municipality files a copy of the log in the child's folder of its archive (Public 360,
+Elements). ``create_archive_package`` renders the log *as its holder sees it*, describes the
+document in Noark 5 terms (``noark5-metadata.xml``: case title, document title, document
+date, author organisation, document type, format, file size, SHA-256 of the PDF in lowercase
+hex), zips both and stores the package in an ``ArchiveRecord``.
+
+It checks no permission: the caller (the ``archiveRelayLog`` mutation after the write policy,
+or a lifecycle operation that is itself allowed) has decided that the log is archived.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import io
+import uuid
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from xml.etree import ElementTree as ET
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.policy import PolicyField, Relation, can_read, condition_for
+from exports.labels import Language
+from exports.log_view import LogView, Reader, load_log_view
+from exports.pdf import RenderedPdf, render_log_pdf
+from exports.pdfa import PDFA_FORMAT
+from models import ActorMembership, ArchiveRecord, RelayLog, Transfer
+from models.base import utcnow
+from models.errors import InvalidInput, NotFound
+
+__all__ = [
+    "METADATA_FILE",
+    "NOARK_NAMESPACE",
+    "ArchivePackage",
+    "ArchiveReason",
+    "archive_log",
+    "archive_on_transfer",
+    "create_archive_package",
+    "may_receive_package",
+    "noark_metadata",
+]
+
+OSLO = ZoneInfo("Europe/Oslo")
+NOARK_NAMESPACE = "urn:x-relaylog:noark5-metadata:1"
+METADATA_FILE = "noark5-metadata.xml"
+DOCUMENT_TYPE = "Stafettlogg"
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+class ArchiveReason(StrEnum):
+    """Why a copy of the log is filed (the transition it documents)."""
+
+    TRANSFER = "TRANSFER"  # the holder role moves (kindergarten → school, other unit)
+    CLOSURE = "CLOSURE"  # the log is closed
+    INDIVIDUAL_PLAN = "INDIVIDUAL_PLAN"  # the case continues in an individual plan
+    MANUAL = "MANUAL"  # filed by hand, at any other moment
+
+
+_TITLES = {
+    ArchiveReason.TRANSFER: "ved overføring",
+    ArchiveReason.CLOSURE: "ved avslutning",
+    ArchiveReason.INDIVIDUAL_PLAN: "ved overgang til individuell plan",
+    ArchiveReason.MANUAL: "arkivutskrift",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivePackage:
+    """What the archive export hands back: the stored record and the zip itself."""
+
+    record: ArchiveRecord
+    file_name: str
+    content: bytes
+    sha256: str  # of the zip, lowercase hex
+    pdf_pages: int
+    document_date: date
+    level: int
+    fields: frozenset[PolicyField]  # the kinds of data the PDF shows
+
+    @property
+    def size_bytes(self) -> int:
+        return len(self.content)
+
+    @property
+    def content_base64(self) -> str:
+        return base64.b64encode(self.content).decode("ascii")
+
+
+async def create_archive_package(
+    session: AsyncSession,
+    log_id: uuid.UUID,
+    reason: ArchiveReason | str,
+    *,
+    created_by_staff_id: uuid.UUID | None,
+    today: date | None = None,
+    now: datetime | None = None,
+) -> ArchiveRecord:
+    """File a copy of the log: render it as the holder sees it, describe it, zip, store.
+
+    Returns the flushed ``ArchiveRecord`` (``package`` holds the zip, ``sha256`` and
+    ``size_bytes`` describe the PDF inside it). Raises ``NotFound`` for an unknown log and
+    ``InvalidInput`` (field ``reason``) for an unknown reason, or (field ``logId``) when the
+    log is too large to print. Call it inside the transaction of the transition it documents.
+    """
+    package = await archive_log(
+        session, log_id, reason, created_by_staff_id=created_by_staff_id, today=today, now=now
+    )
+    return package.record
+
+
+async def archive_log(
+    session: AsyncSession,
+    log_id: uuid.UUID,
+    reason: ArchiveReason | str,
+    *,
+    created_by_staff_id: uuid.UUID | None,
+    today: date | None = None,
+    now: datetime | None = None,
+) -> ArchivePackage:
+    """``create_archive_package``, handing back the zip, its checksum and what it shows."""
+    try:
+        why = ArchiveReason(reason)
+    except ValueError:
+        raise InvalidInput("Unknown archive reason.", field="reason") from None
+    moment = now or utcnow()
+    day = today or moment.astimezone(OSLO).date()
+    view = await load_log_view(
+        session, log_id, Reader.archive(created_by_staff_id), today=day, printed_at=moment
+    )
+    if view is None:
+        raise NotFound("No such log.")
+    pdf = await asyncio.to_thread(render_log_pdf, view, Language.NB, archive=True)
+    organisation_id = await session.scalar(
+        select(ActorMembership.organisation_id).where(
+            ActorMembership.log_id == log_id, ActorMembership.is_holder
+        )
+    )
+    case_title = f"{DOCUMENT_TYPE} – {view.child.name}"
+    document_title = f"{DOCUMENT_TYPE}, {_TITLES[why]} {day.strftime('%d.%m.%Y')}"
+    stem = f"stafettlogg-{log_id}-{day.isoformat()}"
+    metadata = noark_metadata(
+        view,
+        pdf,
+        reason=why,
+        case_title=case_title,
+        document_title=document_title,
+        document_date=day,
+        file_name=f"{stem}.pdf",
+        created_at=moment,
+    )
+    content = _zip({f"{stem}.pdf": pdf.content, METADATA_FILE: metadata})
+    record = ArchiveRecord(
+        log_id=log_id,
+        reason=why.value,
+        case_title=case_title[:300],
+        document_title=document_title[:300],
+        author_organisation_id=organisation_id,
+        created_by_id=created_by_staff_id,
+        document_format=PDFA_FORMAT,
+        size_bytes=pdf.size_bytes,
+        sha256=pdf.sha256,
+        package=content,
+    )
+    session.add(record)
+    await session.flush()
+    return ArchivePackage(
+        record=record,
+        file_name=f"{stem}.zip",
+        content=content,
+        sha256=hashlib.sha256(content).hexdigest(),
+        pdf_pages=pdf.pages,
+        document_date=day,
+        level=view.level,
+        fields=view.fields_read,
+    )
+
+
+async def archive_on_transfer(
+    session: AsyncSession, log: RelayLog, transfer: Transfer
+) -> ArchiveRecord:
+    """The snapshot an accepted transfer takes (``models.operations.transfer.ArchiveSnapshot``):
+    the log as the new holder sees it, filed by them."""
+    return await create_archive_package(
+        session, log.id, ArchiveReason.TRANSFER, created_by_staff_id=transfer.to_staff_id
+    )
+
+
+def may_receive_package(relation: Relation, package: ArchivePackage) -> bool:
+    """May a viewer be handed the package, which shows the log as the holder sees it?
+
+    Only if the policy lets them read every kind of data in it, with no per-object
+    condition: a unit manager may file a copy of a log, not read its content through it.
+    """
+    return all(
+        can_read(relation, package.level, field) and condition_for(field, relation) is None
+        for field in package.fields
+    )
+
+
+def noark_metadata(
+    view: LogView,
+    pdf: RenderedPdf,
+    *,
+    reason: ArchiveReason,
+    case_title: str,
+    document_title: str,
+    document_date: date,
+    file_name: str,
+    created_at: datetime,
+) -> bytes:
+    """Noark 5 style description of the archived document (Norwegian element names as in
+    the Noark 5 ``arkivstruktur``; its own namespace, as it is not an arkivuttrekk)."""
+    ET.register_namespace("", NOARK_NAMESPACE)
+    ns = f"{{{NOARK_NAMESPACE}}}"
+
+    def add(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
+        element = ET.SubElement(parent, ns + tag)
+        if text is not None:
+            element.text = text
+        return element
+
+    root = ET.Element(ns + "arkivpakke", {"versjon": "1"})
+    mappe = add(root, "mappe")
+    add(mappe, "systemID", str(view.log_id))
+    add(mappe, "tittel", case_title)
+    add(mappe, "offentligTittel", f"{DOCUMENT_TYPE} – ******")
+    add(mappe, "mappetype", DOCUMENT_TYPE)
+    registrering = add(mappe, "registrering")
+    add(registrering, "tittel", document_title)
+    add(registrering, "dokumentetsDato", document_date.isoformat())
+    add(registrering, "opprettetDato", created_at.astimezone(UTC).isoformat(timespec="seconds"))
+    add(registrering, "administrativEnhet", view.holder.organisation if view.holder else "")
+    add(registrering, "saksbehandler", view.printed_by or "")
+    add(registrering, "arkiveringsgrunn", reason.value)
+    beskrivelse = add(registrering, "dokumentbeskrivelse")
+    add(beskrivelse, "dokumenttype", DOCUMENT_TYPE)
+    add(beskrivelse, "dokumentstatus", "Dokumentet er ferdigstilt")
+    add(beskrivelse, "tittel", document_title)
+    add(beskrivelse, "forfatter", view.holder.organisation if view.holder else "")
+    objekt = add(beskrivelse, "dokumentobjekt")
+    add(objekt, "versjonsnummer", "1")
+    add(objekt, "variantformat", "Arkivformat")
+    add(objekt, "format", PDFA_FORMAT)
+    add(objekt, "mimeType", "application/pdf")
+    add(objekt, "referanseDokumentfil", file_name)
+    add(objekt, "sjekksum", pdf.sha256)
+    add(objekt, "sjekksumAlgoritme", "SHA256")
+    add(objekt, "filstoerrelse", str(pdf.size_bytes))
+    add(objekt, "antallSider", str(pdf.pages))
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    """A zip with fixed timestamps: the same files give the same bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+    return out.getvalue()

@@ -1,0 +1,202 @@
+"""The archive package: the log as PDF/A (as its holder sees it) and Noark 5 metadata,
+zipped and on record; filed by the holder or the unit manager, never read through by the
+manager; and the same function the transfer and closure routines call."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import uuid
+import zipfile
+from xml.etree import ElementTree as ET
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exports.archive import (
+    METADATA_FILE,
+    NOARK_NAMESPACE,
+    ArchiveReason,
+    archive_on_transfer,
+    create_archive_package,
+)
+from models import ArchiveRecord, AuditEvent, RelayLog, Transfer
+from models.errors import InvalidInput, NotFound
+from schema.node import encode_global_id
+from tests.exports.conftest import ARCHIVE, pdf_text, squeeze
+from tests.factories import TODAY, World
+from tests.graphql import GraphQLClient
+
+N = f"{{{NOARK_NAMESPACE}}}"
+
+
+async def _archive(client: GraphQLClient, log: RelayLog, as_: object, reason: str) -> dict:
+    data = await client.query(
+        ARCHIVE,
+        as_=as_,
+        variables={"logId": encode_global_id("RelayLog", log.id), "reason": reason},
+    )
+    return data["archiveRelayLog"]
+
+
+def _unzip(content: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+async def test_the_holder_files_a_package_whose_metadata_describes_the_pdf_beside_it(
+    client: GraphQLClient, world: World, session: AsyncSession
+) -> None:
+    log = await world.full_log(2)
+
+    out = await _archive(client, log, world.holder, "TRANSFER")
+
+    assert out["error"] is None
+    archive = out["archive"]
+    content = base64.b64decode(archive["contentBase64"])
+    assert archive["sha256"] == hashlib.sha256(content).hexdigest()
+    files = _unzip(content)
+    [pdf_name] = [name for name in files if name.endswith(".pdf")]
+    assert set(files) == {pdf_name, METADATA_FILE}
+    pdf = files[pdf_name]
+    digest = hashlib.sha256(pdf).hexdigest()
+
+    meta = ET.fromstring(files[METADATA_FILE])
+    assert meta.findtext(f"{N}mappe/{N}tittel") == "Stafettlogg – Ylva Ungdom"
+    assert meta.findtext(f"{N}mappe/{N}offentligTittel") == "Stafettlogg – ******"
+    registrering = meta.find(f"{N}mappe/{N}registrering")
+    assert registrering is not None
+    assert registrering.findtext(f"{N}dokumentetsDato") == TODAY.isoformat()
+    assert registrering.findtext(f"{N}administrativEnhet") == "Bakken skole"
+    assert registrering.findtext(f"{N}tittel") == "Stafettlogg, ved overføring 25.11.2026"
+    description = registrering.find(f"{N}dokumentbeskrivelse")
+    assert description is not None
+    assert description.findtext(f"{N}dokumenttype") == "Stafettlogg"
+    document = description.find(f"{N}dokumentobjekt")
+    assert document is not None
+    assert document.findtext(f"{N}format") == "PDF/A-2b"
+    assert document.findtext(f"{N}referanseDokumentfil") == pdf_name
+    assert document.findtext(f"{N}sjekksum") == digest
+    assert document.findtext(f"{N}sjekksumAlgoritme") == "SHA256"
+    assert document.findtext(f"{N}filstoerrelse") == str(len(pdf))
+
+    record = await session.get(ArchiveRecord, uuid.UUID(archive["archiveRecordId"]))
+    assert record is not None
+    assert (record.log_id, record.reason, record.sha256, record.size_bytes) == (
+        log.id,
+        "TRANSFER",
+        digest,
+        len(pdf),
+    )
+    stored = await session.scalar(
+        select(ArchiveRecord.package).where(ArchiveRecord.id == record.id)
+    )
+    assert stored == content
+    assert record.created_by_id == world.holder.id
+    assert record.author_organisation_id == world.school.id
+    assert archive["pdfSha256"] == digest
+    assert archive["documentFormat"] == "PDF/A-2b"
+
+    text = squeeze(pdf_text(pdf))  # the holder's view: everything
+    assert squeeze(world.guardian.national_id) in text
+    assert squeeze("Bare for voksne") in text
+    assert squeeze("Arkivutskrift") in text
+
+    [event] = (
+        await session.scalars(
+            select(AuditEvent).where(AuditEvent.log_id == log.id, AuditEvent.action == "ARCHIVE")
+        )
+    ).all()
+    assert (event.relation, event.object_type, event.object_id) == (
+        "HOLDER",
+        "ArchiveRecord",
+        record.id,
+    )
+
+
+async def test_a_unit_manager_files_a_package_but_is_not_handed_its_content(
+    client: GraphQLClient, world: World, session: AsyncSession
+) -> None:
+    log = await world.full_log(2)
+
+    out = await _archive(client, log, world.manager, "CLOSURE")
+
+    assert out["error"] is None
+    assert out["archive"]["contentBase64"] is None
+    assert out["archive"]["pdfSha256"]
+    record = await session.get(ArchiveRecord, uuid.UUID(out["archive"]["archiveRecordId"]))
+    assert record is not None
+    assert record.reason == "CLOSURE"
+    assert record.created_by_id == world.manager.id
+
+
+async def test_actors_may_not_archive_and_strangers_are_told_the_log_does_not_exist(
+    client: GraphQLClient, world: World, session: AsyncSession
+) -> None:
+    log = await world.full_log(2)
+
+    by_actor = await _archive(client, log, world.actor, "MANUAL")
+    by_stranger = await _archive(client, log, world.other_manager, "MANUAL")
+
+    assert by_actor["error"]["code"] == "NOT_ALLOWED"
+    assert by_stranger == {
+        "archive": None,
+        "error": {"code": "NOT_FOUND", "message": "No such log.", "field": "logId"},
+    }
+    assert (
+        await session.scalars(select(ArchiveRecord).where(ArchiveRecord.log_id == log.id))
+    ).all() == []
+
+
+async def test_the_lifecycle_files_a_copy_through_the_plain_function(
+    session: AsyncSession, world: World
+) -> None:
+    log = await world.full_log(1)
+
+    record = await create_archive_package(
+        session, log.id, ArchiveReason.CLOSURE, created_by_staff_id=None
+    )
+
+    assert record.id is not None
+    assert record.reason == "CLOSURE"
+    assert record.created_by_id is None
+    assert record.document_format == "PDF/A-2b"
+    assert record.package is not None
+    files = _unzip(record.package)
+    [pdf] = [data for name, data in files.items() if name.endswith(".pdf")]
+    assert hashlib.sha256(pdf).hexdigest() == record.sha256
+    assert "Stafettloggen (automatisk)" in pdf_text(pdf)
+
+
+async def test_an_accepted_transfer_files_a_copy_as_the_new_holder(
+    session: AsyncSession, world: World
+) -> None:
+    log = await world.full_log(1)
+    transfer = Transfer(
+        log_id=log.id,
+        from_staff_id=world.holder.id,
+        to_staff_id=world.actor.id,
+        from_organisation_id=world.school.id,
+        to_organisation_id=world.school.id,
+    )
+    session.add(transfer)
+    await session.flush()
+
+    record = await archive_on_transfer(session, log, transfer)
+
+    assert (record.reason, record.created_by_id) == ("TRANSFER", world.actor.id)
+
+
+async def test_an_unknown_reason_or_log_is_refused(session: AsyncSession, world: World) -> None:
+    log = await world.full_log(1)
+
+    with pytest.raises(InvalidInput) as bad_reason:
+        await create_archive_package(session, log.id, "WHENEVER", created_by_staff_id=None)
+    with pytest.raises(NotFound):
+        await create_archive_package(
+            session, uuid.uuid4(), ArchiveReason.MANUAL, created_by_staff_id=None
+        )
+
+    assert bad_reason.value.field == "reason"
