@@ -67,20 +67,15 @@ query MyLogs($after: String) {
 }
 """
 
-# Until the accountability work adds a dedicated passive-log report, the manager pages
-# through ``myLogs`` of the unit with the activity counters (100 per page, the maximum).
-PASSIVE_REPORT_IS_MY_LOGS = True
+# The unit manager's passive-log control (``passiveLogs``): the whole unit in one request.
+PASSIVE_REPORT_IS_MY_LOGS = False
 MANAGER_PASSIVE_REPORT = """
-query PassiveReport($unit: ID!, $after: String) {
-  myLogs(first: 100, organisationId: $unit, after: $after) {
-    edges { node {
-      id level status
-      child { name }
-      actors { name isHolder }
-      activity { lastActivityAt openMeasures overdueMeasures unrecordedMeetings nextMeetingOn
-        activityPlanDeadline activityPlanMet }
-    } }
-    pageInfo { hasNextPage endCursor }
+query PassiveReport($unit: ID!, $inactiveDays: Int) {
+  passiveLogs(organisationId: $unit, inactiveDays: $inactiveDays) {
+    organisation inactiveDays asOf
+    logs { logId status level lastActivityAt daysInactive inactive overdueMeasures
+      unrecordedMeetings expiredConsents activityPlanDeadline activityPlanOverdue
+      holder { name position } }
   }
 }
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from benchmarks.queries import PASSIVE_REPORT_IS_MY_LOGS
-from benchmarks.scenarios import BASELINE_OF, HOLDER_LOG, NAMED
+from benchmarks.scenarios import BASELINE_OF, HOLDER_LOG, MANAGER, MY_LOGS, NAMED
 
 if TYPE_CHECKING:
     from benchmarks.runner import Options, SizeResult
@@ -15,6 +15,13 @@ __all__ = ["render"]
 TARGET_RATIO = 1 / 3
 TARGET_P95_GROWTH = 1.5
 TARGET_POLICY_SHARE = 0.15
+HOT_PLANS: list[tuple[str, str, str | None, int]] = [
+    ("log scoping (auth/scoping.py): a holder's myLogs", MY_LOGS, "select relay_log", 0),
+    ("the passive-log report of the manager's unit (its slowest statement)", MANAGER, None, 0),
+    ("log scoping: access check of one log (holder log view)", HOLDER_LOG, "select relay_log", 1),
+    ("loader: evaluations of a log's measures", HOLDER_LOG, "select evaluation", 0),
+    ("loader: activity counters (lateral aggregates)", MY_LOGS, "select relay_log", 1),
+]
 
 
 def _mark(ok: bool) -> str:
@@ -85,7 +92,13 @@ def render(results: list[SizeResult], options: Options, machine: dict[str, str])
                     f"{_mark(ratio >= TARGET_RATIO)}){cpu}; the baseline's answer is the same "
                     f"JSON: {'yes' if r.same_json.get(name) else 'NO'}"
                 )
-        if PASSIVE_REPORT_IS_MY_LOGS:
+        if not PASSIVE_REPORT_IS_MY_LOGS:
+            add(
+                f"- The manager passive report is `passiveLogs` for the manager's unit, which "
+                f"holds {r.unit_logs:,} logs: one request answers for the whole unit (every "
+                "listed log is recorded in the audit trail as read)."
+            )
+        else:
             add(
                 "- The manager passive report pages through `myLogs(organisationId:, first: 100)`"
                 " with the activity counters (the dedicated report query did not exist when this"
@@ -130,6 +143,15 @@ def render(results: list[SizeResult], options: Options, machine: dict[str, str])
             )
         seq = sorted({s for p in last.plans for s in p["scans"] if s.startswith("Seq Scan")})
         add(f"\nSequential scans: {', '.join(seq) if seq else 'none'}.")
+        for title, query, statement, nth in HOT_PLANS:
+            found = [
+                p for p in last.plans if p["query"] == query and statement in (None, p["statement"])
+            ]
+            if statement is None:
+                found.sort(key=lambda p: -p["execution_ms"])
+            if len(found) > nth and found[nth]["text"]:
+                add(f"\n<details><summary>{title}</summary>\n\n```\n{found[nth]['text']}\n```\n")
+                add("</details>")
     prof = last.profile
     if prof:
         add(f"\n## Profile of the holder log view ({last.logs:,} logs, pyinstrument)\n")

@@ -70,6 +70,7 @@ class SizeResult:
     build_seconds: float
     database_bytes: int
     counts: dict[str, int]
+    unit_logs: int = 0
     loads: list[dict[str, Any]] = field(default_factory=list)
     same_json: dict[str, bool] = field(default_factory=dict)
     round_trips: list[dict[str, Any]] = field(default_factory=list)
@@ -172,6 +173,7 @@ def run_size(options: Options, server: str, logs: int, say: Any) -> SizeResult:
         build_seconds=manifest.build_seconds,
         database_bytes=asyncio.run(_database_bytes(url)),
         counts=manifest.counts,
+        unit_logs=manifest.unit_logs,
     )
     answers: dict[str, Any] = {}
     with running("app", url, in_thread=options.smoke) as port:

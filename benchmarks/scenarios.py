@@ -72,16 +72,11 @@ class Viewers:
             unit=encode_global_id("Organisation", _uuid(manifest.unit_id)),
         )
 
-    def manager_call(self, previous: bytes | None) -> Call:
-        after = None
-        if previous is not None:
-            try:
-                page = json.loads(previous)["data"]["myLogs"]["pageInfo"]
-                after = page["endCursor"] if page["hasNextPage"] else None
-            except (KeyError, TypeError, ValueError):
-                after = None
-        body = _body(queries.MANAGER_PASSIVE_REPORT, {"unit": self.unit, "after": after})
-        return Call("/graphql", self.manager_token, body)
+    def manager_call(self, inactive_days: int | None = None) -> Call:
+        variables = {"unit": self.unit, "inactiveDays": inactive_days}
+        return Call(
+            "/graphql", self.manager_token, _body(queries.MANAGER_PASSIVE_REPORT, variables)
+        )
 
 
 def _uuid(value: str) -> Any:
@@ -104,9 +99,7 @@ def named_scenarios(viewers: Viewers) -> list[Scenario]:
     scenarios = [
         _cycling(name, "app", viewers.calls[name]) for name in (GUARDIAN, HOLDER_LOG, MY_LOGS)
     ]
-    scenarios.append(
-        Scenario(MANAGER, "app", lambda w, n, previous: viewers.manager_call(previous))
-    )
+    scenarios.append(Scenario(MANAGER, "app", lambda w, n, previous: viewers.manager_call()))
     scenarios.append(_cycling(EXTERNAL, "app", viewers.calls[EXTERNAL]))
     return scenarios
 

@@ -7,10 +7,10 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, any_, bindparam, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import ColumnElement, Select, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from strawberry.dataloader import DataLoader
@@ -49,13 +49,38 @@ T = TypeVar("T")
 Key = uuid.UUID
 
 
-def among(column: Any, keys: Sequence[Key]) -> ColumnElement[bool]:
-    """``column = ANY($1)`` with one array parameter: the SQL text, and so the prepared
-    statement the server keeps for it, is the same for any number of keys (``IN`` would
-    expand into a new statement for every new count)."""
-    return cast(
-        ColumnElement[bool], column == any_(bindparam(None, list(keys), ARRAY(column.type)))
-    )
+_KEYS = bindparam("keys", type_=ARRAY(UUID(as_uuid=True)))
+_statements: dict[tuple[Any, ...], Select[Any]] = {}
+
+
+def _order_key(expression: Any) -> Any:
+    """A hashable name for an ORDER BY term (``None``: not one this module knows)."""
+    if isinstance(expression, InstrumentedAttribute):
+        return (expression.class_, expression.key, None)
+    element, modifier = getattr(expression, "element", None), getattr(expression, "modifier", None)
+    table = getattr(element, "table", None)
+    if isinstance(element, ColumnElement) and modifier is not None and table is not None:
+        return (getattr(table, "name", None), element.key, modifier)
+    return None
+
+
+def keyed_statement(
+    model: type[Any], key_column: Any, *order_by: ColumnElement[Any] | InstrumentedAttribute[Any]
+) -> Select[Any]:
+    """``SELECT model WHERE key_column = ANY(:keys) ORDER BY …``, built once per process.
+
+    One array parameter keeps the SQL text, and so the prepared statement the server keeps
+    for it, the same for any number of keys (``IN`` would expand into a new statement for
+    every new count); building the statement once saves its construction on every request.
+    """
+    order_keys = tuple(_order_key(o) for o in order_by)
+    cache_key = (model, key_column.key, order_keys)
+    statement = _statements.get(cache_key)
+    if statement is None:
+        statement = select(model).where(key_column == any_(_KEYS)).order_by(*order_by)
+        if None not in order_keys:
+            _statements[cache_key] = statement
+    return statement
 
 
 def _grouped(
@@ -65,9 +90,8 @@ def _grouped(
     *order_by: ColumnElement[Any] | InstrumentedAttribute[Any],
 ) -> DataLoader[Key, list[T]]:
     async def load(keys: Sequence[Key]) -> list[list[T]]:
-        rows = await session.scalars(
-            select(model).where(among(key_column, keys)).order_by(*order_by)
-        )
+        statement = keyed_statement(model, key_column, *order_by)
+        rows = await session.scalars(statement, {"keys": list(keys)})
         groups: dict[Key, list[T]] = defaultdict(list)
         for row in rows:
             groups[getattr(row, key_column.key)].append(row)
@@ -80,7 +104,7 @@ def _by_id(session: AsyncSession, model: type[T]) -> DataLoader[Key, T | None]:
     id_column: InstrumentedAttribute[Any] = model.id  # type: ignore[attr-defined]
 
     async def load(keys: Sequence[Key]) -> list[T | None]:
-        found = await session.scalars(select(model).where(among(id_column, keys)))
+        found = await session.scalars(keyed_statement(model, id_column), {"keys": list(keys)})
         rows = {getattr(row, "id"): row for row in found}  # noqa: B009
         return [rows.get(key) for key in keys]
 

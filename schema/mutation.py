@@ -3,7 +3,6 @@ carries instead of raising: ``{ measure { … } error { code message field } }``
 
 from __future__ import annotations
 
-import uuid
 from typing import Any, TypeVar
 
 import strawberry
@@ -12,14 +11,12 @@ from strawberry.tools import merge_types
 from auth.policy import Audience
 from models.errors import ErrorCode
 from resolvers.mutation import MutationError as MutationErrorData
-from schema.node import decode_global_id
 
 __all__ = [
     "LOGS",
     "MUTATION_TYPES",
     "MutationError",
     "build_mutation",
-    "id_of",
     "payload",
 ]
 
@@ -43,14 +40,6 @@ def payload(cls: type[P], name: str, result: Any) -> P:
             error=MutationError(code=result.code, message=result.message, field=result.field)
         )  # type: ignore[call-arg]
     return cls(**{name: result})
-
-
-def id_of(raw: strawberry.ID, type_name: str, field: str) -> uuid.UUID | MutationErrorData:
-    """A global id of the expected type, or the NOT_FOUND error a missing object gets."""
-    gid = decode_global_id(raw)
-    if gid is None or gid.type_name != type_name:
-        return MutationErrorData(ErrorCode.NOT_FOUND, f"No such {type_name}.", field)
-    return gid.object_id
 
 
 # Each domain module appends its mutation class here (see schema/mutations/*.py).

@@ -29,7 +29,8 @@ def test_the_harness_seeds_drives_every_named_query_and_reports(keys_restored: N
     assert {(name, "app") for name in NAMED} <= served
     assert {(name, "baseline") for name in result.same_json} <= served
     assert all(load["errors"] == 0 for load in result.loads), result.loads
-    assert result.same_json and all(result.same_json.values()), result.same_json
+    assert result.same_json, "the baseline was not compared with the API"
+    assert all(result.same_json.values()), result.same_json
     by_query: dict[str, set[int]] = {}
     for rt in result.round_trips:
         by_query.setdefault(rt["query"], set()).add(rt["statements"])

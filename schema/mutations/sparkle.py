@@ -7,10 +7,10 @@ import datetime
 import strawberry
 from strawberry.types import Info
 
-from resolvers.mutation import MutationError as MutationErrorData
 from resolvers.mutations import sparkle as r
 from schema.content import Sparkle
-from schema.mutation import LOGS, MUTATION_TYPES, MutationError, id_of, payload
+from schema.mutation import LOGS, MUTATION_TYPES, MutationError, payload
+from schema.mutations.ids import IdError, object_id
 from schema.permissions import audiences
 
 __all__ = ["SparkleMutations"]
@@ -35,17 +35,19 @@ class AddSparkleInput:
 class SparkleMutations:
     @audiences(LOGS, description="Add a sparkle (lysglimt) to a log.")
     async def add_sparkle(self, info: Info, input: AddSparkleInput) -> SparklePayload:
-        log_id = id_of(input.log_id, "RelayLog", "logId")
-        if isinstance(log_id, MutationErrorData):
-            return payload(SparklePayload, "sparkle", log_id)
+        try:
+            log_id = object_id(input.log_id, "RelayLog", "log", "logId")
+        except IdError as exc:
+            return payload(SparklePayload, "sparkle", exc.error)
         result = await r.add_sparkle(info, log_id, input.text, input.occurred_on)
         return payload(SparklePayload, "sparkle", result)
 
     @audiences(LOGS, description="Delete a sparkle (its author, or the holder).")
     async def delete_sparkle(self, info: Info, sparkle_id: strawberry.ID) -> SparklePayload:
-        sid = id_of(sparkle_id, "Sparkle", "sparkleId")
-        if isinstance(sid, MutationErrorData):
-            return payload(SparklePayload, "sparkle", sid)
+        try:
+            sid = object_id(sparkle_id, "Sparkle", "sparkle", "sparkleId")
+        except IdError as exc:
+            return payload(SparklePayload, "sparkle", exc.error)
         return payload(SparklePayload, "sparkle", await r.delete_sparkle(info, sid))
 
 

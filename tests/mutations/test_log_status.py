@@ -353,3 +353,53 @@ async def test_the_holder_marks_an_activity_plan_and_its_deadline_is_readable(
         "message": "reportedOn must not be in the future.",
         "field": "reportedOn",
     }
+
+
+@pytest.mark.parametrize(
+    ("who", "mutation", "extra", "archive_reason"),
+    [
+        pytest.param(
+            "holder",
+            "closeLog",
+            {"reason": "INDIVIDUAL_PLAN"},
+            "INDIVIDUAL_PLAN",
+            id="holder-moves-to-individual-plan",
+        ),
+        pytest.param(
+            "holder",
+            "closeLog",
+            {"reason": "GOAL_REACHED", "summary": "Målet er nådd"},
+            "CLOSURE",
+            id="holder-goal-reached",
+        ),
+        pytest.param("guardian", "endLog", {}, "CLOSURE", id="guardian-ends-at-will"),
+    ],
+)
+async def test_closing_a_log_files_its_archive_copy_in_the_same_transaction(
+    client: GraphQLClient,
+    world: World,
+    session: AsyncSession,
+    who: str,
+    mutation: str,
+    extra: dict[str, Any],
+    archive_reason: str,
+) -> None:
+    from models import ArchiveRecord
+
+    log = await world.full_log(level=1)
+    family = who == "guardian"
+    out = await call(
+        client,
+        mutation,
+        _v(log, **extra),
+        as_=getattr(world, who),
+        audience=Audience.FAMILY if family else Audience.STAFF,
+        selection=LOG,
+        input_type="LogVersionInput" if family else None,
+    )
+    assert out["error"] is None
+    records = (
+        await session.scalars(select(ArchiveRecord).where(ArchiveRecord.log_id == log.id))
+    ).all()
+    assert [(r.reason, r.created_by_id) for r in records] == [(archive_reason, world.holder.id)]
+    assert len(records[0].sha256) == 64
