@@ -50,6 +50,7 @@ __all__ = [
     "can_read",
     "condition_for",
     "may_act_without_relation",
+    "may_have_log_relations",
     "may_read_statistics",
     "may_see_unit_report",
     "min_level",
@@ -102,6 +103,7 @@ class PolicyField(StrEnum):
     CONSENT_STATUS = "CONSENT_STATUS"  # scope, given, valid until, withdrawn
     ACCESS_HISTORY = "ACCESS_HISTORY"  # who read or changed what
     ACTIVITY = "ACTIVITY"  # counters, last activity, overdue deadlines, activity plan
+    LOG_REASONS = "LOG_REASONS"  # free-text reasons: why paused, why the level or an actor changed
 
 
 class Condition(StrEnum):
@@ -154,6 +156,9 @@ READ_POLICY: dict[PolicyField, dict[Relation, Rule]] = {
     F.CONSENT_STATUS: {H: R(0), A: R(1), X: R(2), G: R(1), S: R(1), M: R(0)},
     F.ACCESS_HISTORY: {H: R(0), G: R(1), S: R(1), M: R(0)},
     F.ACTIVITY: {H: R(0), A: R(1), X: R(2), G: R(1), S: R(1), M: R(0)},
+    # Not in the design table: the holder's free-text reasons are content, so the unit
+    # manager (who sees status and level, not content) does not read them.
+    F.LOG_REASONS: {H: R(0), A: R(1), X: R(2), G: R(1), S: R(1)},
 }
 
 
@@ -254,6 +259,16 @@ WRITABLE_WHEN_CLOSED = frozenset({Action.EXPORT, Action.ARCHIVE})
 # assurance (BankID / ID-porten "high"); a legacy "Level4" token may read, not consent.
 STRONG_ACR = "idporten-loa-high"
 NEEDS_STRONG_SIGN_IN = frozenset({Action.GIVE_CONSENT})
+
+
+# Global roles that never stand in any relation to a log, whatever memberships or manager
+# flags their account carries (a staff member made admin keeps no access to old logs).
+NO_LOG_RELATIONS = frozenset({"MUNICIPAL_ADMIN", "REPORTER"})
+
+
+def may_have_log_relations(viewer_kind: str) -> bool:
+    """May a viewer of this kind have any relation to a log at all?"""
+    return viewer_kind not in NO_LOG_RELATIONS
 
 
 def min_level(field: PolicyField, relation: Relation) -> int | None:

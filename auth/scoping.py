@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, false, literal, or_, select
 from sqlalchemy.orm import aliased
 
-from auth.policy import PolicyField, Relation, min_level
+from auth.policy import PolicyField, Relation, may_have_log_relations, min_level
 from auth.viewer import Viewer
 from models import ActorMembership, ChildGuardian, RelayLog
 from models.enums import ActorStatus, RelayLogStatus
@@ -102,6 +102,9 @@ def _scoped(viewer: Viewer, *columns: Any) -> Select[Any]:
         ),
     )
     first, *rest = columns
+    if not may_have_log_relations(viewer.kind):
+        none = literal(Relation.NONE.value).label("relation")
+        return select(first, none, *rest).select_from(RelayLog).where(false())
     stmt = select(first, relation, *rest).select_from(RelayLog)
     if viewer.staff_id is not None:
         holder, me = _HOLDER, _ME

@@ -100,30 +100,33 @@ async def resolve_viewer(
 async def _family_viewer(
     session: AsyncSession, token: VerifiedToken, pid_hash: bytes, today: date
 ) -> Viewer | None:
-    guardian_id = await session.scalar(
-        select(Guardian.id).where(Guardian.national_id_hash == pid_hash)
+    """Every guardian row and every child row of this person: each log has its own rows
+    (``models.operations.person``), so a person in several logs has several of each."""
+    guardian_ids = frozenset(
+        await session.scalars(select(Guardian.id).where(Guardian.national_id_hash == pid_hash))
     )
-    subject_ids: frozenset[uuid.UUID] = frozenset()
-    row = (
+    rows = (
         await session.execute(
             select(Child.id, Municipality.subject_consent_age)
             .join(Municipality, Municipality.id == Child.municipality_id)
             .where(Child.national_id_hash == pid_hash)
         )
-    ).first()
-    if row is not None:
+    ).all()
+    subject_ids: frozenset[uuid.UUID] = frozenset()
+    if rows:
         try:
-            old_enough = age_on(parse_national_id(token.pid), today) >= row.subject_consent_age
+            age: int | None = age_on(parse_national_id(token.pid), today)
         except NationalIdError:
-            old_enough = False
-        if old_enough:
-            subject_ids = frozenset({row.id})
-    if guardian_id is None and not subject_ids:
+            age = None
+        subject_ids = frozenset(
+            row.id for row in rows if age is not None and age >= row.subject_consent_age
+        )
+    if not guardian_ids and not subject_ids:
         return None
     return Viewer(
-        kind=ViewerKind.GUARDIAN if guardian_id is not None else ViewerKind.SUBJECT,
+        kind=ViewerKind.GUARDIAN if guardian_ids else ViewerKind.SUBJECT,
         audience=Audience.FAMILY,
         acr=token.acr,
-        guardian_ids=frozenset({guardian_id}) if guardian_id is not None else frozenset(),
+        guardian_ids=guardian_ids,
         subject_child_ids=subject_ids,
     )

@@ -451,7 +451,7 @@ async def load_log_view(
             if policy.may(F.ACTIVITY)
             else None
         ),
-        printed_by=await _printed_by(session, reader, staff_names, guardian_names, child.name),
+        printed_by=await _printed_by(session, log, reader, staff_names, guardian_names, child.name),
         printed_at=printed_at,
         show_child_identity=policy.may(F.CHILD_IDENTITY),
         show_guardian_national_id=policy.may(F.GUARDIAN_NATIONAL_ID),
@@ -509,8 +509,9 @@ async def _child(session: AsyncSession, log: RelayLog, policy: _Policy) -> Child
 
 
 async def _guardians(session: AsyncSession, log: RelayLog, policy: _Policy) -> list[Any]:
-    """The child's guardians (name, phone, e-mail; the national id only where some may be
-    read). Also the source of guardians' names for authors and meeting participants."""
+    """The log's guardians — those with parental responsibility — (name, phone, e-mail; the
+    national id only where some may be read). Also the source of guardians' names for
+    authors and meeting participants."""
     if not can_read(policy.reader.relation, policy.level, F.GUARDIAN_CONTACT):
         return []
     columns: list[Any] = [Guardian.id, Guardian.name, Guardian.phone, Guardian.email]
@@ -519,7 +520,7 @@ async def _guardians(session: AsyncSession, log: RelayLog, policy: _Policy) -> l
     rows = await session.execute(
         select(*columns)
         .join(ChildGuardian, ChildGuardian.guardian_id == Guardian.id)
-        .where(ChildGuardian.child_id == log.child_id)
+        .where(ChildGuardian.child_id == log.child_id, ChildGuardian.parental_responsibility)
         .order_by(Guardian.name, Guardian.id)
     )
     return list(rows)
@@ -765,6 +766,7 @@ def _note_line(
 
 async def _printed_by(
     session: AsyncSession,
+    log: RelayLog,
     reader: Reader,
     staff_names: dict[uuid.UUID, str],
     guardian_names: dict[uuid.UUID, str],
@@ -777,8 +779,17 @@ async def _printed_by(
     if viewer is None:
         return None
     if viewer.guardian_ids:
-        guardian_id = min(viewer.guardian_ids)
-        if guardian_id in guardian_names:
+        # The reader's own row in this log: each log has its own guardian rows.
+        for guardian_id in sorted(viewer.guardian_ids & guardian_names.keys()):
             return guardian_names[guardian_id]
-        return await session.scalar(select(Guardian.name).where(Guardian.id == guardian_id))
+        return await session.scalar(
+            select(Guardian.name)
+            .join(ChildGuardian, ChildGuardian.guardian_id == Guardian.id)
+            .where(
+                ChildGuardian.child_id == log.child_id,
+                Guardian.id.in_(list(viewer.guardian_ids)),
+            )
+            .order_by(Guardian.id)
+            .limit(1)
+        )
     return child_name

@@ -1,4 +1,9 @@
-"""The child and the guardians: the people the log is about and the people who own it."""
+"""The child and the guardians: the people the log is about and the people who own it.
+
+Every log has its own child row and its own guardian rows: nothing one log writes is shared
+with another. The same person in two logs is two rows with the same keyed hash of their
+national id (indexed, not unique); signing in finds all of them.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +25,9 @@ class Child(UUIDPrimaryKey, TimestampMixin, Base):
     municipality_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("municipality.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     national_id: Mapped[str | None] = mapped_column(EncryptedString)
-    national_id_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
+    national_id_hash: Mapped[bytes | None] = mapped_column(
+        LargeBinary(32), unique=False, index=True
+    )
     birth_date: Mapped[date | None] = mapped_column(Date)
     address: Mapped[str | None] = mapped_column(EncryptedString)
 
@@ -30,7 +37,7 @@ class Guardian(UUIDPrimaryKey, TimestampMixin, Base):
 
     name: Mapped[str] = mapped_column(String(200))
     national_id: Mapped[str] = mapped_column(EncryptedString)
-    national_id_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    national_id_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=False, index=True)
     phone: Mapped[str | None] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(254))
 

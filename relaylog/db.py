@@ -53,8 +53,14 @@ def resolve_database_url(settings: Settings) -> str:
 
 
 def create_engine(url: str, **kwargs: object) -> AsyncEngine:
+    # hide_parameters: a failed statement's text may reach a log line; its values must not.
     return create_async_engine(
-        async_url(url), pool_pre_ping=False, pool_size=10, max_overflow=10, **kwargs
+        async_url(url),
+        pool_pre_ping=False,
+        pool_size=10,
+        max_overflow=10,
+        hide_parameters=True,
+        **kwargs,
     )
 
 

@@ -31,6 +31,7 @@ class Context:
     reads: dict[uuid.UUID, set[PolicyField]] = field(default_factory=lambda: defaultdict(set))
     read_relations: dict[uuid.UUID, Relation] = field(default_factory=dict)
     writes: list[AuditEntry] = field(default_factory=list)
+    read_as: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
 
     @property
     def access(self) -> dict[uuid.UUID, LogAccess]:
@@ -48,6 +49,20 @@ class Context:
             if relation is not None:
                 self.read_relations[log_id] = relation
 
+    async def identify_reader(self) -> None:
+        """A guardian with rows in several logs is recorded, per log read, as the row that
+        log knows them by (``read_as``); with one row, ``viewer.person_id`` is that row."""
+        viewer = self.viewer
+        if viewer is None or len(viewer.guardian_ids) < 2:
+            return
+        logs = [
+            log_id
+            for log_id, relation in self.read_relations.items()
+            if relation is Relation.GUARDIAN and log_id in self.reads
+        ]
+        rows = await self.loaders.guardian_row.load_many(logs)
+        self.read_as.update({log_id: row for log_id, row in zip(logs, rows, strict=True) if row})
+
     def audit_entries(self) -> list[AuditEntry]:
         """Reads are batched: one entry per log per request, naming the kinds of data read."""
         viewer = self.viewer
@@ -56,7 +71,7 @@ class Context:
         entries = [
             AuditEntry(
                 actor_kind=viewer.kind.value,
-                actor_id=viewer.person_id,
+                actor_id=self.read_as.get(log_id, viewer.person_id),
                 relation=relation.value if (relation := self.read_relations.get(log_id)) else None,
                 action="READ",
                 object_type="RelayLog",

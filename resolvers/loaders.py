@@ -121,6 +121,9 @@ class Loaders:
         self.today = today
         self.access: dict[Key, LogAccess] = {}
         self.log_access: DataLoader[Key, LogAccess | None] = DataLoader(load_fn=self._load_access)
+        self.guardian_row: DataLoader[Key, uuid.UUID | None] = DataLoader(
+            load_fn=self._load_guardian_rows
+        )
         self.log = _by_id(session, RelayLog)
         self.child = _by_id(session, Child)
         self.staff = _by_id(session, StaffAccount)
@@ -186,6 +189,33 @@ class Loaders:
             for row in rows:
                 self.remember(LogAccess(row[0], Relation(row[1]), row[2], row[3]))
         return [self.access.get(key) for key in keys]
+
+    async def _load_guardian_rows(self, keys: Sequence[Key]) -> list[uuid.UUID | None]:
+        ids = list(self.viewer.guardian_ids) if self.viewer is not None else []
+        if not ids:
+            return [None] * len(keys)
+        rows = await self.session.execute(
+            select(RelayLog.id, ChildGuardian.guardian_id)
+            .join(ChildGuardian, ChildGuardian.child_id == RelayLog.child_id)
+            .where(
+                RelayLog.id.in_(list(keys)),
+                ChildGuardian.guardian_id.in_(ids),
+                ChildGuardian.parental_responsibility,
+            )
+            .order_by(RelayLog.id, ChildGuardian.guardian_id)
+        )
+        found: dict[Key, uuid.UUID] = {}
+        for log_id, guardian_id in rows:
+            found.setdefault(log_id, guardian_id)
+        return [found.get(key) for key in keys]
+
+    async def own_guardian_row(self, log_id: Key) -> uuid.UUID | None:
+        """The viewer's guardian row in a log where their relation is GUARDIAN. Each log has
+        its own rows, so a person who is a guardian in several logs has several ids."""
+        ids = self.viewer.guardian_ids if self.viewer is not None else frozenset()
+        if len(ids) == 1:
+            return next(iter(ids))  # the scoping found it linked to the log's child
+        return await self.guardian_row.load(log_id)
 
     def fresh(self) -> Loaders:
         """Empty caches for the same request (after a write)."""

@@ -96,11 +96,16 @@ class WriteScope:
             raise NotAllowed("You may not do this in this log.")
 
 
-def author_of(viewer: Viewer) -> Author:
+async def author_of(ctx: Context, viewer: Viewer, access: LogAccess | None) -> Author:
+    """Who the viewer is in this log: a guardian acts as the guardian row linked to this
+    log's child (each log has its own rows; a person in several logs has several)."""
     if viewer.staff_id is not None:
         return Author(AuthorKind.STAFF, staff_id=viewer.staff_id)
-    if viewer.guardian_ids:
-        return Author(AuthorKind.GUARDIAN, guardian_id=min(viewer.guardian_ids))
+    if access is not None and access.relation is Relation.GUARDIAN:
+        guardian_id = await ctx.loaders.own_guardian_row(access.log_id)
+        if guardian_id is None:  # pragma: no cover - the relation comes from that link
+            raise NotFound("No such log.")
+        return Author(AuthorKind.GUARDIAN, guardian_id=guardian_id)
     return Author(AuthorKind.SUBJECT)
 
 
@@ -155,11 +160,12 @@ async def write(
     session = ctx.session
     try:
         access = await _gate(ctx, viewer, log_id, action)
+        author = await author_of(ctx, viewer, access)
         scope = WriteScope(
             ctx=ctx,
             session=session,
             viewer=viewer,
-            author=author_of(viewer),
+            author=author,
             action=action,
             access=access,
             today=ctx.today,
@@ -194,7 +200,7 @@ async def write(
     ctx.writes.append(
         AuditEntry(
             actor_kind=viewer.kind.value,
-            actor_id=viewer.person_id,
+            actor_id=author.guardian_id or viewer.person_id,
             relation=relation.value,
             action=action.value,
             object_type=object_type,

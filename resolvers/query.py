@@ -43,7 +43,7 @@ async def my_logs(
 ) -> Page[RelayLog]:
     ctx = _ctx(info)
     first = validate_first(first, ctx.page_size_max)
-    if ctx.viewer is None or ctx.viewer.kind in {ViewerKind.MUNICIPAL_ADMIN, ViewerKind.REPORTER}:
+    if ctx.viewer is None:
         return Page([], False)
     stmt = readable_logs(ctx.viewer)
     if status is not None:
@@ -128,7 +128,7 @@ async def _is_guardian_of_log(ctx: Context, guardian: Guardian, log_id: uuid.UUI
     if log is None:
         return False
     links = await ctx.loaders.child_guardians.load(log.child_id)
-    return any(link.guardian_id == guardian.id for link in links)
+    return any(link.guardian_id == guardian.id and link.parental_responsibility for link in links)
 
 
 def _is_admin(viewer: Viewer | None) -> bool:
@@ -211,11 +211,13 @@ async def viewer_name(info: Info) -> str | None:
     if viewer.staff_id is not None:
         staff = await ctx.loaders.staff.load(viewer.staff_id)
         return staff.name if staff else None
+    # A person in several logs has a row in each, maybe spelled differently: the newest.
     if viewer.guardian_ids:
-        guardian = await ctx.loaders.guardian.load(min(viewer.guardian_ids))
-        return guardian.name if guardian else None
-    child = await ctx.loaders.child.load(min(viewer.subject_child_ids))
-    return child.name if child else None
+        rows: list[Any] = await ctx.loaders.guardian.load_many(sorted(viewer.guardian_ids))
+    else:
+        rows = await ctx.loaders.child.load_many(sorted(viewer.subject_child_ids))
+    newest = max((r for r in rows if r is not None), key=lambda r: r.created_at, default=None)
+    return newest.name if newest is not None else None
 
 
 async def database_ok(info: Info) -> bool:

@@ -55,9 +55,13 @@ async def child(root: RelayLog, info: Info) -> InLog:
 
 
 async def guardians(root: RelayLog, info: Info) -> list[InLog]:
+    """The log's guardians: those with parental responsibility (a link without it is kept
+    on record only; it gives no access and is never shown)."""
     loaders = _ctx(info).loaders
     links = await loaders.child_guardians.load(root.child_id)
-    rows = await loaders.guardian.load_many([link.guardian_id for link in links])
+    rows = await loaders.guardian.load_many(
+        [link.guardian_id for link in links if link.parental_responsibility]
+    )
     return [InLog(row, root.id) for row in rows if row is not None]
 
 

@@ -32,7 +32,7 @@ class Actor(Node):
     email: str | None = covered(P.ACTOR_CONTACT, description="Work e-mail.")
     is_holder: bool | None = covered(P.ACTOR_CONTACT)
     status: ActorStatus | None = covered(P.ACTOR_CONTACT)
-    deactivated_reason: str | None = covered(P.ACTOR_CONTACT)
+    deactivated_reason: str | None = gated(P.LOG_REASONS)
     mobile: str | None = gated(P.ACTOR_MOBILE)
 
     @classmethod

@@ -3,6 +3,7 @@ role): a parent app's introspection never shows a field only staff may read."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -19,6 +20,7 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.types import ExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
@@ -32,6 +34,7 @@ from schema.unit_of_work import UnitOfWork
 __all__ = ["SDL_DIR", "AudienceSchema", "build_schema", "field_is_in", "sdl_path"]
 
 SDL_DIR = Path(__file__).parent / "sdl"
+errors_log = logging.getLogger("relaylog.graphql")
 
 
 ExtensionFactory = Callable[[], SchemaExtension]
@@ -48,6 +51,22 @@ def field_is_in(audience: Audience, field: StrawberryField) -> bool:
 
 class AudienceSchema(strawberry.Schema):
     audience: Audience
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log what failed and where, never the error's text: a database error's text can
+        carry the values of the statement (names, notes) that failed."""
+        for error in errors:
+            original = error.original_error
+            errors_log.log(
+                logging.WARNING if is_unexpected(error) else logging.INFO,
+                "graphql error",
+                extra={
+                    "error": type(original).__name__ if original else "GraphQLError",
+                    "path": ".".join(str(p) for p in error.path or []),
+                },
+            )
 
     def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:
         return [f for f in type_definition.fields if field_is_in(self.audience, f)]

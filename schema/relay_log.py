@@ -33,7 +33,7 @@ P = PolicyField
 class LevelChange:
     from_level: int | None = covered(P.LOG_SUMMARY)
     to_level: int | None = covered(P.LOG_SUMMARY)
-    reason: str | None = covered(P.LOG_SUMMARY)
+    reason: str | None = gated(P.LOG_REASONS)
     changed_at: datetime.datetime | None = covered(P.LOG_SUMMARY)
 
 
@@ -82,7 +82,7 @@ class RelayLog(Node):
     status: RelayLogStatus | None = covered(P.LOG_SUMMARY)
     level: int | None = covered(P.LOG_SUMMARY)
     close_reason: CloseReason | None = covered(P.LOG_SUMMARY)
-    paused_reason: str | None = covered(P.LOG_SUMMARY)
+    paused_reason: str | None = gated(P.LOG_REASONS)
     created_at: datetime.datetime | None = covered(P.LOG_SUMMARY)
     version: int | None = covered(P.LOG_SUMMARY)
     child: Child | None = covered(P.LOG_SUMMARY, resolver=r.child)

@@ -43,6 +43,8 @@ class UnitOfWork(SchemaExtension):
                     )
                 await session.rollback()
                 ctx.writes.clear()
+            else:
+                await ctx.identify_reader()
             await audit.append(session, ctx.audit_entries())
             await session.commit()
         except Exception as exc:

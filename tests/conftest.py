@@ -93,7 +93,7 @@ def _engine(url: str) -> AsyncEngine:
 
     from relaylog.db import async_url
 
-    return create_async_engine(async_url(url), poolclass=NullPool)
+    return create_async_engine(async_url(url), poolclass=NullPool, hide_parameters=True)
 
 
 @pytest.fixture

@@ -8,7 +8,15 @@ from datetime import date, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Child, Guardian, Municipality, Organisation, RelayLog, StaffAccount
-from models.enums import ConsentScope, MeetingStatus, OrganisationKind, StaffRole
+from models.base import utcnow
+from models.enums import (
+    ActorStatus,
+    ConsentScope,
+    MeetingStatus,
+    OrganisationKind,
+    RelayLogStatus,
+    StaffRole,
+)
 from relaylog.seed import Seeder
 
 __all__ = ["TODAY", "World", "build_world"]
@@ -34,10 +42,12 @@ class World:
     other_guardian: Guardian
     youth: Child
 
-    async def full_log(self, level: int) -> RelayLog:
+    async def full_log(self, level: int, *, every_field: bool = False) -> RelayLog:
         """A log of the youth at ``level`` with every kind of data in it.
 
         The actor shares their mobile with the family; the external actor does not.
+        ``every_field`` also fills what only some logs have (a paused reason, a deactivated
+        actor), so that the policy matrix sees a value in every field.
         """
         s = self.seed
         log = await s.log(self.youth, self.holder, level=level, consenting=[self.guardian])
@@ -59,6 +69,14 @@ class World:
         await s.note(log, "Bare for voksne", staff=self.holder, adults_only=True)
         await s.sparkle(log, staff=self.actor)
         await s.concern(log, self.holder, held_on=TODAY - timedelta(days=30))
+        if every_field:
+            gone = await s.actor(log, self.outsider)
+            gone.status = ActorStatus.DEACTIVATED
+            gone.deactivated_at = utcnow()
+            gone.deactivated_reason = "Sluttet i stillingen"
+            log.status = RelayLogStatus.PAUSED
+            log.paused_reason = "Sommerferie etter avtale"
+            await s.session.flush()
         return log
 
 

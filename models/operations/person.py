@@ -1,11 +1,11 @@
 """Registering the child and the guardians of a log.
 
-A person is found again by the keyed hash of their national id, never by the id itself: a
-child or guardian already known (an earlier log, a sibling's log) is the same row, so a new
-concern for the same child later gets a new log for the same child, and a guardian with two
-children has one login that sees both. Registering a known guardian again fills in missing
-contact details but never overwrites what is there (another log's holder may rely on them);
-guardians are linked to the child, never unlinked here.
+Every log gets its own child row and its own guardian rows; nothing here looks a person up
+by national id, reuses another log's row or touches its links. Otherwise any staff member
+could type a known national id into a concern or a new log and read (or rename, or take
+over the guardianship of) another log's child. The same person in two logs is two rows
+sharing the keyed hash of their national id: signing in finds all of them, so a guardian
+with children in two logs still has one login that sees both (``auth.viewer``).
 """
 
 from __future__ import annotations
@@ -15,20 +15,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.errors import InvalidInput
 from models.national_id import NationalId, NationalIdError, parse_national_id
 from models.operations.validation import require_text
 from models.person import Child, ChildGuardian, Guardian
-from models.relay_log import RelayLog
 from models.secrets import keyed_hash
 
 __all__ = [
     "ChildData",
     "GuardianData",
-    "find_child",
     "link_guardians",
     "register_child",
     "valid_national_id",
@@ -86,12 +83,6 @@ def _email(value: str | None, field: str) -> str | None:
     return text
 
 
-async def find_child(session: AsyncSession, nid: NationalId) -> Child | None:
-    return await session.scalar(
-        select(Child).where(Child.national_id_hash == keyed_hash(nid.value))
-    )
-
-
 async def register_child(
     session: AsyncSession,
     data: ChildData,
@@ -102,17 +93,16 @@ async def register_child(
     current: Child | None = None,
     require_national_id: bool = True,
 ) -> Child:
-    """The child row for this data: the known child with this national id, the ``current``
-    (a concern's child registered without an id), or a new one."""
+    """This log's child row: ``current`` (the child a concern's draft log registered, which
+    belongs to that log) filled in with this data, or a new row. Never a row found by the
+    national id: another log's child is not this log's business."""
     name = require_text(data.name, f"{prefix}name", max_length=NAME_MAX)
     address = _optional(data.address, f"{prefix}address", ADDRESS_MAX)
     raw = (data.national_id or "").strip()
     if not raw and require_national_id:
         raise InvalidInput(f"{prefix}nationalId is required.", field=f"{prefix}nationalId")
     nid = valid_national_id(raw, f"{prefix}nationalId", today) if raw else None
-    child = await find_child(session, nid) if nid is not None else None
-    if child is None and current is not None and (current.national_id_hash is None or nid is None):
-        child = current
+    child = current
     if child is None:
         child = Child(municipality_id=municipality_id, name=name)
         session.add(child)
@@ -128,22 +118,6 @@ async def register_child(
     return child
 
 
-async def forget_unused_child(session: AsyncSession, child: Child) -> None:
-    """Delete a concern's provisional child row once the log points at the real one."""
-    if child.national_id_hash is not None:
-        return
-    used = await session.scalar(
-        select(func.count()).select_from(RelayLog).where(RelayLog.child_id == child.id)
-    )
-    if used:
-        return
-    links = await session.scalars(select(ChildGuardian).where(ChildGuardian.child_id == child.id))
-    for link in links:
-        await session.delete(link)
-    await session.delete(child)
-    await session.flush()
-
-
 async def link_guardians(
     session: AsyncSession,
     child: Child,
@@ -152,7 +126,10 @@ async def link_guardians(
     *,
     prefix: str = "guardians",
 ) -> list[Guardian]:
-    """Find or create each guardian and link them to the child, in the order given."""
+    """A new guardian row for each guardian given, linked to this log's child, in order.
+
+    Never an existing row: a person who is a guardian in another log is registered again
+    here, so nothing typed in this log reaches that log's guardian or its links."""
     if not guardians:
         raise InvalidInput(f"{prefix} must name at least one guardian.", field=prefix)
     if not any(g.parental_responsibility for g in guardians):
@@ -175,33 +152,22 @@ async def link_guardians(
         parsed.append((data, name, nid, phone, email))
     rows = []
     for data, name, nid, phone, email in parsed:
-        guardian = await session.scalar(
-            select(Guardian).where(Guardian.national_id_hash == keyed_hash(nid.value))
+        guardian = Guardian(
+            name=name,
+            national_id=nid.value,
+            national_id_hash=keyed_hash(nid.value),
+            phone=phone,
+            email=email,
         )
-        if guardian is None:
-            guardian = Guardian(
-                name=name,
-                national_id=nid.value,
-                national_id_hash=keyed_hash(nid.value),
-                phone=phone,
-                email=email,
+        session.add(guardian)
+        await session.flush()
+        session.add(
+            ChildGuardian(
+                child_id=child.id,
+                guardian_id=guardian.id,
+                parental_responsibility=data.parental_responsibility,
             )
-            session.add(guardian)
-            await session.flush()
-        else:
-            guardian.phone = guardian.phone or phone
-            guardian.email = guardian.email or email
-        link = await session.get(ChildGuardian, (child.id, guardian.id))
-        if link is None:
-            session.add(
-                ChildGuardian(
-                    child_id=child.id,
-                    guardian_id=guardian.id,
-                    parental_responsibility=data.parental_responsibility,
-                )
-            )
-        else:
-            link.parental_responsibility = data.parental_responsibility
+        )
         rows.append(guardian)
     await session.flush()
     return rows

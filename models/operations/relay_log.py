@@ -41,7 +41,6 @@ from models.operations.concern import Holder, require_open
 from models.operations.person import (
     ChildData,
     GuardianData,
-    forget_unused_child,
     link_guardians,
     register_child,
     valid_national_id,
@@ -163,7 +162,11 @@ async def _change_level(
 async def create_log(
     session: AsyncSession, holder: Holder, new: NewLog, today: date, now: datetime
 ) -> RelayLog:
-    """Turn a concern into a log, or create one directly, at the level the consents allow."""
+    """Turn a concern into a log, or create one directly, at the level the consents allow.
+
+    From a concern, the log keeps the concern's own child row (it belongs to that log) and
+    fills it in; directly, the log gets a new child row. The guardians are always new rows.
+    """
     if not 1 <= new.level <= 3:
         raise InvalidInput("A log is created at level 1, 2 or 3.", field="level")
     reason = _reason(new.reason or LOG_CREATED)
@@ -215,14 +218,9 @@ async def create_log(
             )
         )
     else:
-        previous_child = current_child
-        log.child_id = child.id
         log.status = RelayLogStatus.ACTIVE
         _record_level(session, log, new.level, reason, holder.staff_id)
         concern.outcome = ConcernOutcome.LOG_CREATED
-        await session.flush()
-        if previous_child is not None and previous_child.id != child.id:
-            await forget_unused_child(session, previous_child)
     await session.flush()
     by_national_id = {g.national_id: g.id for g in guardians}
     for i, ((content, content_type), form) in enumerate(forms):
@@ -251,7 +249,12 @@ async def create_log(
         )
     await consent_ops.require_consent_for_level(session, log, new.level, today)
     if new.first_meeting is not None:
-        await _first_meeting(session, log, holder, guardians, new.first_meeting, today)
+        responsible = [
+            guardian
+            for guardian, data in zip(guardians, new.guardians, strict=True)
+            if data.parental_responsibility
+        ]
+        await _first_meeting(session, log, holder, responsible, new.first_meeting, today)
     await session.flush()
     return log
 

@@ -8,10 +8,11 @@ from datetime import date
 from strawberry.types import Info
 
 from auth.policy import Action
-from models import AttentionConversation
+from models import AttentionConversation, RelayLog
 from models.base import utcnow
 from models.operations import concern as ops
 from resolvers.mutation import MutationError, WriteScope, write
+from resolvers.mutations.archiving import file_closure
 from resolvers.mutations.hidden import as_missing, missing
 
 __all__ = ["end_concern", "holder_of", "register_concern", "share_concern"]
@@ -93,9 +94,13 @@ async def end_concern(
         return not_found
 
     async def run(scope: WriteScope) -> AttentionConversation:
-        return await ops.end_concern(
+        ended = await ops.end_concern(
             scope.session, concern, expected_version=expected_version, now=utcnow()
         )
+        log = await scope.session.get(RelayLog, concern.log_id)
+        assert log is not None
+        await file_closure(scope, log)
+        return ended
 
     result = await write(
         info,

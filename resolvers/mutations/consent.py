@@ -12,10 +12,11 @@ from auth.ownership import facts_for
 from auth.policy import Action, Relation
 from models import Consent
 from models.base import utcnow
-from models.enums import ConsentScope
+from models.enums import ConsentScope, RelayLogStatus
 from models.operations import consent as ops
 from models.operations import relay_log as log_ops
 from resolvers.mutation import MutationError, WriteScope, write
+from resolvers.mutations.archiving import file_closure
 from resolvers.mutations.hidden import as_missing, missing
 
 __all__ = ["give_consent", "upload_consent", "withdraw_consent"]
@@ -52,9 +53,11 @@ async def upload_consent(
 
 
 def _consenter(scope: WriteScope) -> ops.Consenter:
+    """The guardian row of this log (``scope.author``), or the youth."""
     assert scope.access is not None
     if scope.access.relation is Relation.GUARDIAN:
-        return ops.Consenter(min(scope.viewer.guardian_ids))
+        assert scope.author.guardian_id is not None
+        return ops.Consenter(scope.author.guardian_id)
     return ops.Consenter(None)
 
 
@@ -88,7 +91,9 @@ async def withdraw_consent(
         now = utcnow()
         await ops.withdraw_consent(scope.session, consent, reason, now)
         log = await log_ops.load_log(scope.session, consent.log_id)
+        was_open = log.status is not RelayLogStatus.CLOSED
         await log_ops.follow_consents(scope.session, log, scope.today, now)
+        await file_closure(scope, log, was_open=was_open)
         return consent
 
     result = await write(

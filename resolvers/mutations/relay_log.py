@@ -6,16 +6,15 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
 
-from sqlalchemy import select
 from strawberry.types import Info
 
 from auth.policy import Action
-from exports.archive import ArchiveReason, create_archive_package
-from models import ActorMembership, RelayLog
+from models import RelayLog
 from models.base import utcnow
 from models.enums import CloseReason
 from models.operations import relay_log as ops
 from resolvers.mutation import MutationError, WriteScope, write
+from resolvers.mutations.archiving import file_closure
 from resolvers.mutations.concern import holder_of
 from resolvers.mutations.hidden import as_missing, missing
 
@@ -108,7 +107,7 @@ async def close_log(
             author=scope.author,
             now=utcnow(),
         )
-        await _file_closure(scope, closed)
+        await file_closure(scope, closed)
         return closed
 
     return await _edit(info, log_id, Action.CLOSE_LOG, edit)
@@ -117,28 +116,10 @@ async def close_log(
 async def end_log(info: Info, log_id: uuid.UUID, expected_version: int) -> RelayLog | MutationError:
     async def edit(scope: WriteScope, log: RelayLog) -> RelayLog:
         ended = await ops.end_log_by_family(scope.session, log, expected_version, utcnow())
-        await _file_closure(scope, ended)
+        await file_closure(scope, ended)
         return ended
 
     return await _edit(info, log_id, Action.END_LOG_AT_WILL, edit)
-
-
-async def _file_closure(scope: WriteScope, log: RelayLog) -> None:
-    """Closing produces the archive copy (DESIGN §1.9-10), in the same transaction: a log
-    is never closed without its PDF filed, nor filed without being closed."""
-    reason = (
-        ArchiveReason.INDIVIDUAL_PLAN
-        if log.close_reason is CloseReason.INDIVIDUAL_PLAN
-        else ArchiveReason.CLOSURE
-    )
-    holder_id = await scope.session.scalar(
-        select(ActorMembership.staff_id).where(
-            ActorMembership.log_id == log.id, ActorMembership.is_holder
-        )
-    )
-    await create_archive_package(
-        scope.session, log.id, reason, created_by_staff_id=holder_id, today=scope.today
-    )
 
 
 async def mark_activity_plan(

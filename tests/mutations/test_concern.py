@@ -269,7 +269,7 @@ async def test_a_new_concern_for_the_same_child_later_starts_a_new_log(
     assert second["log"]["id"] != first["log"]["id"]
     logs = (await session.scalars(select(RelayLog))).all()
     assert len(logs) == 2
-    assert len({log.child_id for log in logs}) == 1  # the same child, found by national id
+    assert len({log.child_id for log in logs}) == 2  # each log has its own child row
     outcomes = set(await session.scalars(select(AttentionConversation.outcome)))
     assert outcomes == {ConcernOutcome.ENDED, ConcernOutcome.OPEN}
     assert await count(session, LevelChange) == 2

@@ -403,3 +403,54 @@ async def test_closing_a_log_files_its_archive_copy_in_the_same_transaction(
     ).all()
     assert [(r.reason, r.created_by_id) for r in records] == [(archive_reason, world.holder.id)]
     assert len(records[0].sha256) == 64
+
+
+async def _archive_reasons(session: AsyncSession, log: RelayLog) -> list[str]:
+    from models import ArchiveRecord
+
+    return list(
+        await session.scalars(select(ArchiveRecord.reason).where(ArchiveRecord.log_id == log.id))
+    )
+
+
+async def test_a_withdrawn_consent_that_ends_the_log_files_its_archive_copy(
+    client: GraphQLClient, world: World, session: AsyncSession
+) -> None:
+    from models import Consent
+    from models.enums import ConsentScope
+
+    log = await world.seed.log(world.youth, world.holder, level=1, consenting=[world.guardian])
+    consent = await session.scalar(
+        select(Consent).where(Consent.log_id == log.id, Consent.scope == ConsentScope.CREATE)
+    )
+    assert consent is not None
+    out = await client.query(
+        """mutation($input: WithdrawConsentInput!) { withdrawConsent(input: $input) {
+           error { code } } }""",
+        as_=world.guardian,
+        audience=Audience.FAMILY,
+        variables={"input": {"consentId": gid("Consent", consent), "reason": "Vi avslutter"}},
+    )
+    assert out["withdrawConsent"]["error"] is None
+    await session.refresh(log)
+    assert log.status is RelayLogStatus.CLOSED
+    assert await _archive_reasons(session, log) == ["CLOSURE"]
+
+
+async def test_an_ended_concern_files_its_note_in_the_archive(
+    client: GraphQLClient, world: World, session: AsyncSession
+) -> None:
+    log = await world.seed.log(world.youth, world.holder, level=0)
+    concern = await world.seed.concern(log, world.holder, held_on=TODAY)
+    out = await client.query(
+        """mutation($input: EndConcernInput!) { endConcern(input: $input) { error { code } } }""",
+        as_=world.holder,
+        variables={
+            "input": {
+                "concernId": gid("AttentionConversation", concern),
+                "expectedVersion": concern.version,
+            }
+        },
+    )
+    assert out["endConcern"]["error"] is None
+    assert await _archive_reasons(session, log) == ["CLOSURE"]

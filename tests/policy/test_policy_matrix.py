@@ -60,6 +60,15 @@ class Checker:
         self.types = walk(audience)
         self.problems: list[str] = []
         self.seen_policies: set[PolicyField] = set()
+        self.empty_gates: dict[tuple[str, str], str] = {}
+        self.visible_gates: set[tuple[str, str]] = set()
+
+    def hidden_gates(self) -> list[str]:
+        return [
+            f"HIDDEN {path} should be visible"
+            for key, path in self.empty_gates.items()
+            if key not in self.visible_gates
+        ]
 
     def check_object(self, type_name: str, obj: dict[str, Any], facts: Facts, path: str) -> None:
         for field in self.types[type_name]:
@@ -72,9 +81,14 @@ class Checker:
         if not allowed and not _empty(value):
             self.problems.append(f"LEAK {path} ({field.policy}) is visible")
             return
-        if field.gated and allowed and _empty(value):
-            self.problems.append(f"HIDDEN {path} ({field.policy}) should be visible")
-            return
+        key = (field.type_name, field.name)
+        if field.gated and allowed:
+            if _empty(value):
+                # Some objects legitimately lack a value (an active actor has no
+                # deactivation reason); the field must show on at least one of them.
+                self.empty_gates.setdefault(key, path)
+                return
+            self.visible_gates.add(key)
         if field.child is None or _empty(value):
             return
         items = value if field.is_list else [value]
@@ -87,7 +101,7 @@ class Checker:
 async def test_every_field_is_visible_exactly_where_the_policy_table_says(
     client: GraphQLClient, world: World, relation: Relation, level: int
 ) -> None:
-    log = await world.full_log(level)
+    log = await world.full_log(level, every_field=True)
     await world.seed.access(log, world.external, Relation.EXTERNAL_ACTOR.value)
     person_key, audience = VIEWERS[relation]
     data = await client.query(
@@ -103,7 +117,8 @@ async def test_every_field_is_visible_exactly_where_the_policy_table_says(
     assert node is not None, f"{relation} must see a level-{level} log"
     checker = Checker(world, relation, level, audience)
     checker.check_object("RelayLog", node, Facts(), "log")
-    assert not checker.problems, "\n".join(checker.problems)
+    problems = checker.problems + checker.hidden_gates()
+    assert not problems, "\n".join(problems)
     if relation is Relation.SUBJECT and can_read(relation, level, PolicyField.NOTES):
         assert all(not note["adultsOnly"] for note in node["notes"])
         assert len(node["notes"]) == 1

@@ -23,6 +23,8 @@ DESIGN = {
     "CONSENT_STATUS": "0 1 2 1 1 0",
     "ACCESS_HISTORY": "0 — — 1 1 0",
     "ACTIVITY": "0 1 2 1 1 0",
+    # An extension of the design table (a review decision): reasons are content.
+    "LOG_REASONS": "0 1 2 1 1 —",
 }
 CONDITIONS = {"own": "OWN", "shared": "SHARED_BY_ACTOR", "not-adults-only": "NOT_ADULTS_ONLY"}
 

@@ -23,7 +23,7 @@ from tests.graphql import GraphQLClient
 ALL = """query($groupBy: [StatisticsDimension!], $period: StatisticsPeriod!, $from: Date,
                $to: Date) {
   statistics(groupBy: $groupBy, period: $period, from: $from, to: $to) {
-    groupBy period suppressedBelow
+    groupBy period suppressedBelow roundedTo
     logsByLevel { municipality organisation organisationKind period level logs suppressed }
     pointsByCategory { organisation period category points logs suppressed }
     measuresByTypeAndOutcome { organisation period measureType outcome measures logs suppressed }
@@ -79,7 +79,7 @@ async def test_a_reporter_reads_logs_by_level_with_small_cells_suppressed(
 
     result = await _statistics(client, world, groupBy=["MUNICIPALITY", "ORGANISATION"])
 
-    assert result["suppressedBelow"] == 5
+    assert (result["suppressedBelow"], result["roundedTo"]) == (5, 5)
     assert result["logsByLevel"] == [
         {
             "municipality": "Testkommune",
@@ -96,7 +96,7 @@ async def test_a_reporter_reads_logs_by_level_with_small_cells_suppressed(
             "organisationKind": None,
             "period": None,
             "level": 2,
-            "logs": 6,
+            "logs": 5,
             "suppressed": False,
         },
     ]
@@ -187,6 +187,21 @@ async def test_no_statistic_ever_returns_a_cell_of_fewer_than_five_logs(
                             assert numbers == [None] * len(numbers), (name, cell)
                         else:
                             assert cell["logs"] >= 5, (name, group_by, cell)
+                            counts = [cell[k] for k in ("logs", "points", "measures") if k in cell]
+                            assert all(n % 5 == 0 for n in counts), (name, group_by, cell)
+
+
+async def test_every_table_of_a_request_comes_from_one_reading_of_the_facts(
+    client: GraphQLClient, world: World, count_statements: Any
+) -> None:
+    for _ in range(5):
+        await _log(world, closed=CloseReason.GOAL_REACHED)
+
+    with count_statements() as counter:
+        result = await _statistics(client, world, groupBy=["ORGANISATION", "PERIOD"])
+
+    assert [c["logs"] for c in result["logsByLevel"]] == [5]
+    assert len([s for s in counter.statements if "log_statistics" in s]) == 1
 
 
 async def test_an_unknown_dimension_is_a_validation_error(
