@@ -221,11 +221,12 @@ WRITE_POLICY: dict[Action, dict[Relation, WriteRule]] = {
     },
     Action.ADD_SPARKLE: {H: W(0), A: W(1), X: W(2), G: W(1), S: W(1)},
     Action.DELETE_SPARKLE: {H: W(0), A: W(1, _AUTHOR), X: W(2, _AUTHOR), G: W(1, _AUTHOR)},
-    Action.GIVE_CONSENT: {G: W(0), S: W(0)},
-    Action.WITHDRAW_CONSENT: {G: W(0, _AUTHOR), S: W(0, _AUTHOR)},
+    # The family sees a log from level 1 (READ_POLICY), so that is where it can act in it.
+    Action.GIVE_CONSENT: {G: W(1), S: W(1)},
+    Action.WITHDRAW_CONSENT: {G: W(1, _AUTHOR), S: W(1, _AUTHOR)},
     Action.UPLOAD_CONSENT: {H: W(0)},
     Action.CLOSE_LOG: {H: W(0)},
-    Action.END_LOG_AT_WILL: {G: W(0), S: W(0)},
+    Action.END_LOG_AT_WILL: {G: W(1), S: W(1)},
     Action.EXPORT: {H: W(0), A: W(1), X: W(2), G: W(1), S: W(1), M: W(0)},
     Action.ARCHIVE: {H: W(0), M: W(0)},
     # The receiving staff member usually has no relation to the log yet (``NONE``).

@@ -16,7 +16,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import select
@@ -61,7 +61,7 @@ from models.enums import (
     RelayLogStatus,
     StatusAfterEvaluation,
 )
-from models.relay_log import ACTIVITY_PLAN_DAYS
+from models.relay_log import activity_plan_deadline
 
 __all__ = [
     "ActorLine",
@@ -442,11 +442,7 @@ async def load_log_view(
             ActivityLine(
                 log.last_activity_at,
                 log.activity_plan_reported_on,
-                (
-                    log.activity_plan_reported_on + timedelta(days=ACTIVITY_PLAN_DAYS)
-                    if log.activity_plan_reported_on
-                    else None
-                ),
+                activity_plan_deadline(log.activity_plan_reported_on),
             )
             if policy.may(F.ACTIVITY)
             else None

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Boolean,
@@ -40,6 +41,20 @@ __all__ = [
 ]
 
 ACTIVITY_PLAN_DAYS = 7
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+def activity_plan_deadline(reported_on: date | None) -> date | None:
+    """The plan must exist within one week of the reported concern (Opplæringslova §12-4)."""
+    return reported_on + timedelta(days=ACTIVITY_PLAN_DAYS) if reported_on else None
+
+
+def activity_plan_met(reported_on: date | None, first_measure_at: datetime | None) -> bool | None:
+    """Met when a measure was made by the deadline, counted in Oslo calendar days."""
+    deadline = activity_plan_deadline(reported_on)
+    if deadline is None:
+        return None
+    return first_measure_at is not None and first_measure_at.astimezone(OSLO).date() <= deadline
 
 
 class RelayLog(UUIDPrimaryKey, TimestampMixin, VersionedMixin, Base):

@@ -35,6 +35,7 @@ from strawberry.asgi import GraphQL
 from auth.policy import Audience
 from auth.tokens import TokenError, TokenVerifier, VerifiedToken
 from auth.viewer import resolve_viewer
+from relaylog.body_limit import BodySizeLimit
 from relaylog.db import SessionFactory
 from relaylog.migrations import current_revision, head_revision
 from relaylog.settings import Settings
@@ -185,6 +186,7 @@ def build_app(services: Services) -> Starlette:
     return Starlette(
         routes=routes,
         middleware=[
+            Middleware(BodySizeLimit, max_bytes=services.settings.max_request_bytes),
             Middleware(
                 AuthenticationMiddleware,
                 backend=BearerBackend(services.verifier),

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     jwks_url: str | None = None
     accept_legacy_level4: bool = False
     max_token_bytes: int = 8192
+    # createLog with three signed forms of 10 MB each, base64-encoded, fits; more does not.
+    max_request_bytes: int = 48 * 1024 * 1024
 
     data_secret: SecretStr | None = None
 

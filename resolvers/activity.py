@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +13,7 @@ from strawberry.dataloader import DataLoader
 
 from models import Measure, Meeting, RelayLog
 from models.enums import MeasureStatus, MeetingStatus
-from models.relay_log import ACTIVITY_PLAN_DAYS
+from models.relay_log import activity_plan_deadline, activity_plan_met
 from resolvers.views import ActivityView
 
 __all__ = ["activity_loader"]
@@ -63,11 +63,8 @@ def activity_loader(session: AsyncSession, today: date) -> DataLoader[uuid.UUID,
         for key in keys:
             row = rows[key]
             reported = row.activity_plan_reported_on
-            deadline = reported + timedelta(days=ACTIVITY_PLAN_DAYS) if reported else None
-            met = None
-            if deadline is not None:
-                first = row.first_created.date() if row.first_created is not None else None
-                met = first is not None and first <= deadline
+            deadline = activity_plan_deadline(reported)
+            met = activity_plan_met(reported, row.first_created)
             views.append(
                 ActivityView(
                     log_id=key,

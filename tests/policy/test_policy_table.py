@@ -98,9 +98,9 @@ def test_the_lifecycle_write_rules_are_decisions() -> None:
         Action.MANAGE_LOG: {h: WriteRule(0)},
         Action.UPLOAD_CONSENT: {h: WriteRule(0)},
         Action.CLOSE_LOG: {h: WriteRule(0)},
-        Action.GIVE_CONSENT: {g: WriteRule(0), s: WriteRule(0)},
-        Action.WITHDRAW_CONSENT: {g: WriteRule(0, own), s: WriteRule(0, own)},
-        Action.END_LOG_AT_WILL: {g: WriteRule(0), s: WriteRule(0)},
+        Action.GIVE_CONSENT: {g: WriteRule(1), s: WriteRule(1)},
+        Action.WITHDRAW_CONSENT: {g: WriteRule(1, own), s: WriteRule(1, own)},
+        Action.END_LOG_AT_WILL: {g: WriteRule(1), s: WriteRule(1)},
         Action.ANSWER_TRANSFER: {
             a: WriteRule(0, recipient),
             x: WriteRule(0, recipient),
