@@ -191,7 +191,7 @@ def build_app(services: Services) -> Starlette:
                 AuthenticationMiddleware,
                 backend=BearerBackend(services.verifier),
                 on_error=_unauthorized,
-            )
+            ),
         ],
         lifespan=lifespan,
     )

@@ -1,6 +1,9 @@
 """``RelayLog.accessHistory``: who read or changed a log, as its family (or holder, or the
 unit manager) sees it. Staff are named with position and unit; family members only by their
-role — a guardian does not learn from here when the other guardian or the child looked."""
+role ("Guardian", "The child"), with ``isYou`` marking the viewer's own entries. Entries of
+the other guardian or the child are shown with their times: it is the family's own log, and
+who in the family looked when is part of its history (Normen's right to see who accessed).
+A person with guardian rows in several logs is "you" in each (``viewer.guardian_ids``)."""
 
 from __future__ import annotations
 

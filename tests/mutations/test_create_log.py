@@ -22,7 +22,7 @@ from models.enums import ConcernOutcome
 from models.national_id import synthetic_national_id
 from tests.factories import World
 from tests.graphql import GraphQLClient
-from tests.mutations.lifecycle import PDF, b64, call, count
+from tests.mutations.lifecycle import PDF, b64, call, count, gid
 
 CHILD = synthetic_national_id(date(2017, 4, 12), 5)
 MOTHER = synthetic_national_id(date(1988, 6, 1), 1)
@@ -132,9 +132,10 @@ async def test_a_guardian_signs_in_and_sees_the_new_log(
     assert [e["node"]["id"] for e in data["myLogs"]["edges"]] == [out["log"]["id"]]
 
 
-async def test_a_known_guardian_is_found_again_not_registered_twice(
+async def test_a_guardian_known_from_another_log_gets_a_row_of_their_own_in_this_log(
     client: GraphQLClient, world: World, session: AsyncSession
 ) -> None:
+    other_log = await world.seed.log(world.youth, world.holder, level=1)
     before = await count(session, Guardian)
     guardians = [{"name": "Gunnar", "nationalId": world.guardian.national_id}]
     out = await call(
@@ -145,11 +146,16 @@ async def test_a_known_guardian_is_found_again_not_registered_twice(
         selection=ERRORLESS,
     )
     assert out["error"] is None
-    assert await count(session, Guardian) == before
+    assert await count(session, Guardian) == before + 1
+    await session.refresh(world.guardian)
+    assert world.guardian.name == "Gunnar Foresatt"  # the other log's row is untouched
     data = await client.query(
         "{ myLogs { edges { node { id } } } }", as_=world.guardian, audience=Audience.FAMILY
     )
-    assert out["log"]["id"] in [e["node"]["id"] for e in data["myLogs"]["edges"]]
+    assert {e["node"]["id"] for e in data["myLogs"]["edges"]} == {
+        out["log"]["id"],
+        gid("RelayLog", other_log),
+    }
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.policy import Audience
+from auth.policy import Audience, Relation
+from auth.viewer import Viewer, ViewerKind
 from exports.log_view import Reader, load_log_view
 from models import AuditEvent, Child, ChildGuardian, Consent, Guardian, Note, RelayLog
 from models.national_id import synthetic_national_id
@@ -442,3 +443,30 @@ async def test_a_guardian_in_two_logs_is_audited_and_recognised_as_each_logs_gua
         ]
         assert family
         assert all(who["isYou"] for who in family)
+
+
+async def test_a_guardian_in_two_logs_prints_each_log_under_that_logs_name_for_them(
+    client: GraphQLClient, world: World, session: AsyncSession
+) -> None:
+    first = await _create(client, world, "Emil", FIRST_CHILD, "Mari Mor")
+    second = await _create(client, world, "Ella", SECOND_CHILD, "Mari M. Mor")
+    mother = Viewer(
+        kind=ViewerKind.GUARDIAN,
+        audience=Audience.FAMILY,
+        acr="idporten-loa-high",
+        guardian_ids=frozenset(
+            await session.scalars(
+                select(Guardian.id).where(Guardian.national_id_hash == keyed_hash(MOTHER))
+            )
+        ),
+    )
+    for log_id, name in ((first, "Mari Mor"), (second, "Mari M. Mor")):
+        view = await load_log_view(
+            session,
+            _log_id(log_id),
+            Reader.of(mother, Relation.GUARDIAN),
+            today=TODAY,
+            printed_at=datetime.now(UTC),
+        )
+        assert view is not None
+        assert view.printed_by == name
