@@ -159,6 +159,10 @@ async def _change_level(
 # --- creation -------------------------------------------------------------------------------
 
 
+# Two guardians and the youth sign at most one form each (a combined form counts once).
+MAX_CONSENT_FORMS = 3
+
+
 async def create_log(
     session: AsyncSession, holder: Holder, new: NewLog, today: date, now: datetime
 ) -> RelayLog:
@@ -170,6 +174,11 @@ async def create_log(
     if not 1 <= new.level <= 3:
         raise InvalidInput("A log is created at level 1, 2 or 3.", field="level")
     reason = _reason(new.reason or LOG_CREATED)
+    if len(new.consent_forms) > MAX_CONSENT_FORMS:
+        raise InvalidInput(
+            f"At most {MAX_CONSENT_FORMS} consent forms can be uploaded with a new log.",
+            field="consentForms",
+        )
     forms = [
         (consent_ops.decode_consent_form(form.file, f"consentForms.{i}.file"), form)
         for i, form in enumerate(new.consent_forms)

@@ -222,6 +222,12 @@ async def test_a_guardian_known_from_another_log_gets_a_row_of_their_own_in_this
             id="signer-not-a-guardian",
         ),
         pytest.param(
+            {"consentForms": [_form(MOTHER, FATHER)] * 4},
+            "consentForms",
+            "At most 3 consent forms can be uploaded with a new log.",
+            id="too-many-forms",
+        ),
+        pytest.param(
             {"consentForms": [_form(MOTHER, FATHER, validUntil="2026-01-01")]},
             "consentForms.0.validUntil",
             "consentForms.0.validUntil must not be before givenOn.",
