@@ -51,8 +51,12 @@ __all__ = [
     "condition_for",
     "may_act_without_relation",
     "may_have_log_relations",
+    "may_list_units",
+    "may_manage_registers",
     "may_read_statistics",
     "may_see_unit_report",
+    "may_start_log",
+    "may_use_staff_directory",
     "min_level",
     "signed_in_strongly_enough",
 ]
@@ -270,6 +274,26 @@ NO_LOG_RELATIONS = frozenset({"MUNICIPAL_ADMIN", "REPORTER"})
 def may_have_log_relations(viewer_kind: str) -> bool:
     """May a viewer of this kind have any relation to a log at all?"""
     return viewer_kind not in NO_LOG_RELATIONS
+
+
+def may_start_log(viewer_kind: str) -> bool:
+    """May a viewer of this kind register a concern (and so hold a new log)?"""
+    return viewer_kind == "STAFF"
+
+
+def may_manage_registers(viewer_kind: str) -> bool:
+    """May a viewer of this kind read the municipality's staff accounts (the admin's work)?"""
+    return viewer_kind == "MUNICIPAL_ADMIN"
+
+
+def may_list_units(viewer_kind: str) -> bool:
+    """May a viewer of this kind list the municipality's organisations?"""
+    return viewer_kind in {"STAFF", "MUNICIPAL_ADMIN"}
+
+
+def may_use_staff_directory(viewer_kind: str) -> bool:
+    """May a viewer of this kind look up colleagues to add as actors or to transfer to?"""
+    return viewer_kind == "STAFF"
 
 
 def min_level(field: PolicyField, relation: Relation) -> int | None:

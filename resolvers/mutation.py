@@ -27,10 +27,11 @@ from auth.policy import (
     Relation,
     can,
     may_act_without_relation,
+    may_start_log,
     signed_in_strongly_enough,
 )
 from auth.scoping import LogAccess
-from auth.viewer import Viewer, ViewerKind
+from auth.viewer import Viewer
 from models import RelayLog
 from models.audit import AuditEntry
 from models.authorship import Author
@@ -113,7 +114,7 @@ async def _gate(
     ctx: Context, viewer: Viewer, log_id: uuid.UUID | None, action: Action
 ) -> LogAccess | None:
     if log_id is None:
-        if viewer.kind is not ViewerKind.STAFF:
+        if not may_start_log(viewer.kind):
             raise NotAllowed("Only staff may start a log.")
         return None
     access = await ctx.loaders.log_access.load(log_id)

@@ -9,9 +9,16 @@ from sqlalchemy import and_, or_, select, text
 from strawberry.types import Info
 
 from auth.ownership import facts_for
-from auth.policy import PolicyField, Relation, can_read
+from auth.policy import (
+    PolicyField,
+    Relation,
+    can_read,
+    may_list_units,
+    may_manage_registers,
+    may_use_staff_directory,
+)
 from auth.scoping import LogAccess, holder_organisation_filter, readable_logs
-from auth.viewer import Viewer, ViewerKind
+from auth.viewer import Viewer
 from models import Guardian, Organisation, RelayLog, StaffAccount
 from models.enums import RelayLogStatus, StaffRole
 from resolvers.context import Context
@@ -132,7 +139,7 @@ async def _is_guardian_of_log(ctx: Context, guardian: Guardian, log_id: uuid.UUI
 
 
 def _is_admin(viewer: Viewer | None) -> bool:
-    return viewer is not None and viewer.kind is ViewerKind.MUNICIPAL_ADMIN
+    return viewer is not None and may_manage_registers(viewer.kind)
 
 
 async def _register_node(ctx: Context, type_name: str, object_id: uuid.UUID) -> Any:
@@ -150,7 +157,7 @@ async def _register_node(ctx: Context, type_name: str, object_id: uuid.UUID) -> 
 
 async def organisations(info: Info) -> list[Organisation]:
     ctx = _ctx(info)
-    if ctx.viewer is None or ctx.viewer.kind not in {ViewerKind.MUNICIPAL_ADMIN, ViewerKind.STAFF}:
+    if ctx.viewer is None or not may_list_units(ctx.viewer.kind):
         return []
     rows = await ctx.session.scalars(
         select(Organisation)
@@ -182,7 +189,7 @@ async def staff_directory(
     """Colleagues a holder can add as actors or hand the log to: work identity only."""
     ctx = _ctx(info)
     first = validate_first(first, ctx.page_size_max)
-    if ctx.viewer is None or ctx.viewer.kind is not ViewerKind.STAFF:
+    if ctx.viewer is None or not may_use_staff_directory(ctx.viewer.kind):
         return []
     stmt = (
         select(StaffAccount, Organisation)
