@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from typing import Any
@@ -279,7 +279,8 @@ def _body(
     return json.dumps(payload, sort_keys=True, separators=(",", ":"))
 
 
-def build_baseline_app(url: str, verifier: TokenVerifier, today: date) -> Starlette:
+def build_baseline_app(url: str, verifier: TokenVerifier, today: Callable[[], date]) -> Starlette:
+    """``today`` is asked per request (an Oslo date), as the API does."""
     pool: dict[str, Any] = {}
 
     async def connection_pool() -> Any:
@@ -343,7 +344,7 @@ def build_baseline_app(url: str, verifier: TokenVerifier, today: date) -> Starle
         await request.body()
         audit = request.query_params.get("audit", "1") != "0"
         async with (await connection_pool()).acquire() as conn:
-            row = await conn.fetchrow(GUARDIAN_SQL, data_protection.keyed_hash(pid), 20, today)
+            row = await conn.fetchrow(GUARDIAN_SQL, data_protection.keyed_hash(pid), 20, today())
             if row["viewer_id"] is None:
                 return Response(b'{"data":{"myLogs":{"edges":[]}}}', media_type="application/json")
             await _audit(
@@ -369,7 +370,7 @@ def build_baseline_app(url: str, verifier: TokenVerifier, today: date) -> Starle
         if log_id is None:
             return Response(b'{"data":{"node":null}}', media_type="application/json")
         async with (await connection_pool()).acquire() as conn:
-            row = await conn.fetchrow(HOLDER_SQL, data_protection.keyed_hash(pid), log_id, today)
+            row = await conn.fetchrow(HOLDER_SQL, data_protection.keyed_hash(pid), log_id, today())
             if row is None:
                 return Response(b'{"data":{"node":null}}', media_type="application/json")
             await _audit(

@@ -91,6 +91,11 @@ def render(results: list[SizeResult], options: Options, machine: dict[str, str])
                     f"{base['throughput']:.1f} req/s = **{ratio:.2f}** (target ≥ 0.33: "
                     f"{_mark(ratio >= TARGET_RATIO)}){cpu}; the baseline's answer is the same "
                     f"JSON: {'yes' if r.same_json.get(name) else 'NO'}"
+                    + (
+                        f" (first difference, API vs baseline: `{r.json_differences[name]}`)"
+                        if name in r.json_differences
+                        else ""
+                    )
                 )
         if not PASSIVE_REPORT_IS_MY_LOGS:
             add(

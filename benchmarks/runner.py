@@ -52,7 +52,7 @@ class Options:
         """A few logs and a fraction of a second per query: proves the harness runs."""
         return cls(
             sizes=[SMOKE_LOGS],
-            seconds=0.2,
+            seconds=0.1,
             warmup=0.0,
             server_url=server_url,
             reuse=False,
@@ -73,6 +73,7 @@ class SizeResult:
     unit_logs: int = 0
     loads: list[dict[str, Any]] = field(default_factory=list)
     same_json: dict[str, bool] = field(default_factory=dict)
+    json_differences: dict[str, str] = field(default_factory=dict)
     round_trips: list[dict[str, Any]] = field(default_factory=list)
     plans: list[dict[str, Any]] = field(default_factory=list)
     profile: dict[str, Any] = field(default_factory=dict)
@@ -90,6 +91,25 @@ def server_url(explicit: str | None) -> str:
     from relaylog.embedded import embedded_database_url
 
     return embedded_database_url(BENCH_DIR / "pg", database="postgres")
+
+
+def first_difference(a: Any, b: Any, path: str = "") -> str | None:
+    """Where two JSON values first differ (``None``: they do not)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            found = first_difference(a.get(key), b.get(key), f"{path}.{key}")
+            if found is not None:
+                return found
+        return None
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return f"{path}: {len(a)} vs {len(b)} items"
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            found = first_difference(x, y, f"{path}[{i}]")
+            if found is not None:
+                return found
+        return None
+    return None if a == b else f"{path}: {str(a)[:80]!r} vs {str(b)[:80]!r}"
 
 
 def canonical(value: Any) -> Any:
@@ -166,6 +186,15 @@ def _load(options: Options, port: int, scenario: Any) -> LoadResult:
 
 def run_size(options: Options, server: str, logs: int, say: Any) -> SizeResult:
     name, url, manifest = _dataset(options, server, logs, say)
+    try:
+        return _measure(options, name, url, manifest, say)
+    finally:
+        if options.smoke or not options.keep:
+            asyncio.run(drop_database(server, name))
+
+
+def _measure(options: Options, name: str, url: str, manifest: Manifest, say: Any) -> SizeResult:
+    logs = manifest.logs
     viewers = Viewers.of(manifest, bench_keys(), bench_settings())
     result = SizeResult(
         logs=logs,
@@ -189,7 +218,11 @@ def run_size(options: Options, server: str, logs: int, say: Any) -> SizeResult:
             from benchmarks.load import Call
 
             mine = asyncio.run(fetch(port, Call(BASELINE_OF[scenario_name], call.token, call.body)))
-            result.same_json[scenario_name] = canonical(mine) == canonical(answers[scenario_name])
+            app_answer, baseline_answer = canonical(answers[scenario_name]), canonical(mine)
+            result.same_json[scenario_name] = app_answer == baseline_answer
+            difference = first_difference(app_answer, baseline_answer)
+            if difference is not None:
+                result.json_differences[scenario_name] = difference
         for audit in (True, False) if options.without_audit else (True,):
             for scenario in baseline_scenarios(viewers, audit=audit):
                 load = _load(options, port, scenario)
@@ -216,8 +249,6 @@ def run_size(options: Options, server: str, logs: int, say: Any) -> SizeResult:
             result.profile = asdict(profiled)
 
     asyncio.run(inside())
-    if options.smoke or not options.keep:
-        asyncio.run(drop_database(server, name))
     return result
 
 

@@ -42,11 +42,10 @@ from models import secrets as data_protection
 __all__ = [
     "BENCH_SECRET",
     "BenchGuardian",
-    "BenchHolder",
     "Manifest",
-    "SeedStats",
     "build_dataset",
     "connect",
+    "drop_database",
     "load_manifest",
     "synthetic_id",
 ]
@@ -130,12 +129,6 @@ def synthetic_id(space: IdSpace, index: int) -> str:
 # ---------------------------------------------------------------------------------------------
 # The plan: organisations, staff and the benchmark's login users (shared with the workers).
 # ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BenchHolder:
-    staff_index: int
-    national_id: str
 
 
 @dataclass(frozen=True)
@@ -1213,13 +1206,6 @@ async def _indexes(conn: Any, tables: Sequence[str]) -> list[tuple[str, str]]:
         list(tables),
     )
     return [(r["indexname"], r["indexdef"]) for r in rows]
-
-
-@dataclass
-class SeedStats:
-    counts: dict[str, int]
-    seconds: float
-    index_seconds: float
 
 
 async def _create_database(server_url: str, name: str) -> str:

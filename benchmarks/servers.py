@@ -85,7 +85,7 @@ def build(target: str, url: str) -> Starlette:
 
     settings = bench_settings()
     data_protection.configure(BENCH_SECRET)
-    return build_baseline_app(url, make_verifier(settings), oslo_today())
+    return build_baseline_app(url, make_verifier(settings), oslo_today)
 
 
 def serve(target: str, url: str, port: int) -> None:
