@@ -193,8 +193,16 @@ class StatisticsQueryFields:
         info: Info,
         group_by: list[Dimension] | None = None,
         period: Period = Period.YEAR,
-        from_: Annotated[datetime.date | None, strawberry.argument(name="from")] = None,
-        to: datetime.date | None = None,
+        from_: Annotated[
+            datetime.date | None,
+            strawberry.argument(
+                name="from", description="Count from the start of the period this day is in."
+            ),
+        ] = None,
+        to: Annotated[
+            datetime.date | None,
+            strawberry.argument(description="Count to the end of the period this day is in."),
+        ] = None,
     ) -> Statistics | None:
         query = statistics_query(info, group_by or [], period, from_, to)
         if query is None:

@@ -204,6 +204,27 @@ async def test_every_table_of_a_request_comes_from_one_reading_of_the_facts(
     assert len([s for s in counter.statements if "log_statistics" in s]) == 1
 
 
+async def test_tables_asked_for_through_fragments_come_from_one_reading_too(
+    client: GraphQLClient, world: World, count_statements: Any
+) -> None:
+    for _ in range(5):
+        await _log(world, closed=CloseReason.GOAL_REACHED)
+    query = """{ statistics { ...levels ... on Statistics { closuresByReason { reason logs } } } }
+        fragment levels on Statistics { logsByLevel { level logs } }"""
+
+    with count_statements() as counter:
+        data = await client.query(query, as_=world.reporter, audience=Audience.REPORTING)
+
+    assert data["statistics"] == {
+        "logsByLevel": [{"level": 2, "logs": 5}],
+        "closuresByReason": [{"reason": "GOAL_REACHED", "logs": 5}],
+    }
+    [statement] = [s for s in counter.statements if "log_statistics" in s]
+    assert "LOGS_BY_LEVEL" in statement
+    assert "CLOSURES_BY_REASON" in statement
+    assert "POINTS_BY_CATEGORY" not in statement
+
+
 async def test_an_unknown_dimension_is_a_validation_error(
     client: GraphQLClient, world: World
 ) -> None:
