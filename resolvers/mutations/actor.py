@@ -13,7 +13,7 @@ from models.operations import actor as ops
 from models.operations import relay_log as log_ops
 from resolvers.context import Context
 from resolvers.mutation import MutationError, WriteScope, write
-from resolvers.mutations.hidden import as_missing, missing
+from resolvers.mutations.hidden import missing, write_on
 from resolvers.views import ActorView
 
 __all__ = ["add_actor", "remove_actor", "set_mobile_sharing"]
@@ -46,21 +46,14 @@ async def remove_actor(
 ) -> ActorView | MutationError:
     not_found = missing("actor", "actorId")
     membership = await info.context.loaders.actor.load(actor_id)
-    if membership is None:
-        return not_found
 
-    async def run(scope: WriteScope) -> ActorMembership:
+    async def run(scope: WriteScope, membership: ActorMembership) -> ActorMembership:
         return await ops.remove_actor(scope.session, membership, reason, utcnow())
 
-    result = await write(
+    return await _view(
         info,
-        membership.log_id,
-        Action.MANAGE_LOG,
-        run,
-        object_type="Actor",
-        object_id=membership.id,
+        await write_on(info, membership, not_found, Action.MANAGE_LOG, run, object_type="Actor"),
     )
-    return await _view(info, as_missing(result, not_found))
 
 
 async def set_mobile_sharing(

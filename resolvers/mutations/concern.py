@@ -13,7 +13,7 @@ from models.base import utcnow
 from models.operations import concern as ops
 from resolvers.mutation import MutationError, WriteScope, write
 from resolvers.mutations.archiving import file_closure
-from resolvers.mutations.hidden import as_missing, missing
+from resolvers.mutations.hidden import missing, write_on
 
 __all__ = ["end_concern", "holder_of", "register_concern", "share_concern"]
 
@@ -61,10 +61,8 @@ async def share_concern(
 ) -> AttentionConversation | MutationError:
     not_found = missing("concern", "concernId")
     concern = await _concern(info, concern_id)
-    if concern is None:
-        return not_found
 
-    async def run(scope: WriteScope) -> AttentionConversation:
+    async def run(scope: WriteScope, concern: AttentionConversation) -> AttentionConversation:
         return await ops.share_concern(
             scope.session,
             concern,
@@ -74,15 +72,9 @@ async def share_concern(
             today=scope.today,
         )
 
-    result = await write(
-        info,
-        concern.log_id,
-        Action.MANAGE_LOG,
-        run,
-        object_type="AttentionConversation",
-        object_id=concern.id,
+    return await write_on(
+        info, concern, not_found, Action.MANAGE_LOG, run, object_type="AttentionConversation"
     )
-    return as_missing(result, not_found)
 
 
 async def end_concern(
@@ -90,10 +82,8 @@ async def end_concern(
 ) -> AttentionConversation | MutationError:
     not_found = missing("concern", "concernId")
     concern = await _concern(info, concern_id)
-    if concern is None:
-        return not_found
 
-    async def run(scope: WriteScope) -> AttentionConversation:
+    async def run(scope: WriteScope, concern: AttentionConversation) -> AttentionConversation:
         ended = await ops.end_concern(
             scope.session, concern, expected_version=expected_version, now=utcnow()
         )
@@ -102,12 +92,6 @@ async def end_concern(
         await file_closure(scope, log)
         return ended
 
-    result = await write(
-        info,
-        concern.log_id,
-        Action.CLOSE_LOG,
-        run,
-        object_type="AttentionConversation",
-        object_id=concern.id,
+    return await write_on(
+        info, concern, not_found, Action.CLOSE_LOG, run, object_type="AttentionConversation"
     )
-    return as_missing(result, not_found)

@@ -17,7 +17,7 @@ from models.operations import consent as ops
 from models.operations import relay_log as log_ops
 from resolvers.mutation import MutationError, WriteScope, write
 from resolvers.mutations.archiving import file_closure
-from resolvers.mutations.hidden import as_missing, missing
+from resolvers.mutations.hidden import missing, write_on
 
 __all__ = ["give_consent", "upload_consent", "withdraw_consent"]
 
@@ -81,10 +81,8 @@ async def withdraw_consent(
 ) -> Consent | MutationError:
     not_found = missing("consent", "consentId")
     consent = await info.context.loaders.consent.load(consent_id)
-    if consent is None:
-        return not_found
 
-    async def run(scope: WriteScope) -> Consent:
+    async def run(scope: WriteScope, consent: Consent) -> Consent:
         assert scope.access is not None
         own = facts_for(scope.viewer, scope.access.relation, consent).own
         scope.ensure(author=own, missing="No such consent.")
@@ -96,12 +94,6 @@ async def withdraw_consent(
         await file_closure(scope, log, was_open=was_open)
         return consent
 
-    result = await write(
-        info,
-        consent.log_id,
-        Action.WITHDRAW_CONSENT,
-        run,
-        object_type="Consent",
-        object_id=consent.id,
+    return await write_on(
+        info, consent, not_found, Action.WITHDRAW_CONSENT, run, object_type="Consent"
     )
-    return as_missing(result, not_found)

@@ -3,14 +3,32 @@ exactly like an object that does not exist (same code, message and field)."""
 
 from __future__ import annotations
 
-from typing import TypeVar
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar
 
+from strawberry.types import Info
+
+from auth.policy import Action
 from models.errors import ErrorCode
-from resolvers.mutation import MutationError
+from resolvers.mutation import MutationError, WriteScope, write
 
-__all__ = ["LOG_NOT_FOUND", "as_missing", "missing"]
+__all__ = ["LOG_NOT_FOUND", "as_missing", "missing", "write_on"]
 
 T = TypeVar("T")
+
+
+class InLog(Protocol):
+    """A row found by id that belongs to one log."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def log_id(self) -> uuid.UUID: ...
+
+
+Obj = TypeVar("Obj", bound=InLog)
 
 
 def missing(label: str, field: str) -> MutationError:
@@ -30,3 +48,26 @@ def as_missing(result: T | MutationError, not_found: MutationError) -> T | Mutat
     ):
         return not_found
     return result
+
+
+async def write_on(
+    info: Info,
+    obj: Obj | None,
+    not_found: MutationError,
+    action: Action,
+    operation: Callable[[WriteScope, Obj], Awaitable[T]],
+    *,
+    object_type: str,
+) -> T | MutationError:
+    """``write`` on an object found by id (``None``: not found), audited under its own id.
+
+    The operation gets the object; a log the viewer may not see answers ``not_found``."""
+    if obj is None:
+        return not_found
+    found = obj
+
+    async def run(scope: WriteScope) -> T:
+        return await operation(scope, found)
+
+    result = await write(info, obj.log_id, action, run, object_type=object_type, object_id=obj.id)
+    return as_missing(result, not_found)

@@ -13,7 +13,7 @@ from models import Measure
 from models.enums import EvaluationOutcome, MeasureType, StatusAfterEvaluation
 from models.operations import measure as ops
 from resolvers.mutation import MutationError, WriteScope, write
-from resolvers.mutations.hidden import as_missing, missing
+from resolvers.mutations.hidden import as_missing, missing, write_on
 
 __all__ = ["add_measure", "edit_measure", "end_measure", "evaluate_measure"]
 
@@ -69,10 +69,8 @@ async def edit_measure(
     responsible_me: bool,
 ) -> Measure | MutationError:
     measure = await info.context.loaders.measure.load(measure_id)
-    if measure is None:
-        return NOT_FOUND
 
-    async def run(scope: WriteScope) -> Measure:
+    async def run(scope: WriteScope, measure: Measure) -> Measure:
         mine = ops.MeasureChanges(
             type=changes.type,
             description=changes.description,
@@ -85,36 +83,22 @@ async def edit_measure(
         )
         return await ops.edit_measure(scope.session, measure, expected_version, mine)
 
-    result = await write(
-        info,
-        measure.log_id,
-        Action.EDIT_MEASURES,
-        run,
-        object_type="Measure",
-        object_id=measure.id,
+    return await write_on(
+        info, measure, NOT_FOUND, Action.EDIT_MEASURES, run, object_type="Measure"
     )
-    return as_missing(result, NOT_FOUND)
 
 
 async def end_measure(
     info: Info, measure_id: uuid.UUID, expected_version: int
 ) -> Measure | MutationError:
     measure = await info.context.loaders.measure.load(measure_id)
-    if measure is None:
-        return NOT_FOUND
 
-    async def run(scope: WriteScope) -> Measure:
+    async def run(scope: WriteScope, measure: Measure) -> Measure:
         return await ops.end_measure(scope.session, measure, expected_version)
 
-    result = await write(
-        info,
-        measure.log_id,
-        Action.EDIT_MEASURES,
-        run,
-        object_type="Measure",
-        object_id=measure.id,
+    return await write_on(
+        info, measure, NOT_FOUND, Action.EDIT_MEASURES, run, object_type="Measure"
     )
-    return as_missing(result, NOT_FOUND)
 
 
 async def evaluate_measure(

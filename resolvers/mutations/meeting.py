@@ -12,7 +12,7 @@ from models import Meeting
 from models.enums import MeetingStatus
 from models.operations import meeting as ops
 from resolvers.mutation import MutationError, WriteScope, write
-from resolvers.mutations.hidden import LOG_NOT_FOUND, as_missing, missing
+from resolvers.mutations.hidden import LOG_NOT_FOUND, as_missing, missing, write_on
 
 __all__ = ["edit_meeting", "record_meeting", "schedule_meeting"]
 
@@ -50,21 +50,13 @@ async def edit_meeting(
     info: Info, meeting_id: uuid.UUID, expected_version: int, changes: ops.MeetingChanges
 ) -> Meeting | MutationError:
     meeting = await info.context.loaders.meeting.load(meeting_id)
-    if meeting is None:
-        return NOT_FOUND
 
-    async def run(scope: WriteScope) -> Meeting:
+    async def run(scope: WriteScope, meeting: Meeting) -> Meeting:
         return await ops.edit_meeting(scope.session, meeting, expected_version, changes)
 
-    result = await write(
-        info,
-        meeting.log_id,
-        Action.SCHEDULE_MEETING,
-        run,
-        object_type="Meeting",
-        object_id=meeting.id,
+    return await write_on(
+        info, meeting, NOT_FOUND, Action.SCHEDULE_MEETING, run, object_type="Meeting"
     )
-    return as_missing(result, NOT_FOUND)
 
 
 async def record_meeting(
@@ -77,10 +69,8 @@ async def record_meeting(
     comments: str,
 ) -> Meeting | MutationError:
     meeting = await info.context.loaders.meeting.load(meeting_id)
-    if meeting is None:
-        return NOT_FOUND
 
-    async def run(scope: WriteScope) -> Meeting:
+    async def run(scope: WriteScope, meeting: Meeting) -> Meeting:
         return await ops.record_meeting(
             scope.session,
             meeting,
@@ -91,12 +81,6 @@ async def record_meeting(
             today=scope.today,
         )
 
-    result = await write(
-        info,
-        meeting.log_id,
-        Action.RECORD_MEETING,
-        run,
-        object_type="Meeting",
-        object_id=meeting.id,
+    return await write_on(
+        info, meeting, NOT_FOUND, Action.RECORD_MEETING, run, object_type="Meeting"
     )
-    return as_missing(result, NOT_FOUND)

@@ -15,7 +15,7 @@ from models import Note
 from models.errors import NotAllowed, NotFound
 from models.operations import note as ops
 from resolvers.mutation import MutationError, WriteScope, write
-from resolvers.mutations.hidden import LOG_NOT_FOUND, as_missing, missing
+from resolvers.mutations.hidden import LOG_NOT_FOUND, as_missing, missing, write_on
 
 __all__ = ["edit_note", "write_note"]
 
@@ -65,10 +65,8 @@ async def edit_note(
     adults_only: bool | None,
 ) -> Note | MutationError:
     note = await info.context.loaders.note.load(note_id)
-    if note is None:
-        return NOT_FOUND
 
-    async def run(scope: WriteScope) -> Note:
+    async def run(scope: WriteScope, note: Note) -> Note:
         access = scope.access
         if access is None or not can_read(
             access.relation, access.level, PolicyField.NOTES, Facts(adults_only=note.adults_only)
@@ -81,7 +79,4 @@ async def edit_note(
             scope.session, note, expected_version, text=text, adults_only=adults_only
         )
 
-    result = await write(
-        info, note.log_id, Action.EDIT_NOTE, run, object_type="Note", object_id=note.id
-    )
-    return as_missing(result, NOT_FOUND)
+    return await write_on(info, note, NOT_FOUND, Action.EDIT_NOTE, run, object_type="Note")

@@ -11,7 +11,7 @@ from models import PointOfAttention
 from models.enums import PointCategory
 from models.operations import point as ops
 from resolvers.mutation import MutationError, WriteScope, write
-from resolvers.mutations.hidden import LOG_NOT_FOUND, as_missing, missing
+from resolvers.mutations.hidden import LOG_NOT_FOUND, as_missing, missing, write_on
 
 __all__ = ["add_point", "edit_point", "end_point"]
 
@@ -51,39 +51,23 @@ async def edit_point(
     info: Info, point_id: uuid.UUID, expected_version: int, changes: ops.PointChanges
 ) -> PointOfAttention | MutationError:
     point = await info.context.loaders.point.load(point_id)
-    if point is None:
-        return NOT_FOUND
 
-    async def run(scope: WriteScope) -> PointOfAttention:
+    async def run(scope: WriteScope, point: PointOfAttention) -> PointOfAttention:
         return await ops.edit_point(scope.session, point, expected_version, changes)
 
-    result = await write(
-        info,
-        point.log_id,
-        Action.EDIT_POINTS,
-        run,
-        object_type="PointOfAttention",
-        object_id=point.id,
+    return await write_on(
+        info, point, NOT_FOUND, Action.EDIT_POINTS, run, object_type="PointOfAttention"
     )
-    return as_missing(result, NOT_FOUND)
 
 
 async def end_point(
     info: Info, point_id: uuid.UUID, expected_version: int
 ) -> PointOfAttention | MutationError:
     point = await info.context.loaders.point.load(point_id)
-    if point is None:
-        return NOT_FOUND
 
-    async def run(scope: WriteScope) -> PointOfAttention:
+    async def run(scope: WriteScope, point: PointOfAttention) -> PointOfAttention:
         return await ops.end_point(scope.session, point, expected_version)
 
-    result = await write(
-        info,
-        point.log_id,
-        Action.EDIT_POINTS,
-        run,
-        object_type="PointOfAttention",
-        object_id=point.id,
+    return await write_on(
+        info, point, NOT_FOUND, Action.EDIT_POINTS, run, object_type="PointOfAttention"
     )
-    return as_missing(result, NOT_FOUND)

@@ -11,7 +11,7 @@ from auth.policy import Action
 from models import Sparkle
 from models.operations import sparkle as ops
 from resolvers.mutation import MutationError, WriteScope, write
-from resolvers.mutations.hidden import as_missing, missing
+from resolvers.mutations.hidden import missing, write_on
 
 __all__ = ["add_sparkle", "delete_sparkle"]
 
@@ -30,19 +30,11 @@ async def add_sparkle(
 async def delete_sparkle(info: Info, sparkle_id: uuid.UUID) -> Sparkle | MutationError:
     not_found = missing("sparkle", "sparkleId")
     sparkle = await info.context.loaders.sparkle.load(sparkle_id)
-    if sparkle is None:
-        return not_found
 
-    async def run(scope: WriteScope) -> Sparkle:
+    async def run(scope: WriteScope, sparkle: Sparkle) -> Sparkle:
         scope.ensure(author=scope.author.wrote(sparkle))
         return await ops.delete_sparkle(scope.session, sparkle)
 
-    result = await write(
-        info,
-        sparkle.log_id,
-        Action.DELETE_SPARKLE,
-        run,
-        object_type="Sparkle",
-        object_id=sparkle.id,
+    return await write_on(
+        info, sparkle, not_found, Action.DELETE_SPARKLE, run, object_type="Sparkle"
     )
-    return as_missing(result, not_found)

@@ -15,7 +15,7 @@ from models.base import utcnow
 from models.operations import relay_log as log_ops
 from models.operations import transfer as ops
 from resolvers.mutation import MutationError, WriteScope, write
-from resolvers.mutations.hidden import as_missing, missing
+from resolvers.mutations.hidden import missing, write_on
 
 __all__ = ["accept_transfer", "cancel_transfer", "decline_transfer", "request_transfer"]
 
@@ -35,10 +35,8 @@ async def request_transfer(
 async def _answer(info: Info, transfer_id: uuid.UUID, accept: bool) -> Transfer | MutationError:
     not_found = missing("transfer", "transferId")
     transfer = await info.context.loaders.transfer.load(transfer_id)
-    if transfer is None:
-        return not_found
 
-    async def run(scope: WriteScope) -> Transfer:
+    async def run(scope: WriteScope, transfer: Transfer) -> Transfer:
         locked = await ops.load_transfer(scope.session, transfer_id, for_update=True)
         scope.ensure(
             recipient=locked.to_staff_id == scope.viewer.staff_id, missing="No such transfer."
@@ -49,15 +47,9 @@ async def _answer(info: Info, transfer_id: uuid.UUID, accept: bool) -> Transfer 
             )
         return await ops.cancel_transfer(scope.session, locked, utcnow())
 
-    result = await write(
-        info,
-        transfer.log_id,
-        Action.ANSWER_TRANSFER,
-        run,
-        object_type="Transfer",
-        object_id=transfer.id,
+    return await write_on(
+        info, transfer, not_found, Action.ANSWER_TRANSFER, run, object_type="Transfer"
     )
-    return as_missing(result, not_found)
 
 
 async def accept_transfer(info: Info, transfer_id: uuid.UUID) -> Transfer | MutationError:
@@ -71,19 +63,9 @@ async def decline_transfer(info: Info, transfer_id: uuid.UUID) -> Transfer | Mut
 async def cancel_transfer(info: Info, transfer_id: uuid.UUID) -> Transfer | MutationError:
     not_found = missing("transfer", "transferId")
     transfer = await info.context.loaders.transfer.load(transfer_id)
-    if transfer is None:
-        return not_found
 
-    async def run(scope: WriteScope) -> Transfer:
+    async def run(scope: WriteScope, transfer: Transfer) -> Transfer:
         locked = await ops.load_transfer(scope.session, transfer_id, for_update=True)
         return await ops.cancel_transfer(scope.session, locked, utcnow())
 
-    result = await write(
-        info,
-        transfer.log_id,
-        Action.MANAGE_LOG,
-        run,
-        object_type="Transfer",
-        object_id=transfer.id,
-    )
-    return as_missing(result, not_found)
+    return await write_on(info, transfer, not_found, Action.MANAGE_LOG, run, object_type="Transfer")
