@@ -9,7 +9,8 @@ from typing import Protocol, TypeVar
 
 from strawberry.types import Info
 
-from auth.policy import Action
+from auth.ownership import facts_for
+from auth.policy import Action, PolicyField, can_read
 from models.errors import ErrorCode
 from resolvers.mutation import MutationError, WriteScope, write
 
@@ -58,12 +59,22 @@ async def write_on(
     operation: Callable[[WriteScope, Obj], Awaitable[T]],
     *,
     object_type: str,
+    read_as: PolicyField | None = None,
 ) -> T | MutationError:
     """``write`` on an object found by id (``None``: not found), audited under its own id.
 
-    The operation gets the object; a log the viewer may not see answers ``not_found``."""
+    The operation gets the object; a log the viewer may not see answers ``not_found``. With
+    ``read_as``, so does an object the viewer may not read — checked before the log's status,
+    so a hidden object in a closed or paused log is not given away by ``LOG_CLOSED``."""
     if obj is None:
         return not_found
+    if read_as is not None:
+        ctx = info.context
+        access = await ctx.loaders.log_access.load(obj.log_id)
+        if access is None or not can_read(
+            access.relation, access.level, read_as, facts_for(ctx.viewer, access.relation, obj)
+        ):
+            return not_found
     found = obj
 
     async def run(scope: WriteScope) -> T:

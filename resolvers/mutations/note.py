@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from auth.policy import Action, Facts, PolicyField, can_read
 from models import Note
-from models.errors import NotAllowed, NotFound
+from models.errors import NotAllowed
 from models.operations import note as ops
 from resolvers.mutation import MutationError, WriteScope, write
 from resolvers.mutations.hidden import LOG_NOT_FOUND, as_missing, missing, write_on
@@ -67,11 +67,6 @@ async def edit_note(
     note = await info.context.loaders.note.load(note_id)
 
     async def run(scope: WriteScope, note: Note) -> Note:
-        access = scope.access
-        if access is None or not can_read(
-            access.relation, access.level, PolicyField.NOTES, Facts(adults_only=note.adults_only)
-        ):
-            raise NotFound(NOT_FOUND.message, field=NOT_FOUND.field)
         scope.ensure(author=scope.author.wrote(note))
         if adults_only:
             _may_mark_adults_only(scope)
@@ -79,4 +74,6 @@ async def edit_note(
             scope.session, note, expected_version, text=text, adults_only=adults_only
         )
 
-    return await write_on(info, note, NOT_FOUND, Action.EDIT_NOTE, run, object_type="Note")
+    return await write_on(
+        info, note, NOT_FOUND, Action.EDIT_NOTE, run, object_type="Note", read_as=PolicyField.NOTES
+    )

@@ -298,3 +298,32 @@ async def test_no_notes_are_written_or_edited_in_a_closed_or_paused_log(
     assert closed["editNote"]["error"]["code"] == "LOG_CLOSED"
     assert await _notes(session, log) == 1
     assert await session.scalar(select(Note.text).where(Note.id == note.id)) == "Gammelt"
+
+
+async def test_a_hidden_note_in_a_paused_log_answers_like_a_missing_note_not_log_closed(
+    client: GraphQLClient, world: World
+) -> None:
+    import uuid
+
+    from schema.node import encode_global_id
+
+    log = await world.seed.log(world.youth, world.holder, level=1)
+    hidden = await world.seed.note(log, "Voksne", staff=world.holder, adults_only=True)
+    await pause(world, log)
+
+    async def edit(note_id: uuid.UUID) -> Any:
+        out = await client.query(
+            EDIT,
+            **_as(world, "youth"),
+            variables={
+                "input": {
+                    "noteId": encode_global_id("Note", note_id),
+                    "expectedVersion": 1,
+                    "text": "x",
+                }
+            },
+        )
+        return out["editNote"]["error"]
+
+    assert await edit(hidden.id) == await edit(uuid.uuid4())
+    assert (await edit(hidden.id))["code"] == "NOT_FOUND"
