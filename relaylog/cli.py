@@ -127,6 +127,8 @@ def demo(
 
 
 async def _load_demo(settings: Settings, url: str) -> None:
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
     from relaylog.app import oslo_today
     from relaylog.db import create_engine, session_scope
     from relaylog.demo import load_demo
@@ -135,8 +137,6 @@ async def _load_demo(settings: Settings, url: str) -> None:
     configure_data_protection(settings)
     engine = create_engine(url)
     try:
-        from sqlalchemy.ext.asyncio import async_sessionmaker
-
         async with session_scope(async_sessionmaker(engine)) as session:
             created = await load_demo(session, oslo_today())
     finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
 from auth.dev_keys import DevKeys
 from auth.tokens import Jwks, JwksError, TokenVerifier
 from models import secrets
@@ -10,7 +12,13 @@ from relaylog.db import check_database, create_engine
 from relaylog.migrations import current_revision, head_revision
 from relaylog.settings import ConfigurationError, Settings
 
-__all__ = ["configure_data_protection", "dev_keys", "make_verifier", "open_services"]
+__all__ = [
+    "build_app",
+    "configure_data_protection",
+    "dev_keys",
+    "make_verifier",
+    "open_services",
+]
 
 ACCEPTED_ACR = frozenset({"idporten-loa-high"})
 
@@ -58,14 +66,9 @@ async def open_services(settings: Settings, url: str, *, require_migrated: bool 
         raise ConfigurationError(
             "the database schema is not up to date; run `relaylog migrate` first"
         )
-    from sqlalchemy.ext.asyncio import async_sessionmaker
-
     return Services(
         settings=settings,
         engine=engine,
         session_factory=async_sessionmaker(engine, expire_on_commit=False),
         verifier=verifier,
     )
-
-
-__all__ += ["build_app"]

@@ -64,7 +64,6 @@ class MutationError:
 class WriteScope:
     """What a domain operation may know about the write it is part of."""
 
-    ctx: Context
     session: AsyncSession
     viewer: Viewer
     author: Author
@@ -163,7 +162,6 @@ async def write(
         access = await _gate(ctx, viewer, log_id, action)
         author = await author_of(ctx, viewer, access)
         scope = WriteScope(
-            ctx=ctx,
             session=session,
             viewer=viewer,
             author=author,

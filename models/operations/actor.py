@@ -31,7 +31,6 @@ __all__ = [
     "deactivate_unadmitted",
     "holder_membership",
     "level_needed",
-    "load_membership",
     "own_membership",
     "remove_actor",
     "set_mobile_sharing",
@@ -86,13 +85,6 @@ async def own_membership(
             ActorMembership.status == ActorStatus.ACTIVE,
         )
     )
-
-
-async def load_membership(session: AsyncSession, membership_id: uuid.UUID) -> ActorMembership:
-    membership = await session.get(ActorMembership, membership_id)
-    if membership is None:
-        raise NotFound("No such actor.", field="actorId")
-    return membership
 
 
 def deactivate(membership: ActorMembership, reason: str, now: datetime) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.content import CONCERN_MAX, AttentionConversation
 from models.enums import ActorStatus, CloseReason, ConcernOutcome, RelayLogStatus
-from models.errors import InvalidInput, NotFound
+from models.errors import InvalidInput
 from models.operations.person import ChildData, register_child
 from models.operations.validation import require_text
 from models.operations.versioning import require_version
@@ -29,7 +29,6 @@ __all__ = [
     "CONCERN_REGISTERED",
     "Holder",
     "end_concern",
-    "load_concern",
     "register_concern",
     "require_open",
     "share_concern",
@@ -100,13 +99,6 @@ async def register_concern(
     session.add(conversation)
     await session.flush()
     return conversation
-
-
-async def load_concern(session: AsyncSession, concern_id: uuid.UUID) -> AttentionConversation:
-    concern = await session.get(AttentionConversation, concern_id)
-    if concern is None:
-        raise NotFound("No such concern.", field="concernId")
-    return concern
 
 
 def require_open(concern: AttentionConversation) -> None:

@@ -55,7 +55,6 @@ __all__ = [
     "consent_state",
     "decode_consent_form",
     "give_consent",
-    "load_consent",
     "record_signed_form",
     "require_consent_for_level",
     "sniff_content_type",
@@ -388,13 +387,6 @@ async def give_consent(
     session.add_all(consents)
     await session.flush()
     return consents
-
-
-async def load_consent(session: AsyncSession, consent_id: uuid.UUID) -> Consent:
-    consent = await session.get(Consent, consent_id)
-    if consent is None:
-        raise NotFound("No such consent.", field="consentId")
-    return consent
 
 
 async def withdraw_consent(

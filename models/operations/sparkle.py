@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.authorship import Author
 from models.content import SPARKLE_MAX, Sparkle
-from models.errors import InvalidInput, NotFound
+from models.errors import InvalidInput
 from models.operations.validation import require_text
 
-__all__ = ["add_sparkle", "delete_sparkle", "load_sparkle"]
+__all__ = ["add_sparkle", "delete_sparkle"]
 
 
 async def add_sparkle(
@@ -33,13 +33,6 @@ async def add_sparkle(
     )
     session.add(sparkle)
     await session.flush()
-    return sparkle
-
-
-async def load_sparkle(session: AsyncSession, sparkle_id: uuid.UUID) -> Sparkle:
-    sparkle = await session.get(Sparkle, sparkle_id)
-    if sparkle is None:
-        raise NotFound("No such sparkle.", field="sparkleId")
     return sparkle
 
 

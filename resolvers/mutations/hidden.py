@@ -19,7 +19,7 @@ __all__ = ["LOG_NOT_FOUND", "as_missing", "missing", "write_on"]
 T = TypeVar("T")
 
 
-class InLog(Protocol):
+class LogRow(Protocol):
     """A row found by id that belongs to one log."""
 
     @property
@@ -29,7 +29,7 @@ class InLog(Protocol):
     def log_id(self) -> uuid.UUID: ...
 
 
-Obj = TypeVar("Obj", bound=InLog)
+Obj = TypeVar("Obj", bound=LogRow)
 
 
 def missing(label: str, field: str) -> MutationError:
