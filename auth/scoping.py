@@ -3,6 +3,11 @@
 ``log_access_statement`` yields ``(log_id, relation, level, status)`` for the logs a viewer
 has a relation to and may see (the ``LOG_SUMMARY`` row of ``READ_POLICY`` decides from which
 level). Every list, lookup and export starts from it; no resolver writes its own filter.
+
+The viewer enters the SQL only as named bind parameters (``viewer_params``), never as
+literals: a statement depends on the viewer's *shape* (``access_shape``: staff or family,
+manager or not), so the executor's statement cache and the compiled trusted documents
+(``schema.compiled``) reuse one SQL text for every viewer of that shape.
 """
 
 from __future__ import annotations
@@ -12,19 +17,41 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, false, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    any_,
+    bindparam,
+    case,
+    false,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import aliased
 
-from auth.policy import PolicyField, Relation, may_have_log_relations, min_level
+from auth.ownership import condition_sql
+from auth.policy import READ_POLICY, PolicyField, Relation, may_have_log_relations, min_level
 from auth.viewer import Viewer
 from models import ActorMembership, ChildGuardian, RelayLog
 from models.enums import ActorStatus, RelayLogStatus
 
 __all__ = [
+    "PLACEHOLDERS",
+    "AccessShape",
     "LogAccess",
+    "ViewerParams",
+    "access_shape",
+    "field_visible_sql",
     "holder_organisation_filter",
     "log_access_statement",
     "readable_logs",
+    "reader_row_column",
+    "scoped_statement",
+    "viewer_params",
 ]
 
 
@@ -38,17 +65,78 @@ class LogAccess:
     status: RelayLogStatus
 
 
+@dataclass(frozen=True, slots=True)
+class AccessShape:
+    """What of a viewer changes the SQL text of their scoping (not their ids)."""
+
+    any_relations: bool
+    staff: bool
+    manager: bool
+    guardian: bool
+    subject: bool
+
+
+def access_shape(viewer: Viewer) -> AccessShape:
+    staff = viewer.staff_id is not None
+    return AccessShape(
+        any_relations=may_have_log_relations(viewer.kind),
+        staff=staff,
+        manager=staff and viewer.is_manager,
+        guardian=not staff and bool(viewer.guardian_ids),
+        subject=not staff and bool(viewer.subject_child_ids),
+    )
+
+
+def viewer_params(viewer: Viewer) -> dict[str, Any]:
+    """The values of the bind parameters every scoping statement names."""
+    return {
+        "viewer_staff_id": viewer.staff_id,
+        "viewer_organisation_id": viewer.organisation_id,
+        "viewer_guardian_ids": sorted(viewer.guardian_ids),
+        "viewer_child_ids": sorted(viewer.subject_child_ids),
+    }
+
+
+_UUIDS = ARRAY(UUID(as_uuid=True))
+
+
+@dataclass(frozen=True, slots=True)
+class ViewerParams:
+    """How the viewer's ids appear in a statement: bind parameters for the executor, or
+    ``:name`` placeholders in the SQL text a trusted document is compiled to."""
+
+    staff_id: ColumnElement[Any]
+    organisation_id: ColumnElement[Any]
+    guardian_ids: ColumnElement[Any]
+    child_ids: ColumnElement[Any]
+
+
+BOUND = ViewerParams(
+    bindparam("viewer_staff_id", type_=UUID(as_uuid=True)),
+    bindparam("viewer_organisation_id", type_=UUID(as_uuid=True)),
+    bindparam("viewer_guardian_ids", type_=_UUIDS),
+    bindparam("viewer_child_ids", type_=_UUIDS),
+)
+PLACEHOLDERS = ViewerParams(
+    literal_column(":viewer_staff_id"),
+    literal_column(":viewer_organisation_id"),
+    literal_column(":viewer_guardian_ids"),
+    literal_column(":viewer_child_ids"),
+)
+
 _HOLDER = aliased(ActorMembership, name="holder_m")
 _ME = aliased(ActorMembership, name="me_m")
 _CG = aliased(ChildGuardian, name="cg")
 
 
-def _relation_predicates(viewer: Viewer) -> dict[Relation, ColumnElement[bool]]:
+def _relation_predicates(
+    shape: AccessShape, params: ViewerParams
+) -> dict[Relation, ColumnElement[bool]]:
     """Mutually exclusive SQL predicates, one per relation this viewer can have."""
-    if viewer.staff_id is not None:
+    if shape.staff:
         holder, me = _HOLDER, _ME
         me_exists = me.id.is_not(None)
-        manager = holder.organisation_id == viewer.organisation_id if viewer.is_manager else false()
+        manager = holder.organisation_id == params.organisation_id if shape.manager else false()
         return {
             Relation.HOLDER: and_(me_exists, me.is_holder),
             Relation.ACTOR: and_(
@@ -60,9 +148,7 @@ def _relation_predicates(viewer: Viewer) -> dict[Relation, ColumnElement[bool]]:
             Relation.MANAGER: and_(me.id.is_(None), manager),
         }
     cg = _CG
-    subject = (
-        RelayLog.child_id.in_(viewer.subject_child_ids) if viewer.subject_child_ids else false()
-    )
+    subject = RelayLog.child_id == any_(params.child_ids) if shape.subject else false()
     return {
         Relation.GUARDIAN: cg.guardian_id.is_not(None),
         Relation.SUBJECT: and_(cg.guardian_id.is_(None), subject),
@@ -82,13 +168,29 @@ def readable_logs(viewer: Viewer) -> Select[Any]:
     return _scoped(viewer, RelayLog)
 
 
-def holder_organisation_filter(organisation_id: uuid.UUID) -> ColumnElement[bool]:
+def holder_organisation_filter(organisation_id: Any) -> ColumnElement[bool]:
     """Narrow a ``readable_logs`` statement of a staff viewer to logs held by one unit."""
     return _HOLDER.organisation_id == organisation_id
 
 
+def reader_row_column(shape: AccessShape) -> ColumnElement[Any]:
+    """The viewer's own guardian row in each scoped log (the audit names a guardian by the
+    row that log knows them by); ``NULL`` for everyone else."""
+    if shape.guardian and not shape.staff:
+        return _CG.guardian_id.label("reader_row")
+    return literal_column("NULL::uuid").label("reader_row")
+
+
 def _scoped(viewer: Viewer, *columns: Any) -> Select[Any]:
-    predicates = _relation_predicates(viewer)
+    return scoped_statement(access_shape(viewer), *columns).params(viewer_params(viewer))
+
+
+def scoped_statement(
+    shape: AccessShape, *columns: Any, params: ViewerParams = BOUND
+) -> Select[Any]:
+    """``SELECT columns, relation`` of the logs a viewer of this shape may see, the viewer's
+    ids left as the parameters of ``viewer_params``."""
+    predicates = _relation_predicates(shape, params)
     relation = case(
         *((pred, literal(rel.value)) for rel, pred in predicates.items()),
         else_=literal(Relation.NONE.value),
@@ -102,30 +204,52 @@ def _scoped(viewer: Viewer, *columns: Any) -> Select[Any]:
         ),
     )
     first, *rest = columns
-    if not may_have_log_relations(viewer.kind):
+    if not shape.any_relations:
         none = literal(Relation.NONE.value).label("relation")
         return select(first, none, *rest).select_from(RelayLog).where(false())
     stmt = select(first, relation, *rest).select_from(RelayLog)
-    if viewer.staff_id is not None:
+    if shape.staff:
         holder, me = _HOLDER, _ME
         stmt = stmt.join(holder, and_(holder.log_id == RelayLog.id, holder.is_holder)).outerjoin(
             me,
             and_(
                 me.log_id == RelayLog.id,
-                me.staff_id == viewer.staff_id,
+                me.staff_id == params.staff_id,
                 me.status == ActorStatus.ACTIVE,
             ),
         )
-    elif viewer.guardian_ids or viewer.subject_child_ids:
+    elif shape.guardian or shape.subject:
         cg = _CG
         stmt = stmt.outerjoin(
             cg,
             and_(
                 cg.child_id == RelayLog.child_id,
-                cg.guardian_id.in_(viewer.guardian_ids) if viewer.guardian_ids else false(),
+                cg.guardian_id == any_(params.guardian_ids) if shape.guardian else false(),
                 cg.parental_responsibility,
             ),
         )
     else:
         return stmt.where(false())
     return stmt.where(visible)
+
+
+def field_visible_sql(
+    policy_field: PolicyField,
+    model: type[Any] | None = None,
+    row: str = "",
+    *,
+    relation: str = "a.relation",
+    level: str = "a.level",
+) -> str:
+    """May the viewer read ``policy_field`` of this row? ``READ_POLICY`` as a SQL ``CASE``
+    over the viewer's relation and the log's level (the columns of a scoped access row),
+    with each conditional cell rendered by ``condition_sql`` for a row of ``model``."""
+    branches = []
+    for rel, rule in READ_POLICY[policy_field].items():
+        test = f"{level} >= {rule.min_level}"
+        if rule.condition is not None:
+            test += f" AND {condition_sql(rule.condition, model, row, relation)}"
+        branches.append(f"WHEN '{rel.value}' THEN {test}")
+    if not branches:
+        return "false"
+    return f"(CASE {relation} {' '.join(branches)} ELSE false END)"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import Integer, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.policy import Audience
@@ -101,26 +101,26 @@ async def _family_viewer(
     session: AsyncSession, token: VerifiedToken, pid_hash: bytes, today: date
 ) -> Viewer | None:
     """Every guardian row and every child row of this person: each log has its own rows
-    (``models.operations.person``), so a person in several logs has several of each."""
-    guardian_ids = frozenset(
-        await session.scalars(select(Guardian.id).where(Guardian.national_id_hash == pid_hash))
+    (``models.operations.person``), so a person in several logs has several of each. One
+    statement finds both."""
+    guardians = select(
+        literal("GUARDIAN").label("kind"), Guardian.id, literal(None, Integer).label("age")
+    ).where(Guardian.national_id_hash == pid_hash)
+    children = (
+        select(literal("CHILD"), Child.id, Municipality.subject_consent_age)
+        .join(Municipality, Municipality.id == Child.municipality_id)
+        .where(Child.national_id_hash == pid_hash)
     )
-    rows = (
-        await session.execute(
-            select(Child.id, Municipality.subject_consent_age)
-            .join(Municipality, Municipality.id == Child.municipality_id)
-            .where(Child.national_id_hash == pid_hash)
-        )
-    ).all()
+    rows = (await session.execute(union_all(guardians, children))).all()
+    guardian_ids = frozenset(row.id for row in rows if row.kind == "GUARDIAN")
+    child_rows = [row for row in rows if row.kind == "CHILD"]
     subject_ids: frozenset[uuid.UUID] = frozenset()
-    if rows:
+    if child_rows:
         try:
             age: int | None = age_on(parse_national_id(token.pid), today)
         except NationalIdError:
             age = None
-        subject_ids = frozenset(
-            row.id for row in rows if age is not None and age >= row.subject_consent_age
-        )
+        subject_ids = frozenset(row.id for row in child_rows if age is not None and age >= row.age)
     if not guardian_ids and not subject_ids:
         return None
     return Viewer(

@@ -16,7 +16,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Identity, Index, LargeBinary, String, func, select
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Identity,
+    Index,
+    LargeBinary,
+    String,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -29,6 +39,7 @@ __all__ = [
     "AuditEvent",
     "ChainBreak",
     "append",
+    "canonical_body",
     "chain_hash",
     "verify_chain",
 ]
@@ -73,9 +84,13 @@ class AuditEvent(Base):
         }
 
 
+def canonical_body(payload: dict[str, Any]) -> str:
+    """The text an event's hash covers (after the previous event's hash)."""
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"))
+
+
 def chain_hash(prev_hash: bytes, payload: dict[str, Any]) -> bytes:
-    body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(prev_hash + body).digest()
+    return hashlib.sha256(prev_hash + canonical_body(payload).encode()).digest()
 
 
 AUDIT_CHAIN_LOCK = 0x52454C4159  # advisory lock key: one writer extends the chain at a time
@@ -98,13 +113,15 @@ class AuditEntry:
     occurred_at: datetime | None = None  # now, unless recording (seeding) an earlier event
 
 
+_APPEND = text("SELECT relaylog_audit_append(CAST(:entries AS jsonb))")
+
+
 async def append(session: AsyncSession, entries: Sequence[AuditEntry]) -> None:
-    """Append entries to the chain inside the caller's transaction (one lock, one insert)."""
+    """Append entries to the chain inside the caller's transaction, in one statement: the
+    database function (migration 0004) takes the chain lock, reads the head and hashes each
+    entry's canonical body, exactly as ``verify_chain`` recomputes it."""
     if not entries:
         return
-    await session.execute(select(func.pg_advisory_xact_lock(AUDIT_CHAIN_LOCK)))
-    prev = await session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
-    prev_hash = prev if prev is not None else GENESIS_HASH
     now = utcnow()
     rows = []
     for entry in entries:
@@ -121,11 +138,9 @@ async def append(session: AsyncSession, entries: Sequence[AuditEntry]) -> None:
             fields=sorted(entry.fields),
             client_address=entry.client_address,
         )
-        event.prev_hash = prev_hash
-        event.hash = prev_hash = chain_hash(prev_hash, event.payload())
-        rows.append(event)
-    session.add_all(rows)
-    await session.flush()
+        payload = event.payload()
+        rows.append({**payload, "body": canonical_body(payload)})
+    await session.execute(_APPEND, {"entries": json.dumps(rows)})
 
 
 @dataclass(frozen=True, slots=True)

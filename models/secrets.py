@@ -18,7 +18,13 @@ from sqlalchemy import LargeBinary
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["EncryptedString", "SecretsNotConfiguredError", "configure", "keyed_hash"]
+__all__ = [
+    "EncryptedString",
+    "SecretsNotConfiguredError",
+    "configure",
+    "decrypt",
+    "keyed_hash",
+]
 
 
 class SecretsNotConfiguredError(RuntimeError):
@@ -54,6 +60,14 @@ def keyed_hash(value: str) -> bytes:
     return hmac.new(_require().hash_key, value.encode(), hashlib.sha256).digest()
 
 
+def decrypt(token: bytes) -> str:
+    """The plain text of a value ``EncryptedString`` stored (a compiled read's national ids)."""
+    try:
+        return _require().fernet.decrypt(token).decode()
+    except InvalidToken as exc:  # wrong key: never fall back to showing ciphertext
+        raise SecretsNotConfiguredError("stored personal data cannot be decrypted") from exc
+
+
 class EncryptedString(TypeDecorator[str]):
     impl = LargeBinary
     cache_ok = True
@@ -66,7 +80,4 @@ class EncryptedString(TypeDecorator[str]):
     def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
         if value is None:
             return None
-        try:
-            return _require().fernet.decrypt(bytes(value)).decode()
-        except InvalidToken as exc:  # wrong key: never fall back to showing ciphertext
-            raise SecretsNotConfiguredError("stored personal data cannot be decrypted") from exc
+        return decrypt(bytes(value))

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from graphql import ExecutionResult, GraphQLError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.applications import Starlette
 from starlette.authentication import (
@@ -31,6 +32,9 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.async_base_view import AsyncHTTPRequestAdapter
+from strawberry.http.parse_content_type import parse_content_type
 
 from auth.policy import Audience
 from auth.tokens import TokenError, TokenVerifier, VerifiedToken
@@ -42,6 +46,14 @@ from relaylog.settings import Settings
 from resolvers.context import Context
 from resolvers.loaders import Loaders
 from schema.build import build_schema
+from schema.compiled.runner import CompiledOperation
+from schema.trusted_operations import (
+    REQUIRED,
+    TrustedOperations,
+    TrustedRequestData,
+    request_error,
+)
+from schema.unit_of_work import finish_request
 
 __all__ = ["Services", "build_app", "oslo_today"]
 
@@ -111,6 +123,20 @@ def _unauthorized(conn: HTTPConnection, exc: Exception) -> Response:
     )
 
 
+class _CompiledResult(ExecutionResult):
+    """The answer of a compiled trusted document: ``data`` is PostgreSQL's JSON text."""
+
+    def __init__(self, data_text: str) -> None:
+        super().__init__(data=None, errors=None)
+        self.data_text = data_text
+
+
+class _RawResponse(dict[str, Any]):
+    def __init__(self, data_text: str) -> None:
+        super().__init__()
+        self.data_text = data_text
+
+
 class AudienceGraphQL(GraphQL[Context, None]):
     def __init__(self, services: Services, audience: Audience) -> None:
         settings = services.settings
@@ -124,6 +150,98 @@ class AudienceGraphQL(GraphQL[Context, None]):
         super().__init__(schema, graphql_ide="graphiql" if settings.introspection else None)
         self.services = services
         self.audience = audience
+        self.trusted = TrustedOperations(schema, audience)
+        self.trusted_only = settings.trusted_only(audience.value)
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """A GET that names a trusted document is a query, not a browser opening GraphiQL."""
+        params = request.query_params
+        if "documentId" in params or "extensions" in params:
+            return False
+        return super().should_render_graphql_ide(request)
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """A request naming a trusted document becomes that document (see
+        ``schema.trusted_operations``); any other goes to Strawberry's own parsing."""
+        content_type, _ = parse_content_type(request.content_type or "")
+        data: Any = None
+        if request.method == "GET":
+            data = self.parse_query_params(request.query_params)
+        elif "application/json" in content_type:
+            data = self.parse_json(await request.get_body())
+        if isinstance(data, dict):
+            trusted = self.trusted.resolve(data, "http")
+            if trusted is not None:
+                return trusted
+        return await super().parse_http_body(request)
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: Any,
+        sub_response: Any,
+    ) -> Any:
+        if isinstance(request_data, TrustedRequestData):
+            if request_data.error is not None:
+                return ExecutionResult(data=None, errors=[request_data.error])
+            operation = request_data.operation
+            assert operation is not None
+            if operation.compiled:
+                result = await self._compiled(operation, context, request_data.variables)
+                if result is not None:
+                    return result
+        elif self.trusted_only:
+            return ExecutionResult(
+                data=None,
+                errors=[
+                    request_error(
+                        REQUIRED, "This endpoint answers trusted documents only (documentId)."
+                    )
+                ],
+            )
+        return await super().execute_operation(
+            request=request,
+            request_adapter=request_adapter,
+            request_data=request_data,
+            context=context,
+            root_value=root_value,
+            sub_response=sub_response,
+        )
+
+    async def _compiled(
+        self, operation: CompiledOperation, context: Context, variables: dict[str, Any] | None
+    ) -> ExecutionResult | None:
+        """One statement and the audit append, in one transaction; ``None``: the executor
+        answers (the compiled path does not know this request's shape)."""
+        try:
+            data_text = await operation.answer(context, variables)
+        except Exception as exc:
+            log.error(
+                "compiled read failed",
+                extra={"request_id": context.request_id, "error": type(exc).__name__},
+            )
+            await finish_request(context, failed=True)
+            return ExecutionResult(data=None, errors=[GraphQLError("Internal error")])
+        if data_text is None:
+            return None
+        if not await finish_request(context, failed=False):
+            return ExecutionResult(data=None, errors=[GraphQLError("Internal error")])
+        return _CompiledResult(data_text)
+
+    async def process_result(self, request: Request, result: Any) -> GraphQLHTTPResponse:
+        if isinstance(result, _CompiledResult):
+            return _RawResponse(result.data_text)  # type: ignore[return-value]
+        return await super().process_result(request, result)
+
+    def encode_json(self, data: object) -> str:
+        if isinstance(data, _RawResponse):
+            return '{"data":' + data.data_text + "}"
+        return super().encode_json(data)  # type: ignore[return-value]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope.setdefault("state", {})

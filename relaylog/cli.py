@@ -101,6 +101,38 @@ def sdl(
 
 
 @app.command()
+def operations(
+    compiled: Annotated[
+        bool, typer.Option("--compiled", help="also say whether each is compiled to SQL")
+    ] = False,
+) -> None:
+    """Print the trusted-document manifest (JSON): id, name, endpoints, for front-end builds."""
+    import json
+
+    from relaylog.app import ENDPOINTS
+    from schema.build import build_schema
+    from schema.trusted import trusted_documents
+    from schema.trusted_operations import TrustedOperations
+
+    manifest = []
+    plans = {audience: TrustedOperations(build_schema(audience), audience) for audience in Audience}
+    for document in trusted_documents():
+        entry: dict[str, object] = {
+            "id": document.document_id,
+            "name": document.name,
+            "endpoints": [ENDPOINTS[a] for a in Audience if a in document.audiences],
+        }
+        if compiled:
+            entry["compiled"] = {
+                a.value: plans[a].operations[document.id].compiled
+                for a in Audience
+                if a in document.audiences
+            }
+        manifest.append(entry)
+    typer.echo(json.dumps({"documents": manifest}, indent=2))
+
+
+@app.command()
 def serve(host: str | None = None, port: int | None = None) -> None:
     """Serve the API (the database must be migrated)."""
     settings = _settings(host=host, port=port)

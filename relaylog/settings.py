@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     max_aliases: int = 30
     max_tokens: int = 4000
     page_size_max: int = 100
+    # Endpoints that answer trusted documents only (names of audiences, comma-separated:
+    # "FAMILY,REPORTING"); unset: none in dev and demo, family and reporting in production.
+    trusted_documents_only: str | None = None
     # The shortest retention of closed logs the law allows; a purge with less is refused.
     retention_minimum_days: int = Field(default=365, ge=0)
     log_level: str = "INFO"
@@ -60,6 +63,13 @@ class Settings(BaseSettings):
     @property
     def introspection(self) -> bool:
         return not self.is_production
+
+    def trusted_only(self, audience: str) -> bool:
+        """Does this audience's endpoint refuse ad hoc documents (the OWASP allow-list)?"""
+        if self.trusted_documents_only is None:
+            return self.is_production and audience in {"FAMILY", "REPORTING"}
+        wanted = {name.strip().upper() for name in self.trusted_documents_only.split(",")}
+        return audience in wanted
 
     @cached_property
     def dev_key_dir(self) -> Path:

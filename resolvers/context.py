@@ -58,8 +58,10 @@ class Context:
         logs = [
             log_id
             for log_id, relation in self.read_relations.items()
-            if relation is Relation.GUARDIAN and log_id in self.reads
+            if relation is Relation.GUARDIAN and log_id in self.reads and log_id not in self.read_as
         ]
+        if not logs:
+            return
         rows = await self.loaders.guardian_row.load_many(logs)
         self.read_as.update({log_id: row for log_id, row in zip(logs, rows, strict=True) if row})
 

@@ -146,12 +146,13 @@ class Loaders:
             AttentionConversation.log_id,
             AttentionConversation.held_on,
             AttentionConversation.created_at,
+            AttentionConversation.id,
         )
         self.child_guardians = _grouped(
             session, ChildGuardian, ChildGuardian.child_id, ChildGuardian.guardian_id
         )
         self.level_changes = _grouped(
-            session, LevelChange, LevelChange.log_id, LevelChange.changed_at
+            session, LevelChange, LevelChange.log_id, LevelChange.changed_at, LevelChange.id
         )
         self.consents = _grouped(session, Consent, Consent.log_id, Consent.given_on, Consent.id)
         self.actors = _grouped(
@@ -160,23 +161,38 @@ class Loaders:
             ActorMembership.log_id,
             ActorMembership.is_holder.desc(),
             ActorMembership.created_at,
+            ActorMembership.id,
         )
         self.points = _grouped(
-            session, PointOfAttention, PointOfAttention.log_id, PointOfAttention.created_at
+            session,
+            PointOfAttention,
+            PointOfAttention.log_id,
+            PointOfAttention.created_at,
+            PointOfAttention.id,
         )
-        self.measures = _grouped(session, Measure, Measure.point_id, Measure.initiated_on)
+        self.measures = _grouped(
+            session, Measure, Measure.point_id, Measure.initiated_on, Measure.id
+        )
         self.measure_responsibles = _grouped(
             session, MeasureResponsible, MeasureResponsible.measure_id
         )
         self.evaluations = _grouped(
-            session, Evaluation, Evaluation.measure_id, Evaluation.evaluated_at
+            session, Evaluation, Evaluation.measure_id, Evaluation.evaluated_at, Evaluation.id
         )
-        self.meetings = _grouped(session, Meeting, Meeting.log_id, Meeting.held_on.desc())
+        self.meetings = _grouped(
+            session, Meeting, Meeting.log_id, Meeting.held_on.desc(), Meeting.id
+        )
         self.participants = _grouped(
-            session, MeetingParticipant, MeetingParticipant.meeting_id, MeetingParticipant.kind
+            session,
+            MeetingParticipant,
+            MeetingParticipant.meeting_id,
+            MeetingParticipant.kind,
+            MeetingParticipant.id,
         )
-        self.notes = _grouped(session, Note, Note.log_id, Note.created_at.desc())
-        self.sparkles = _grouped(session, Sparkle, Sparkle.log_id, Sparkle.occurred_on.desc())
+        self.notes = _grouped(session, Note, Note.log_id, Note.created_at.desc(), Note.id)
+        self.sparkles = _grouped(
+            session, Sparkle, Sparkle.log_id, Sparkle.occurred_on.desc(), Sparkle.id
+        )
         self.activity = activity_loader(session, today)
         self.access_history = access_history_loader(session)
 

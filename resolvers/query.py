@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import literal, select, text
 from strawberry.types import Info
 
+from auth.node_types import NODE_POLICY, REGISTER_NODE_TYPES
 from auth.ownership import facts_for
 from auth.policy import (
     PolicyField,
@@ -17,11 +18,12 @@ from auth.policy import (
     may_manage_registers,
     may_use_staff_directory,
 )
-from auth.scoping import LogAccess, holder_organisation_filter, readable_logs
+from auth.scoping import LogAccess, access_shape, viewer_params
 from auth.viewer import Viewer
 from models import Guardian, Organisation, RelayLog, StaffAccount
 from models.enums import RelayLogStatus, StaffRole
 from resolvers.context import Context
+from resolvers.log_lists import LogListFilter, my_logs_statement
 from resolvers.pagination import Edge, Page, decode_cursor, encode_cursor, validate_first
 from resolvers.views import ActorView, InLog
 
@@ -52,22 +54,16 @@ async def my_logs(
     first = validate_first(first, ctx.page_size_max)
     if ctx.viewer is None:
         return Page([], False)
-    stmt = readable_logs(ctx.viewer)
-    if status is not None:
-        stmt = stmt.where(RelayLog.status == status)
-    if level is not None:
-        stmt = stmt.where(RelayLog.level == level)
-    if organisation_id is not None and ctx.viewer.staff_id is not None:
-        stmt = stmt.where(holder_organisation_filter(organisation_id))
-    if after is not None:
-        at, last_id = decode_cursor(after)
-        stmt = stmt.where(
-            or_(
-                RelayLog.last_activity_at < at,
-                and_(RelayLog.last_activity_at == at, RelayLog.id < last_id),
-            )
-        )
-    stmt = stmt.order_by(RelayLog.last_activity_at.desc(), RelayLog.id.desc()).limit(first + 1)
+    page = LogListFilter(
+        limit=literal(first + 1),
+        status=None if status is None else literal(status, RelayLog.status.type),
+        level=None if level is None else literal(level),
+        organisation_id=None if organisation_id is None else literal(organisation_id),
+        after=None if after is None else _after(after),
+    )
+    stmt = my_logs_statement(access_shape(ctx.viewer), page, RelayLog).params(
+        viewer_params(ctx.viewer)
+    )
     rows = (await ctx.session.execute(stmt)).all()
     edges = []
     for row in rows[:first]:
@@ -79,18 +75,23 @@ async def my_logs(
     return Page(edges, len(rows) > first)
 
 
-_NODE_POLICY: dict[str, tuple[str, PolicyField]] = {
-    "RelayLog": ("log", PolicyField.LOG_SUMMARY),
-    "PointOfAttention": ("point", PolicyField.POINTS),
-    "Measure": ("measure", PolicyField.MEASURES),
-    "Meeting": ("meeting", PolicyField.MEETINGS),
-    "Evaluation": ("evaluation", PolicyField.MEASURES),
-    "Note": ("note", PolicyField.NOTES),
-    "AttentionConversation": ("concern", PolicyField.NOTES),
-    "Sparkle": ("sparkle", PolicyField.SPARKLES),
-    "Consent": ("consent", PolicyField.CONSENT_STATUS),
-    "Actor": ("actor", PolicyField.ACTOR_CONTACT),
-    "Guardian": ("guardian", PolicyField.GUARDIAN_CONTACT),
+def _after(cursor: str) -> tuple[Any, Any]:
+    at, last_id = decode_cursor(cursor)
+    return literal(at, RelayLog.last_activity_at.type), literal(last_id, RelayLog.id.type)
+
+
+_NODE_LOADERS = {
+    "RelayLog": "log",
+    "PointOfAttention": "point",
+    "Measure": "measure",
+    "Meeting": "meeting",
+    "Evaluation": "evaluation",
+    "Note": "note",
+    "AttentionConversation": "concern",
+    "Sparkle": "sparkle",
+    "Consent": "consent",
+    "Actor": "actor",
+    "Guardian": "guardian",
 }
 
 
@@ -99,13 +100,12 @@ async def node(info: Info, type_name: str, object_id: uuid.UUID, log_id: uuid.UU
     ctx = _ctx(info)
     if ctx.viewer is None:
         return None
-    if type_name in {"Organisation", "StaffAccount"}:
+    if type_name in REGISTER_NODE_TYPES:
         return await _register_node(ctx, type_name, object_id)
-    entry = _NODE_POLICY.get(type_name)
-    if entry is None:
+    policy_field = NODE_POLICY.get(type_name)
+    if policy_field is None:
         return None
-    loader_name, policy_field = entry
-    obj = await getattr(ctx.loaders, loader_name).load(object_id)
+    obj = await getattr(ctx.loaders, _NODE_LOADERS[type_name]).load(object_id)
     if obj is None:
         return None
     if isinstance(obj, Guardian):

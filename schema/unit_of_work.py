@@ -2,6 +2,8 @@
 
 Listed after ``MaskErrors`` so it leaves the operation before the masking does, and still
 sees which errors were unexpected: those roll the whole request back (never a partial write).
+Compiled trusted documents, which do not pass the executor, end through ``finish_request``
+too.
 """
 
 from __future__ import annotations
@@ -16,9 +18,30 @@ from models import audit
 from resolvers.context import Context
 from resolvers.errors import is_unexpected
 
-__all__ = ["UnitOfWork"]
+__all__ = ["UnitOfWork", "finish_request"]
 
 log = logging.getLogger("relaylog.request")
+
+
+async def finish_request(ctx: Context, *, failed: bool) -> bool:
+    """Append the request's audit entries and commit, or roll everything back when the
+    request ``failed``. ``False`` when the commit itself failed (the client must be told)."""
+    session = ctx.session
+    try:
+        if failed:
+            await session.rollback()
+            ctx.writes.clear()
+        else:
+            await ctx.identify_reader()
+        await audit.append(session, ctx.audit_entries())
+        await session.commit()
+    except Exception as exc:
+        log.error(
+            "commit failed", extra={"request_id": ctx.request_id, "error": type(exc).__name__}
+        )
+        await session.rollback()
+        return False
+    return True
 
 
 class UnitOfWork(SchemaExtension):
@@ -30,28 +53,12 @@ class UnitOfWork(SchemaExtension):
         result = self.execution_context.result
         errors = (result.errors if result is not None else None) or []
         unexpected = [e for e in errors if is_unexpected(e)]
-        session = ctx.session
-        try:
-            if unexpected:
-                for error in unexpected:
-                    log.error(
-                        "operation failed",
-                        extra={
-                            "request_id": ctx.request_id,
-                            "error": type(error.original_error).__name__,
-                        },
-                    )
-                await session.rollback()
-                ctx.writes.clear()
-            else:
-                await ctx.identify_reader()
-            await audit.append(session, ctx.audit_entries())
-            await session.commit()
-        except Exception as exc:
+        for error in unexpected:
             log.error(
-                "commit failed", extra={"request_id": ctx.request_id, "error": type(exc).__name__}
+                "operation failed",
+                extra={"request_id": ctx.request_id, "error": type(error.original_error).__name__},
             )
-            await session.rollback()
+        if not await finish_request(ctx, failed=bool(unexpected)):
             self.execution_context.result = ExecutionResult(
                 data=None, errors=[GraphQLError("Internal error")]
             )

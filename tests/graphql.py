@@ -48,6 +48,25 @@ class GraphQLClient:
             headers=headers,
         )
 
+    async def post_document(
+        self,
+        document_id: str,
+        *,
+        as_: Any = None,
+        audience: Audience = Audience.STAFF,
+        variables: dict[str, Any] | None = None,
+        token: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        """Send a trusted document by id, as GraphQL-over-HTTP clients do (``documentId``)."""
+        headers = {}
+        if as_ is not None:
+            token = self.token_for(as_)
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        body = {"documentId": document_id, "variables": variables or {}, **(extra or {})}
+        return await self.http.post(ENDPOINTS[audience], json=body, headers=headers)
+
     async def query(self, query: str, **kwargs: Any) -> dict[str, Any]:
         """The ``data`` of a successful response; fails the test on any GraphQL error."""
         response = await self.post(query, **kwargs)

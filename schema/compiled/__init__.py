@@ -1,0 +1,1 @@
+"""Trusted documents compiled to one SQL statement each (see ``compiler`` and ``runner``)."""

@@ -1,0 +1,241 @@
+"""Answer a trusted document with its compiled statement: one SQL round trip, PostgreSQL's
+JSON text as the response body, the audit entries from the logs the statement returns.
+
+``CompiledOperation.answer`` returns ``None`` whenever the executor must answer instead:
+no viewer, variables that do not coerce, arguments the executor would refuse, a node type
+with no compiled form. The executor then gives the one canonical answer (and error).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    FragmentDefinitionNode,
+    GraphQLError,
+    OperationDefinitionNode,
+)
+from graphql.execution.values import get_argument_values, get_variable_values
+from sqlalchemy import TextClause, text
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.sql.expression import bindparam
+from sqlalchemy.types import Date, DateTime, Integer, String
+from strawberry.types.base import StrawberryObjectDefinition
+
+from auth.policy import Relation, can_read
+from auth.scoping import AccessShape, access_shape, viewer_params
+from models.secrets import decrypt
+from resolvers.context import Context
+from resolvers.errors import ClientError
+from resolvers.pagination import decode_cursor, validate_first
+from schema.compiled.compiler import (
+    MyLogsVariant,
+    NotCompilable,
+    Plan,
+    compile_statement,
+    plan,
+    supported_node_types,
+)
+from schema.compiled.tables import TABLES
+from schema.node import decode_global_id
+from schema.trusted import TrustedDocument
+
+__all__ = ["CompiledOperation", "compile_document"]
+
+# Stands before each encrypted value (national ids, addresses) in the statement's JSON;
+# random per process, so no text a person wrote can pass for one. Swapped for the
+# decrypted value after the query.
+_NID_MARKER = f"nid{secrets.token_hex(12)}:"
+_NID = re.compile(re.escape(_NID_MARKER) + r"([A-Za-z0-9_=\-]+)")
+_UUIDS = ARRAY(UUID(as_uuid=True))
+_TYPES: dict[str, Any] = {
+    "viewer_staff_id": UUID(as_uuid=True),
+    "viewer_organisation_id": UUID(as_uuid=True),
+    "viewer_guardian_ids": _UUIDS,
+    "viewer_child_ids": _UUIDS,
+    "today": Date(),
+    "nid_marker": String(),
+}
+_SUFFIX_TYPES: dict[str, Any] = {
+    "_id": UUID(as_uuid=True),
+    "_log_id": UUID(as_uuid=True),
+    "_organisation": UUID(as_uuid=True),
+    "_after_id": UUID(as_uuid=True),
+    "_after_at": DateTime(timezone=True),
+    "_limit": Integer(),
+    "_first": Integer(),
+    "_level": Integer(),
+    "_status": String(),
+}
+_BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
+
+
+def _typed(sql: str) -> TextClause:
+    """The statement as a ``text()`` whose parameters carry their SQL types."""
+    names = dict.fromkeys(_BIND.findall(sql))
+    binds = []
+    for name in names:
+        type_ = _TYPES.get(name)
+        if type_ is None:
+            type_ = next(t for suffix, t in _SUFFIX_TYPES.items() if name.endswith(suffix))
+        binds.append(bindparam(name, type_=type_))
+    return text(sql).bindparams(*binds)
+
+
+@dataclass
+class CompiledOperation:
+    """A trusted document as this audience's schema compiles it (``plan`` ``None``: the
+    executor answers it, e.g. a report that is not log content)."""
+
+    document: TrustedDocument
+    operation: OperationDefinitionNode
+    plan: Plan | None
+    reason: str | None = None
+    _statements: dict[tuple[Any, ...], TextClause] = field(default_factory=dict)
+
+    @property
+    def compiled(self) -> bool:
+        return self.plan is not None
+
+    def statement(self, shape: AccessShape, variants: tuple[Any, ...]) -> TextClause:
+        key = (shape, variants)
+        statement = self._statements.get(key)
+        if statement is None:
+            assert self.plan is not None
+            statement = _typed(compile_statement(self.plan, shape, variants))
+            self._statements[key] = statement
+        return statement
+
+    async def answer(self, ctx: Context, raw_variables: dict[str, Any] | None) -> str | None:
+        """The response's ``data`` as JSON text, or ``None`` for the executor to answer."""
+        plan_ = self.plan
+        viewer = ctx.viewer
+        if plan_ is None or viewer is None:
+            return None
+        variables = get_variable_values(
+            plan_.schema, self.operation.variable_definitions or [], raw_variables or {}
+        )
+        if isinstance(variables, list):
+            return None
+        params: dict[str, Any] = {
+            **viewer_params(viewer),
+            "today": ctx.today,
+            "nid_marker": _NID_MARKER,
+        }
+        variants: list[Any] = []
+        query_type = plan_.schema.query_type
+        assert query_type is not None
+        try:
+            for index, root in enumerate(plan_.roots):
+                if root.node is None or root.name == "__typename":
+                    variants.append(None)
+                    continue
+                args = get_argument_values(query_type.fields[root.name], root.node, variables)
+                prefix = f"r{index}"
+                if root.name == "myLogs":
+                    variants.append(_my_logs_params(ctx, args, prefix, params))
+                else:
+                    variant = _node_params(args, prefix, params)
+                    if variant is _EXECUTOR:
+                        return None
+                    variants.append(variant)
+        except (GraphQLError, ClientError):
+            return None
+        statement = self.statement(access_shape(viewer), tuple(variants))
+        connection = await ctx.session.connection()
+        row = (await connection.execute(statement, params)).one()
+        data: str = row.data
+        if _NID_MARKER in data:
+            data = _NID.sub(_decrypted, data)
+        self._record_reads(ctx, json.loads(row.reads))
+        return data
+
+    def _record_reads(self, ctx: Context, reads: list[list[Any]]) -> None:
+        assert self.plan is not None
+        for log_text, relation_text, level, reader_row in reads:
+            log_id = uuid.UUID(log_text)
+            relation = Relation(relation_text)
+            for policy_field in self.plan.reads:
+                if can_read(relation, level, policy_field):
+                    ctx.record_read(log_id, policy_field, relation)
+            if reader_row is not None:
+                ctx.read_as[log_id] = uuid.UUID(reader_row)
+
+
+_EXECUTOR = object()
+
+
+def _my_logs_params(
+    ctx: Context, args: dict[str, Any], prefix: str, params: dict[str, Any]
+) -> MyLogsVariant:
+    first = validate_first(args["first"], ctx.page_size_max)
+    params[f"{prefix}_first"] = first
+    params[f"{prefix}_limit"] = first + 1
+    status, level, after = args.get("status"), args.get("level"), args.get("after")
+    organisation = args.get("organisationId")
+    if status is not None:
+        params[f"{prefix}_status"] = getattr(status, "value", status)
+    if level is not None:
+        params[f"{prefix}_level"] = level
+    org_id = None
+    if organisation is not None:
+        gid = decode_global_id(organisation)
+        org_id = gid.object_id if gid else None
+    if org_id is not None:
+        params[f"{prefix}_organisation"] = org_id
+    if after is not None:
+        at, last_id = decode_cursor(after)
+        params[f"{prefix}_after_at"] = at
+        params[f"{prefix}_after_id"] = last_id
+    return MyLogsVariant(
+        status=status is not None,
+        level=level is not None,
+        organisation=org_id is not None,
+        after=after is not None,
+    )
+
+
+def _node_params(args: dict[str, Any], prefix: str, params: dict[str, Any]) -> Any:
+    gid = decode_global_id(args["id"])
+    if gid is None:
+        return None
+    if gid.type_name not in supported_node_types():
+        return None if gid.type_name not in {"Organisation", "StaffAccount"} else _EXECUTOR
+    table = TABLES[gid.type_name]
+    if table.node_needs_log:
+        if gid.log_id is None:
+            return None
+        params[f"{prefix}_log_id"] = gid.log_id
+    params[f"{prefix}_id"] = gid.object_id
+    return gid.type_name
+
+
+def _decrypted(match: re.Match[str]) -> str:
+    return json.dumps(decrypt(match[1].encode()), ensure_ascii=False)[1:-1]
+
+
+def compile_document(
+    document: TrustedDocument,
+    gql_schema: Any,
+    definitions: dict[str, StrawberryObjectDefinition],
+) -> CompiledOperation:
+    """Plan a trusted document for one schema; what cannot be compiled stays the executor's."""
+    operation = next(
+        d for d in document.document.definitions if isinstance(d, OperationDefinitionNode)
+    )
+    fragments = {
+        d.name.value: d
+        for d in document.document.definitions
+        if isinstance(d, FragmentDefinitionNode)
+    }
+    try:
+        planned: Plan | None = plan(gql_schema, definitions, operation, fragments)
+        reason = None
+    except NotCompilable as exc:
+        planned, reason = None, str(exc)
+    return CompiledOperation(document, operation, planned, reason)

@@ -1,0 +1,417 @@
+"""Where each GraphQL type's fields live in PostgreSQL: the compiler's map of the schema.
+
+Each object type names the table its rows come from and, per GraphQL field, the SQL that
+yields the value the executor's resolver would (same order of lists, same formats). Which
+fields a viewer may read is *not* here: that comes from the policy table through the
+fields' ``gated``/``covered`` metadata (``schema.compiled.compiler``). ``{t}`` stands for the
+row's alias, ``{p}`` for the parent row's, ``a`` is the viewer's access row of the log.
+
+A test walks the staff and family schemas and fails for a field of a mapped type that has
+no entry here, so a new field is either compiled or knowingly left to the executor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from auth.policy import PolicyField
+from models import ActorMembership, Consent, Guardian, Note
+from models.enums import MeasureStatus, MeetingStatus, ParticipantKind
+from models.relay_log import ACTIVITY_PLAN_DAYS
+from schema.compiled.sql import datetime_sql, global_id_sql, time_sql
+
+__all__ = [
+    "TABLES",
+    "Many",
+    "One",
+    "Same",
+    "Table",
+    "Value",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """A scalar: SQL over the row; ``encrypted`` values (national ids, addresses) are
+    decrypted after the query."""
+
+    sql: str
+    encrypted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class One:
+    """An object found by ``source`` (``FROM``…``WHERE`` over ``{t}`` and ``{p}``)."""
+
+    type_name: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Many:
+    """A list: ``source`` rows in ``order``; ``item_policy`` drops the items a conditional
+    cell hides (the youth's list of notes has no adults-only note)."""
+
+    type_name: str
+    source: str
+    order: str
+    item_policy: PolicyField | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Same:
+    """An object read from the parent's own row (a log's activity counters)."""
+
+    type_name: str
+
+
+FieldSql = Value | One | Many | Same
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A table-backed type: ``source`` finds its row by ``:node_id`` (for ``node(id:)``),
+    ``log_id`` is the SQL of its log; ``model`` is what conditional cells ask about."""
+
+    source: str
+    log_id: str
+    fields: dict[str, FieldSql]
+    model: type[Any] | None = None
+    node_needs_log: bool = False  # the id names the log too (people are seen in a log)
+
+
+def _id(type_name: str) -> Value:
+    return Value(global_id_sql(type_name, "{t}.id"))
+
+
+def _ref(type_name: str, column: str) -> Value:
+    return Value(global_id_sql(type_name, f"{{t}}.{column}"))
+
+
+def _cols(**columns: str) -> dict[str, FieldSql]:
+    return {name: Value(f"{{t}}.{column}") for name, column in columns.items()}
+
+
+def _at(column: str) -> Value:
+    return Value(datetime_sql(f"{{t}}.{column}"))
+
+
+_ACTORS = (
+    "actor_membership {t} JOIN staff_account {t}_s ON {t}_s.id = {t}.staff_id"
+    " JOIN organisation {t}_o ON {t}_o.id = {t}.organisation_id"
+)
+_ACTOR_ORDER = "{t}.is_holder DESC, {t}.created_at, {t}.id"
+_OPEN = f"'{MeasureStatus.OPEN.value}'"
+_PLANNED = f"'{MeetingStatus.PLANNED.value}'"
+_FIRST_MEASURE = "(SELECT min({t}_fm.created_at) FROM measure {t}_fm WHERE {t}_fm.log_id = {t}.id)"
+
+TABLES: dict[str, Table] = {
+    "RelayLog": Table(
+        source="relay_log {t} WHERE {t}.id = :node_id",
+        log_id="{t}.id",
+        fields={
+            "id": _id("RelayLog"),
+            **_cols(
+                status="status",
+                level="level",
+                closeReason="close_reason",
+                pausedReason="paused_reason",
+                version="version",
+            ),
+            "createdAt": _at("created_at"),
+            "child": One("Child", "child {t} WHERE {t}.id = {p}.child_id"),
+            "levelHistory": Many(
+                "LevelChange",
+                "level_change {t} WHERE {t}.log_id = {p}.id",
+                "{t}.changed_at, {t}.id",
+            ),
+            "guardians": Many(
+                "Guardian",
+                "child_guardian {t}_cg JOIN guardian {t} ON {t}.id = {t}_cg.guardian_id"
+                " WHERE {t}_cg.child_id = {p}.child_id AND {t}_cg.parental_responsibility",
+                "{t}.id",
+            ),
+            "consents": Many(
+                "Consent", "consent {t} WHERE {t}.log_id = {p}.id", "{t}.given_on, {t}.id"
+            ),
+            "actors": Many("Actor", _ACTORS + " WHERE {t}.log_id = {p}.id", _ACTOR_ORDER),
+            "pointsOfAttention": Many(
+                "PointOfAttention",
+                "point_of_attention {t} WHERE {t}.log_id = {p}.id",
+                "{t}.created_at, {t}.id",
+            ),
+            "meetings": Many(
+                "Meeting", "meeting {t} WHERE {t}.log_id = {p}.id", "{t}.held_on DESC, {t}.id"
+            ),
+            "notes": Many(
+                "Note",
+                "note {t} WHERE {t}.log_id = {p}.id",
+                "{t}.created_at DESC, {t}.id",
+                item_policy=PolicyField.NOTES,
+            ),
+            "sparkles": Many(
+                "Sparkle", "sparkle {t} WHERE {t}.log_id = {p}.id", "{t}.occurred_on DESC, {t}.id"
+            ),
+            "attentionConversations": Many(
+                "AttentionConversation",
+                "attention_conversation {t} WHERE {t}.log_id = {p}.id",
+                "{t}.held_on, {t}.created_at, {t}.id",
+            ),
+            "activity": Same("Activity"),
+        },
+    ),
+    "Activity": Table(
+        source="",
+        log_id="{t}.id",
+        fields={
+            "lastActivityAt": _at("last_activity_at"),
+            "openMeasures": Value(
+                "(SELECT count(*) FROM measure {t}_m WHERE {t}_m.log_id = {t}.id"
+                f" AND {{t}}_m.status = {_OPEN})"
+            ),
+            "overdueMeasures": Value(
+                "(SELECT count(*) FROM measure {t}_m WHERE {t}_m.log_id = {t}.id"
+                f" AND {{t}}_m.status = {_OPEN} AND {{t}}_m.finished_by < :today)"
+            ),
+            "unrecordedMeetings": Value(
+                "(SELECT count(*) FROM meeting {t}_mt WHERE {t}_mt.log_id = {t}.id"
+                f" AND {{t}}_mt.status = {_PLANNED} AND {{t}}_mt.held_on < :today)"
+            ),
+            "nextMeetingOn": Value(
+                "(SELECT min({t}_mt.held_on) FROM meeting {t}_mt WHERE {t}_mt.log_id = {t}.id"
+                f" AND {{t}}_mt.status = {_PLANNED} AND {{t}}_mt.held_on >= :today)"
+            ),
+            "activityPlanReportedOn": Value("{t}.activity_plan_reported_on"),
+            "activityPlanDeadline": Value(
+                f"({{t}}.activity_plan_reported_on + {ACTIVITY_PLAN_DAYS})"
+            ),
+            "activityPlanMet": Value(
+                "(CASE WHEN {t}.activity_plan_reported_on IS NULL THEN NULL ELSE coalesce(("
+                + _FIRST_MEASURE
+                + " AT TIME ZONE 'Europe/Oslo')::date"
+                f" <= {{t}}.activity_plan_reported_on + {ACTIVITY_PLAN_DAYS}, false) END)"
+            ),
+        },
+    ),
+    "Child": Table(
+        source="",
+        log_id="a.log_id",
+        fields={
+            **_cols(name="name", birthDate="birth_date"),
+            "nationalId": Value("{t}.national_id", encrypted=True),
+            "address": Value("{t}.address", encrypted=True),
+        },
+    ),
+    "Guardian": Table(
+        source=(
+            "guardian {t} JOIN child_guardian {t}_cg ON {t}_cg.guardian_id = {t}.id"
+            " AND {t}_cg.parental_responsibility JOIN relay_log {t}_l"
+            " ON {t}_l.child_id = {t}_cg.child_id AND {t}_l.id = :node_log_id"
+            " WHERE {t}.id = :node_id"
+        ),
+        log_id=":node_log_id",
+        model=Guardian,
+        node_needs_log=True,
+        fields={
+            "id": Value(global_id_sql("Guardian", "{t}.id", "a.log_id")),
+            **_cols(name="name", phone="phone", email="email"),
+            "nationalId": Value("{t}.national_id", encrypted=True),
+        },
+    ),
+    "LevelChange": Table(
+        source="",
+        log_id="{t}.log_id",
+        fields={
+            **_cols(fromLevel="from_level", toLevel="to_level", reason="reason"),
+            "changedAt": _at("changed_at"),
+        },
+    ),
+    "Consent": Table(
+        source="consent {t} WHERE {t}.id = :node_id",
+        log_id="{t}.log_id",
+        model=Consent,
+        fields={
+            "id": _id("Consent"),
+            **_cols(
+                scope="scope",
+                givenByKind="given_by_kind",
+                evidence="evidence",
+                givenOn="given_on",
+                validUntil="valid_until",
+            ),
+            "withdrawnAt": _at("withdrawn_at"),
+            "document": One(
+                "ConsentDocument", "consent_document {t} WHERE {t}.id = {p}.document_id"
+            ),
+        },
+    ),
+    "ConsentDocument": Table(
+        source="",
+        log_id="{t}.log_id",
+        fields=_cols(contentType="content_type", sizeBytes="size_bytes", sha256="sha256"),
+    ),
+    "Actor": Table(
+        source=_ACTORS + " WHERE {t}.id = :node_id",
+        log_id="{t}.log_id",
+        model=ActorMembership,
+        fields={
+            "id": _id("Actor"),
+            "name": Value("{t}_s.name"),
+            "position": Value("{t}_s.position"),
+            "organisationName": Value("{t}_o.name"),
+            "officePhone": Value("{t}_s.office_phone"),
+            "email": Value("{t}_s.email"),
+            "mobile": Value("{t}_s.mobile"),
+            **_cols(isHolder="is_holder", status="status", deactivatedReason="deactivated_reason"),
+        },
+    ),
+    "PointOfAttention": Table(
+        source="point_of_attention {t} WHERE {t}.id = :node_id",
+        log_id="{t}.log_id",
+        fields={
+            "id": _id("PointOfAttention"),
+            **_cols(
+                category="category",
+                description="description",
+                goal="goal",
+                informedManager="informed_manager",
+                informedGuardian="informed_guardian",
+                informedChild="informed_child",
+                assessedLevel="assessed_level",
+                status="status",
+                version="version",
+            ),
+            "measures": Many(
+                "Measure", "measure {t} WHERE {t}.point_id = {p}.id", "{t}.initiated_on, {t}.id"
+            ),
+        },
+    ),
+    "Measure": Table(
+        source="measure {t} WHERE {t}.id = :node_id",
+        log_id="{t}.log_id",
+        fields={
+            "id": _id("Measure"),
+            "pointId": _ref("PointOfAttention", "point_id"),
+            **_cols(
+                type="type",
+                description="description",
+                responsibleGuardians="responsible_guardians",
+                responsibleChild="responsible_child",
+                initiatedOn="initiated_on",
+                finishedBy="finished_by",
+                status="status",
+                version="version",
+            ),
+            "responsibleActors": Many(
+                "Actor",
+                _ACTORS + " WHERE {t}.log_id = {p}.log_id AND {t}.staff_id IN"
+                " (SELECT {t}_r.staff_id FROM measure_responsible {t}_r"
+                " WHERE {t}_r.measure_id = {p}.id)",
+                _ACTOR_ORDER,
+            ),
+            "evaluations": Many(
+                "Evaluation",
+                "evaluation {t} WHERE {t}.measure_id = {p}.id",
+                "{t}.evaluated_at, {t}.id",
+            ),
+            "daysToDeadline": Value("({t}.finished_by - :today)"),
+        },
+    ),
+    "Evaluation": Table(
+        source="evaluation {t} WHERE {t}.id = :node_id",
+        log_id="{t}.log_id",
+        fields={
+            "id": _id("Evaluation"),
+            **_cols(
+                outcome="outcome",
+                statusAfter="status_after",
+                comment="comment",
+                authorKind="author_kind",
+            ),
+            "evaluatedAt": _at("evaluated_at"),
+        },
+    ),
+    "Meeting": Table(
+        source="meeting {t} WHERE {t}.id = :node_id",
+        log_id="{t}.log_id",
+        fields={
+            "id": _id("Meeting"),
+            **_cols(
+                heldOn="held_on",
+                place="place",
+                status="status",
+                comments="comments",
+                version="version",
+            ),
+            "startsAt": Value(time_sql("{t}.starts_at")),
+            "endsAt": Value(time_sql("{t}.ends_at")),
+            "organisationName": Value(
+                "(SELECT {t}_o.name FROM organisation {t}_o WHERE {t}_o.id = {t}.organisation_id)"
+            ),
+            "participants": Many(
+                "MeetingParticipant",
+                "meeting_participant {t} WHERE {t}.meeting_id = {p}.id",
+                "{t}.kind, {t}.id",
+            ),
+        },
+    ),
+    "MeetingParticipant": Table(
+        source="",
+        log_id="a.log_id",
+        fields={
+            **_cols(kind="kind", invited="invited", present="present"),
+            "name": Value(
+                f"coalesce(CASE WHEN {{t}}.kind = '{ParticipantKind.CHILD.value}' THEN"
+                " (SELECT {t}_c.name FROM relay_log {t}_l JOIN child {t}_c"
+                " ON {t}_c.id = {t}_l.child_id WHERE {t}_l.id = a.log_id)"
+                " ELSE coalesce("
+                "(SELECT {t}_s.name FROM staff_account {t}_s"
+                " WHERE {t}_s.id = coalesce({t}.staff_id, {t}.guardian_id)),"
+                " (SELECT {t}_g.name FROM guardian {t}_g"
+                " WHERE {t}_g.id = coalesce({t}.staff_id, {t}.guardian_id))) END, '')"
+            ),
+        },
+    ),
+    "Note": Table(
+        source="note {t} WHERE {t}.id = :node_id",
+        log_id="{t}.log_id",
+        model=Note,
+        fields={
+            "id": _id("Note"),
+            **_cols(
+                text="text",
+                adultsOnly="adults_only",
+                isSummary="is_summary",
+                authorKind="author_kind",
+                version="version",
+            ),
+            "pointId": _ref("PointOfAttention", "point_id"),
+            "meetingId": _ref("Meeting", "meeting_id"),
+            "createdAt": _at("created_at"),
+        },
+    ),
+    "Sparkle": Table(
+        source="sparkle {t} WHERE {t}.id = :node_id",
+        log_id="{t}.log_id",
+        fields={
+            "id": _id("Sparkle"),
+            **_cols(occurredOn="occurred_on", text="text", authorKind="author_kind"),
+        },
+    ),
+    "AttentionConversation": Table(
+        source="attention_conversation {t} WHERE {t}.id = :node_id",
+        log_id="{t}.log_id",
+        fields={
+            "id": _id("AttentionConversation"),
+            **_cols(
+                observation="observation",
+                heldOn="held_on",
+                sharedWithContactOn="shared_with_contact_on",
+                sharedWithGuardiansOn="shared_with_guardians_on",
+                outcome="outcome",
+                version="version",
+            ),
+        },
+    ),
+}
