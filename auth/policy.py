@@ -108,6 +108,7 @@ class PolicyField(StrEnum):
     ACCESS_HISTORY = "ACCESS_HISTORY"  # who read or changed what
     ACTIVITY = "ACTIVITY"  # counters, last activity, overdue deadlines, activity plan
     LOG_REASONS = "LOG_REASONS"  # free-text reasons: why paused, why the level or an actor changed
+    AUTHORS = "AUTHORS"  # who wrote a note or sparkle, evaluated a measure, gave a consent
 
 
 class Condition(StrEnum):
@@ -163,6 +164,10 @@ READ_POLICY: dict[PolicyField, dict[Relation, Rule]] = {
     # Not in the design table: the holder's free-text reasons are content, so the unit
     # manager (who sees status and level, not content) does not read them.
     F.LOG_REASONS: {H: R(0), A: R(1), X: R(2), G: R(1), S: R(1)},
+    # Not in the design table: the names of the people behind an entry, as the printed log
+    # shows them. Whoever reads the entries reads these names already as actors, guardians
+    # and the child; the unit manager, who sees consents but no person, does not.
+    F.AUTHORS: {H: R(0), A: R(1), X: R(2), G: R(1), S: R(1)},
 }
 
 

@@ -3,7 +3,7 @@
 
     .venv/bin/python -m benchmarks.pdf_export [--runs N] [--quick]
 
-The log is built in memory as the read model the renderer takes (``exports.log_view.LogView``),
+The log is built in memory as the read model the renderer takes (``exports.printed.LogView``),
 so this measures what an export spends on the CPU: template, xhtml2pdf layout, PDF/A rewrite.
 Loading the view costs a constant 13–17 SQL statements on top (see
 ``tests/exports/test_export.py``). Target: ≤ 200 ms median for the 7-page log.
@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 
-from auth.policy import PolicyField, Relation
 from exports.labels import Language
-from exports.log_view import (
+from exports.pdf import RenderedPdf, render_log_pdf
+from exports.printed import (
     ActivityLine,
     ActorLine,
     ChildLine,
@@ -40,7 +40,6 @@ from exports.log_view import (
     PointBlock,
     SparkleLine,
 )
-from exports.pdf import RenderedPdf, render_log_pdf
 from models.enums import (
     ActorStatus,
     AuthorKind,
@@ -217,7 +216,6 @@ def realistic_view(shape: Shape, *, seed: int = 7) -> LogView:
     )
     return LogView(
         log_id=uuid.UUID(int=seed),
-        relation=Relation.HOLDER,
         level=2,
         status=RelayLogStatus.ACTIVE,
         close_reason=None,
@@ -259,7 +257,6 @@ def realistic_view(shape: Shape, *, seed: int = 7) -> LogView:
         show_guardian_national_id=True,
         show_actor_mobile=True,
         show_measures=True,
-        fields_read=frozenset(PolicyField),
     )
 
 

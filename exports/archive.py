@@ -19,6 +19,7 @@ import hashlib
 import io
 import uuid
 import zipfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -30,9 +31,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.policy import PolicyField, Relation, can_read, condition_for
 from exports.labels import Language
-from exports.log_view import LogView, Reader, load_log_view
 from exports.pdf import RenderedPdf, render_log_pdf
 from exports.pdfa import PDFA_FORMAT
+from exports.printed import ExportReader, LogView, printed_log
 from models import ActorMembership, ArchiveRecord, RelayLog, Transfer
 from models.base import utcnow
 from models.errors import InvalidInput, NotFound
@@ -100,6 +101,7 @@ async def create_archive_package(
     log_id: uuid.UUID,
     reason: ArchiveReason | str,
     *,
+    read: ExportReader,
     created_by_staff_id: uuid.UUID | None,
     today: date | None = None,
     now: datetime | None = None,
@@ -112,7 +114,13 @@ async def create_archive_package(
     log is too large to print. Call it inside the transaction of the transition it documents.
     """
     package = await archive_log(
-        session, log_id, reason, created_by_staff_id=created_by_staff_id, today=today, now=now
+        session,
+        log_id,
+        reason,
+        read=read,
+        created_by_staff_id=created_by_staff_id,
+        today=today,
+        now=now,
     )
     return package.record
 
@@ -122,21 +130,23 @@ async def archive_log(
     log_id: uuid.UUID,
     reason: ArchiveReason | str,
     *,
+    read: ExportReader,
     created_by_staff_id: uuid.UUID | None,
     today: date | None = None,
     now: datetime | None = None,
 ) -> ArchivePackage:
-    """``create_archive_package``, handing back the zip, its checksum and what it shows."""
+    """``create_archive_package``, handing back the zip, its checksum and what it shows.
+
+    ``read`` is the export document as the holder reads it (``schema.export_view``)."""
     try:
         why = ArchiveReason(reason)
     except ValueError:
         raise InvalidInput("Unknown archive reason.", field="reason") from None
     moment = now or utcnow()
     day = today or moment.astimezone(OSLO).date()
-    view = await load_log_view(
-        session, log_id, Reader.archive(created_by_staff_id), today=day, printed_at=moment
-    )
-    if view is None:
+    answer = await read(log_id)
+    view = printed_log(answer.data, log_id, printed_at=moment, archive=True) if answer else None
+    if answer is None or view is None:
         raise NotFound("No such log.")
     pdf = await asyncio.to_thread(render_log_pdf, view, Language.NB, archive=True)
     organisation_id = await session.scalar(
@@ -179,19 +189,27 @@ async def archive_log(
         sha256=hashlib.sha256(content).hexdigest(),
         pdf_pages=pdf.pages,
         document_date=day,
-        level=view.level,
-        fields=view.fields_read,
+        level=answer.level,
+        fields=answer.fields,
     )
 
 
-async def archive_on_transfer(
-    session: AsyncSession, log: RelayLog, transfer: Transfer
-) -> ArchiveRecord:
+def archive_on_transfer(
+    read: ExportReader,
+) -> Callable[[AsyncSession, RelayLog, Transfer], Awaitable[ArchiveRecord]]:
     """The snapshot an accepted transfer takes (``models.operations.transfer.ArchiveSnapshot``):
     the log as the new holder sees it, filed by them."""
-    return await create_archive_package(
-        session, log.id, ArchiveReason.TRANSFER, created_by_staff_id=transfer.to_staff_id
-    )
+
+    async def snapshot(session: AsyncSession, log: RelayLog, transfer: Transfer) -> ArchiveRecord:
+        return await create_archive_package(
+            session,
+            log.id,
+            ArchiveReason.TRANSFER,
+            read=read,
+            created_by_staff_id=transfer.to_staff_id,
+        )
+
+    return snapshot
 
 
 def may_receive_package(relation: Relation, package: ArchivePackage) -> bool:

@@ -1,4 +1,5 @@
-"""The printed relay log: a ``LogView`` through ONE Jinja2 template into xhtml2pdf, then PDF/A.
+"""The printed relay log: a ``LogView`` (``exports.printed``: the export document's answer as
+the reader may see it) through ONE Jinja2 template into xhtml2pdf, then PDF/A.
 
 Safety: the template is autoescaped, so anything a user wrote (``<img src=…>``, ``<link …>``)
 is text on the page, never markup. Nothing is fetched while rendering: the ``link_callback``
@@ -39,8 +40,8 @@ from xhtml2pdf import pisa
 from xhtml2pdf.config.resources import RenderLimitError, ResourceAccessPolicy
 
 from exports.labels import LABELS, OUTCOME_COLOURS, Language, enum_label
-from exports.log_view import LogView, MeasureLine, MeetingLine, ParticipantLine
 from exports.pdfa import DocumentInfo, make_pdfa
+from exports.printed import LogView, MeasureLine, MeetingLine, ParticipantLine
 from models.enums import EvaluationOutcome, MeetingStatus
 from models.errors import InvalidInput
 

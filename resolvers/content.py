@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from strawberry.types import Info
 
-from models import Meeting
+from models import Consent, Meeting
+from models.enums import AuthorKind
 
-__all__ = ["meeting_organisation_name"]
+__all__ = ["author_name", "consent_given_by_name", "meeting_organisation_name"]
 
 
 async def meeting_organisation_name(root: Meeting, info: Info) -> str | None:
@@ -14,3 +17,31 @@ async def meeting_organisation_name(root: Meeting, info: Info) -> str | None:
         return None
     organisation = await info.context.loaders.organisation.load(root.organisation_id)
     return None if organisation is None else organisation.name
+
+
+async def author_name(root: Any, info: Info) -> str | None:
+    """The name of whoever wrote an entry (a staff member, a guardian, the child)."""
+    return await _person_name(
+        info, root.log_id, root.author_kind, root.author_staff_id, root.author_guardian_id
+    )
+
+
+async def consent_given_by_name(root: Consent, info: Info) -> str | None:
+    return await _person_name(
+        info, root.log_id, root.given_by_kind, None, root.given_by_guardian_id
+    )
+
+
+async def _person_name(
+    info: Info, log_id: Any, kind: AuthorKind, staff_id: Any, guardian_id: Any
+) -> str | None:
+    loaders = info.context.loaders
+    if kind is AuthorKind.STAFF:
+        staff = await loaders.staff.load(staff_id) if staff_id is not None else None
+        return staff.name if staff is not None else None
+    if kind is AuthorKind.GUARDIAN:
+        guardian = await loaders.guardian.load(guardian_id) if guardian_id is not None else None
+        return guardian.name if guardian is not None else None
+    log = await loaders.log.load(log_id)
+    child = await loaders.child.load(log.child_id) if log is not None else None
+    return child.name if child is not None else None

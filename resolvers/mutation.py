@@ -32,6 +32,7 @@ from auth.policy import (
 )
 from auth.scoping import LogAccess
 from auth.viewer import Viewer
+from exports.printed import ExportReader
 from models import RelayLog
 from models.audit import AuditEntry
 from models.authorship import Author
@@ -72,6 +73,12 @@ class WriteScope:
     today: date
     object_id: uuid.UUID | None = None
     log_id: uuid.UUID | None = None
+    archive_reader: ExportReader | None = None
+
+    def read_as_holder(self) -> ExportReader:
+        """The export document as the holder reads it: what an archive copy shows."""
+        assert self.archive_reader is not None, "the schema layer hands in the archive reader"
+        return self.archive_reader
 
     def ensure(
         self,
@@ -170,6 +177,7 @@ async def write(
             today=ctx.today,
             object_id=object_id,
             log_id=log_id,
+            archive_reader=ctx.archive_reader,
         )
         async with session.begin_nested():
             result = await operation(scope)

@@ -7,7 +7,7 @@ from typing import Any
 from strawberry.types import Info
 
 from auth.ownership import facts_for
-from auth.policy import PolicyField, can_read
+from auth.policy import PolicyField, Relation, can_read
 from models import (
     ActorMembership,
     Consent,
@@ -41,12 +41,31 @@ __all__ = [
     "meetings",
     "notes",
     "points",
+    "reader_name",
     "sparkles",
 ]
 
 
 def _ctx(info: Info) -> Context:
     return info.context
+
+
+async def reader_name(root: RelayLog, info: Info) -> str | None:
+    """The viewer's own name in this log: a guardian in several logs has a row in each."""
+    ctx = _ctx(info)
+    viewer = ctx.viewer
+    if viewer is None:
+        return None
+    if viewer.staff_id is not None:
+        staff = await ctx.loaders.staff.load(viewer.staff_id)
+        return staff.name if staff is not None else None
+    access = ctx.access.get(root.id)
+    if access is not None and access.relation is Relation.GUARDIAN:
+        row = await ctx.loaders.own_guardian_row(root.id)
+        guardian = await ctx.loaders.guardian.load(row) if row is not None else None
+        return guardian.name if guardian is not None else None
+    child_row = await ctx.loaders.child.load(root.child_id)
+    return child_row.name if child_row is not None else None
 
 
 async def child(root: RelayLog, info: Info) -> InLog:

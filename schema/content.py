@@ -55,6 +55,7 @@ class Evaluation(Node):
     comment: str | None = covered(P.MEASURES)
     evaluated_at: datetime.datetime | None = covered(P.MEASURES)
     author_kind: AuthorKind | None = covered(P.MEASURES)
+    author_name: str | None = gated(P.AUTHORS, resolver=rc.author_name)
 
     @classmethod
     def is_type_of(cls, obj: Any, info: Info) -> bool:
@@ -149,6 +150,7 @@ class Note(Node):
         "Meeting", "meeting_id", P.NOTES, "The meeting it is the minutes of, if any."
     )
     author_kind: AuthorKind | None = covered(P.NOTES)
+    author_name: str | None = gated(P.AUTHORS, resolver=rc.author_name)
     created_at: datetime.datetime | None = covered(P.NOTES)
     version: int | None = covered(P.NOTES)
 
@@ -163,6 +165,7 @@ class Sparkle(Node):
     occurred_on: datetime.date | None = covered(P.SPARKLES)
     text: str | None = covered(P.SPARKLES)
     author_kind: AuthorKind | None = covered(P.SPARKLES)
+    author_name: str | None = gated(P.AUTHORS, resolver=rc.author_name)
 
     @classmethod
     def is_type_of(cls, obj: Any, info: Info) -> bool:

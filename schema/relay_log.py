@@ -14,6 +14,7 @@ from models import RelayLog as RelayLogRow
 from resolvers import relay_log as r
 from resolvers.access_history import access_history
 from resolvers.concern import attention_conversations
+from resolvers.content import consent_given_by_name
 from resolvers.views import ActivityView
 from schema.access_history import AccessHistory
 from schema.actor import Actor
@@ -49,6 +50,7 @@ class Consent(Node):
     id: strawberry.ID = node_id_field("Consent", P.CONSENT_STATUS)
     scope: ConsentScope | None = covered(P.CONSENT_STATUS)
     given_by_kind: AuthorKind | None = covered(P.CONSENT_STATUS)
+    given_by_name: str | None = gated(P.AUTHORS, resolver=consent_given_by_name)
     evidence: ConsentEvidence | None = covered(P.CONSENT_STATUS)
     given_on: datetime.date | None = covered(P.CONSENT_STATUS)
     valid_until: datetime.date | None = covered(P.CONSENT_STATUS)
@@ -85,6 +87,11 @@ class RelayLog(Node):
     paused_reason: str | None = gated(P.LOG_REASONS)
     created_at: datetime.datetime | None = covered(P.LOG_SUMMARY)
     version: int | None = covered(P.LOG_SUMMARY)
+    reader_name: str | None = covered(
+        P.LOG_SUMMARY,
+        resolver=r.reader_name,
+        description="Your own name as this log knows you (what a printout names you by).",
+    )
     child: Child | None = covered(P.LOG_SUMMARY, resolver=r.child)
     level_history: list[LevelChange] | None = covered(P.LOG_SUMMARY, resolver=r.level_history)
     guardians: list[Guardian] | None = gated(P.GUARDIAN_CONTACT, resolver=r.guardians)

@@ -29,5 +29,10 @@ async def file_closure(scope: WriteScope, log: RelayLog, *, was_open: bool = Tru
         )
     )
     await create_archive_package(
-        scope.session, log.id, reason, created_by_staff_id=holder_id, today=scope.today
+        scope.session,
+        log.id,
+        reason,
+        read=scope.read_as_holder(),
+        created_by_staff_id=holder_id,
+        today=scope.today,
     )

@@ -25,8 +25,8 @@ from strawberry.types import Info
 from auth.policy import Action, PolicyField
 from exports.archive import ArchivePackage, ArchiveReason, archive_log, may_receive_package
 from exports.labels import Language
-from exports.log_view import Reader, load_log_view
 from exports.pdf import render_log_pdf
+from exports.printed import printed_log
 from models.base import utcnow
 from models.errors import NotFound
 from resolvers.context import Context
@@ -70,15 +70,11 @@ async def export_relay_log(
 
     async def run(scope: WriteScope) -> ExportedPdf:
         assert scope.access is not None
+        assert ctx.export_reader is not None
         now = utcnow()
-        view = await load_log_view(
-            scope.session,
-            log_id,
-            Reader.of(scope.viewer, scope.access.relation),
-            today=scope.today,
-            printed_at=now,
-        )
-        if view is None:
+        answer = await ctx.export_reader(log_id)
+        view = printed_log(answer.data, log_id, printed_at=now) if answer else None
+        if answer is None or view is None:
             raise NotFound("No such log.")
         pdf = await asyncio.to_thread(render_log_pdf, view, language)
         scope.object_id = checksum_id(pdf.sha256)
@@ -90,7 +86,7 @@ async def export_relay_log(
             size_bytes=pdf.size_bytes,
             sha256=pdf.sha256,
             content_base64=base64.b64encode(pdf.content).decode("ascii"),
-            fields_read=view.fields_read,
+            fields_read=answer.fields,
         )
 
     result = await write(
@@ -116,6 +112,7 @@ async def archive_relay_log(
             scope.session,
             log_id,
             reason,
+            read=scope.read_as_holder(),
             created_by_staff_id=scope.viewer.staff_id,
             today=scope.today,
         )

@@ -43,7 +43,10 @@ async def _answer(info: Info, transfer_id: uuid.UUID, accept: bool) -> Transfer 
         )
         if accept:
             return await ops.accept_transfer(
-                scope.session, locked, now=utcnow(), on_accepted=archive_on_transfer
+                scope.session,
+                locked,
+                now=utcnow(),
+                on_accepted=archive_on_transfer(scope.read_as_holder()),
             )
         return await ops.cancel_transfer(scope.session, locked, utcnow())
 

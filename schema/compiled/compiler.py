@@ -150,7 +150,7 @@ def plan(
         if len(nodes) != 1:
             raise NotCompilable("a root field selected twice")
         name = nodes[0].name.value
-        if name not in {"myLogs", "node", "__typename"}:
+        if name not in {"myLogs", "node", "viewer", "__typename"}:
             raise NotCompilable(f"root field {name}")
         result.roots.append(RootField(key, name, nodes[0]))
     # Compile every variant once, with a sample shape, to fail now rather than per request,
@@ -158,7 +158,9 @@ def plan(
     reads: set[PolicyField] = {PolicyField.LOG_SUMMARY}
     shape = AccessShape(any_relations=True, staff=True, manager=True, guardian=False, subject=False)
     for root in result.roots:
-        if root.name == "myLogs":
+        if root.name == "viewer":
+            _Compiler(result, reads).viewer(root, shape)
+        elif root.name == "myLogs":
             _Compiler(result, reads).my_logs(root, shape, MyLogsVariant(True, True, True, True))
         elif root.name == "node":
             for type_name in _node_types_selected(result, root):
@@ -186,6 +188,9 @@ def compile_statement(
     for index, (root, variant) in enumerate(zip(plan_.roots, variants, strict=True)):
         if root.name == "__typename":
             pairs.append(f"'{root.key}', 'Query'")
+            continue
+        if root.name == "viewer":
+            pairs.append(f"'{root.key}', {compiler.viewer(root, shape)}")
             continue
         if root.name == "myLogs":
             assert isinstance(variant, MyLogsVariant)
@@ -351,6 +356,33 @@ class _Compiler:
         value = f"(SELECT {obj} FROM {prefix} a JOIN {from_table} ON {obj_alias}.id = a.object_id)"
         read = f"SELECT log_id, relation, level, reader_row FROM {prefix}"
         return cte, value, read
+
+    def viewer(self, root: RootField, shape: AccessShape) -> str:
+        """``viewer { kind audience name }``: who is asking (their own name is theirs)."""
+        assert root.node is not None
+        if shape.staff:
+            name = "(SELECT s.name FROM staff_account s WHERE s.id = :viewer_staff_id)"
+        elif shape.guardian:
+            name = (
+                "(SELECT g.name FROM guardian g WHERE g.id = ANY(:viewer_guardian_ids)"
+                " ORDER BY g.created_at DESC LIMIT 1)"
+            )
+        else:
+            name = (
+                "(SELECT c.name FROM child c WHERE c.id = ANY(:viewer_child_ids)"
+                " ORDER BY c.created_at DESC LIMIT 1)"
+            )
+        values = {"kind": ":viewer_kind", "audience": ":viewer_audience", "name": name}
+        pairs = []
+        for key, nodes in self.plan.collect(self._type("Viewer"), _sets([root.node])).items():
+            field_name = nodes[0].name.value
+            if field_name == "__typename":
+                pairs.append(f"'{key}', 'Viewer'")
+            elif field_name in values:
+                pairs.append(f"'{key}', {values[field_name]}")
+            else:
+                raise NotCompilable(f"Viewer.{field_name}")
+        return f"json_build_object({', '.join(pairs)})"
 
     # Objects -----------------------------------------------------------------------------
 

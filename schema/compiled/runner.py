@@ -13,6 +13,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from graphql import (
@@ -23,12 +24,14 @@ from graphql import (
 from graphql.execution.values import get_argument_values, get_variable_values
 from sqlalchemy import TextClause, text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import bindparam
 from sqlalchemy.types import Date, DateTime, Integer, String
 from strawberry.types.base import StrawberryObjectDefinition
 
-from auth.policy import Relation, can_read
+from auth.policy import PolicyField, Relation, can_read
 from auth.scoping import AccessShape, access_shape, viewer_params
+from auth.viewer import Viewer
 from models.secrets import decrypt
 from resolvers.context import Context
 from resolvers.errors import ClientError
@@ -45,7 +48,7 @@ from schema.compiled.tables import TABLES
 from schema.node import decode_global_id
 from schema.trusted import TrustedDocument
 
-__all__ = ["CompiledOperation", "compile_document"]
+__all__ = ["Answer", "CompiledOperation", "LogRead", "compile_document"]
 
 # Stands before each encrypted value (national ids, addresses) in the statement's JSON;
 # random per process, so no text a person wrote can pass for one. Swapped for the
@@ -59,6 +62,8 @@ _TYPES: dict[str, Any] = {
     "viewer_guardian_ids": _UUIDS,
     "viewer_child_ids": _UUIDS,
     "today": Date(),
+    "viewer_kind": String(),
+    "viewer_audience": String(),
     "nid_marker": String(),
 }
 _SUFFIX_TYPES: dict[str, Any] = {
@@ -112,10 +117,34 @@ class CompiledOperation:
         return statement
 
     async def answer(self, ctx: Context, raw_variables: dict[str, Any] | None) -> str | None:
-        """The response's ``data`` as JSON text, or ``None`` for the executor to answer."""
+        """The response's ``data`` as JSON text, or ``None`` for the executor to answer;
+        the logs read are recorded in ``ctx`` for the request's audit entry."""
+        if ctx.viewer is None:
+            return None
+        answer = await self.execute(
+            ctx.session, ctx.viewer, ctx.today, raw_variables, page_size_max=ctx.page_size_max
+        )
+        if answer is None:
+            return None
+        for read in answer.reads:
+            for policy_field in read.fields:
+                ctx.record_read(read.log_id, policy_field, read.relation)
+            if read.reader_row is not None:
+                ctx.read_as[read.log_id] = read.reader_row
+        return answer.data
+
+    async def execute(
+        self,
+        session: AsyncSession,
+        viewer: Viewer,
+        today: date,
+        raw_variables: dict[str, Any] | None,
+        *,
+        page_size_max: int,
+    ) -> Answer | None:
+        """Run the compiled statement as ``viewer`` (``None``: the executor must answer)."""
         plan_ = self.plan
-        viewer = ctx.viewer
-        if plan_ is None or viewer is None:
+        if plan_ is None:
             return None
         variables = get_variable_values(
             plan_.schema, self.operation.variable_definitions or [], raw_variables or {}
@@ -124,21 +153,23 @@ class CompiledOperation:
             return None
         params: dict[str, Any] = {
             **viewer_params(viewer),
-            "today": ctx.today,
+            "today": today,
             "nid_marker": _NID_MARKER,
+            "viewer_kind": viewer.kind.value,
+            "viewer_audience": viewer.audience.value,
         }
         variants: list[Any] = []
         query_type = plan_.schema.query_type
         assert query_type is not None
         try:
             for index, root in enumerate(plan_.roots):
-                if root.node is None or root.name == "__typename":
+                if root.node is None or root.name in {"__typename", "viewer"}:
                     variants.append(None)
                     continue
                 args = get_argument_values(query_type.fields[root.name], root.node, variables)
                 prefix = f"r{index}"
                 if root.name == "myLogs":
-                    variants.append(_my_logs_params(ctx, args, prefix, params))
+                    variants.append(_my_logs_params(page_size_max, args, prefix, params))
                 else:
                     variant = _node_params(args, prefix, params)
                     if variant is _EXECUTOR:
@@ -147,33 +178,53 @@ class CompiledOperation:
         except (GraphQLError, ClientError):
             return None
         statement = self.statement(access_shape(viewer), tuple(variants))
-        connection = await ctx.session.connection()
+        connection = await session.connection()
         row = (await connection.execute(statement, params)).one()
         data: str = row.data
         if _NID_MARKER in data:
             data = _NID.sub(_decrypted, data)
-        self._record_reads(ctx, json.loads(row.reads))
-        return data
+        return Answer(data, self._reads(json.loads(row.reads)))
 
-    def _record_reads(self, ctx: Context, reads: list[list[Any]]) -> None:
+    def _reads(self, rows: list[list[Any]]) -> list[LogRead]:
+        """Per log returned: the document's policy rows this viewer's cell grants."""
         assert self.plan is not None
-        for log_text, relation_text, level, reader_row in reads:
-            log_id = uuid.UUID(log_text)
+        reads = []
+        for log_text, relation_text, level, reader_row in rows:
             relation = Relation(relation_text)
-            for policy_field in self.plan.reads:
-                if can_read(relation, level, policy_field):
-                    ctx.record_read(log_id, policy_field, relation)
-            if reader_row is not None:
-                ctx.read_as[log_id] = uuid.UUID(reader_row)
+            reads.append(
+                LogRead(
+                    log_id=uuid.UUID(log_text),
+                    relation=relation,
+                    level=level,
+                    fields=frozenset(f for f in self.plan.reads if can_read(relation, level, f)),
+                    reader_row=uuid.UUID(reader_row) if reader_row else None,
+                )
+            )
+        return reads
+
+
+@dataclass(frozen=True, slots=True)
+class LogRead:
+    log_id: uuid.UUID
+    relation: Relation
+    level: int
+    fields: frozenset[PolicyField]
+    reader_row: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    data: str  # the ``data`` member of the response, as JSON text
+    reads: list[LogRead]
 
 
 _EXECUTOR = object()
 
 
 def _my_logs_params(
-    ctx: Context, args: dict[str, Any], prefix: str, params: dict[str, Any]
+    page_size_max: int, args: dict[str, Any], prefix: str, params: dict[str, Any]
 ) -> MyLogsVariant:
-    first = validate_first(args["first"], ctx.page_size_max)
+    first = validate_first(args["first"], page_size_max)
     params[f"{prefix}_first"] = first
     params[f"{prefix}_limit"] = first + 1
     status, level, after = args.get("status"), args.get("level"), args.get("after")

@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from auth.policy import PolicyField
+from auth.policy import PolicyField, Relation
 from models import ActorMembership, Consent, Guardian, Note
-from models.enums import MeasureStatus, MeetingStatus, ParticipantKind
+from models.enums import AuthorKind, MeasureStatus, MeetingStatus, ParticipantKind
 from models.relay_log import ACTIVITY_PLAN_DAYS
 from schema.compiled.sql import datetime_sql, global_id_sql, time_sql
 
@@ -104,6 +104,26 @@ _ACTORS = (
 _ACTOR_ORDER = "{t}.is_holder DESC, {t}.created_at, {t}.id"
 _OPEN = f"'{MeasureStatus.OPEN.value}'"
 _PLANNED = f"'{MeetingStatus.PLANNED.value}'"
+
+
+def _person_name(kind: str, staff_id: str | None, guardian_id: str) -> Value:
+    """``resolvers.content.author_name``: a staff member's, a guardian's or the child's name."""
+    staff = (
+        f"WHEN '{AuthorKind.STAFF.value}' THEN (SELECT {{t}}_an.name FROM staff_account {{t}}_an"
+        f" WHERE {{t}}_an.id = {{t}}.{staff_id}) "
+        if staff_id
+        else ""
+    )
+    return Value(
+        f"(CASE {{t}}.{kind} {staff}"
+        f"WHEN '{AuthorKind.GUARDIAN.value}' THEN (SELECT {{t}}_an.name FROM guardian {{t}}_an"
+        f" WHERE {{t}}_an.id = {{t}}.{guardian_id})"
+        f" ELSE (SELECT {{t}}_ac.name FROM relay_log {{t}}_al JOIN child {{t}}_ac"
+        f" ON {{t}}_ac.id = {{t}}_al.child_id WHERE {{t}}_al.id = {{t}}.log_id) END)"
+    )
+
+
+_AUTHOR = _person_name("author_kind", "author_staff_id", "author_guardian_id")
 _FIRST_MEASURE = "(SELECT min({t}_fm.created_at) FROM measure {t}_fm WHERE {t}_fm.log_id = {t}.id)"
 
 TABLES: dict[str, Table] = {
@@ -120,6 +140,14 @@ TABLES: dict[str, Table] = {
                 version="version",
             ),
             "createdAt": _at("created_at"),
+            "readerName": Value(
+                f"(CASE a.relation WHEN '{Relation.GUARDIAN.value}' THEN"
+                " (SELECT {t}_rg.name FROM guardian {t}_rg WHERE {t}_rg.id = a.reader_row)"
+                f" WHEN '{Relation.SUBJECT.value}' THEN"
+                " (SELECT {t}_rc.name FROM child {t}_rc WHERE {t}_rc.id = {t}.child_id)"
+                " ELSE (SELECT {t}_rs.name FROM staff_account {t}_rs"
+                " WHERE {t}_rs.id = :viewer_staff_id) END)"
+            ),
             "child": One("Child", "child {t} WHERE {t}.id = {p}.child_id"),
             "levelHistory": Many(
                 "LevelChange",
@@ -240,6 +268,7 @@ TABLES: dict[str, Table] = {
                 givenOn="given_on",
                 validUntil="valid_until",
             ),
+            "givenByName": _person_name("given_by_kind", None, "given_by_guardian_id"),
             "withdrawnAt": _at("withdrawn_at"),
             "document": One(
                 "ConsentDocument", "consent_document {t} WHERE {t}.id = {p}.document_id"
@@ -329,6 +358,7 @@ TABLES: dict[str, Table] = {
                 comment="comment",
                 authorKind="author_kind",
             ),
+            "authorName": _AUTHOR,
             "evaluatedAt": _at("evaluated_at"),
         },
     ),
@@ -388,6 +418,7 @@ TABLES: dict[str, Table] = {
             ),
             "pointId": _ref("PointOfAttention", "point_id"),
             "meetingId": _ref("Meeting", "meeting_id"),
+            "authorName": _AUTHOR,
             "createdAt": _at("created_at"),
         },
     ),
@@ -397,6 +428,7 @@ TABLES: dict[str, Table] = {
         fields={
             "id": _id("Sparkle"),
             **_cols(occurredOn="occurred_on", text="text", authorKind="author_kind"),
+            "authorName": _AUTHOR,
         },
     ),
     "AttentionConversation": Table(

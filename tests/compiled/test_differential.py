@@ -36,6 +36,7 @@ VARIABLES: dict[str, str] = {
     "HolderMyLogs": "none",
     "PassiveReport": "executor-only",
     "ReportingStatistics": "executor-only",
+    "ExportLog": LOG_VARIABLES,
 }
 
 

@@ -22,8 +22,10 @@ from exports.archive import (
     archive_on_transfer,
     create_archive_package,
 )
+from exports.printed import ExportAnswer, ExportReader
 from models import ArchiveRecord, AuditEvent, RelayLog, Transfer
 from models.errors import InvalidInput, NotFound
+from schema.export_view import holder_answer
 from schema.node import encode_global_id
 from tests.exports.conftest import ARCHIVE, pdf_text, squeeze
 from tests.factories import TODAY, World
@@ -45,6 +47,15 @@ def _unzip(content: bytes) -> dict[str, bytes]:
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
 
+
+
+def _as_holder(session: AsyncSession) -> ExportReader:
+    """The archive's reader: the export document as the log's holder reads it."""
+
+    async def read(log_id: uuid.UUID) -> ExportAnswer | None:
+        return await holder_answer(session, log_id, TODAY)
+
+    return read
 
 async def test_the_holder_files_a_package_whose_metadata_describes_the_pdf_beside_it(
     client: GraphQLClient, world: World, session: AsyncSession
@@ -156,7 +167,7 @@ async def test_the_lifecycle_files_a_copy_through_the_plain_function(
     log = await world.full_log(1)
 
     record = await create_archive_package(
-        session, log.id, ArchiveReason.CLOSURE, created_by_staff_id=None
+        session, log.id, ArchiveReason.CLOSURE, read=_as_holder(session), created_by_staff_id=None
     )
 
     assert record.id is not None
@@ -184,7 +195,7 @@ async def test_an_accepted_transfer_files_a_copy_as_the_new_holder(
     session.add(transfer)
     await session.flush()
 
-    record = await archive_on_transfer(session, log, transfer)
+    record = await archive_on_transfer(_as_holder(session))(session, log, transfer)
 
     assert (record.reason, record.created_by_id) == ("TRANSFER", world.actor.id)
 
@@ -193,10 +204,16 @@ async def test_an_unknown_reason_or_log_is_refused(session: AsyncSession, world:
     log = await world.full_log(1)
 
     with pytest.raises(InvalidInput) as bad_reason:
-        await create_archive_package(session, log.id, "WHENEVER", created_by_staff_id=None)
+        await create_archive_package(
+            session, log.id, "WHENEVER", read=_as_holder(session), created_by_staff_id=None
+        )
     with pytest.raises(NotFound):
         await create_archive_package(
-            session, uuid.uuid4(), ArchiveReason.MANUAL, created_by_staff_id=None
+            session,
+            uuid.uuid4(),
+            ArchiveReason.MANUAL,
+            read=_as_holder(session),
+            created_by_staff_id=None,
         )
 
     assert bad_reason.value.field == "reason"

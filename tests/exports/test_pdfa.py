@@ -19,9 +19,9 @@ from pypdf import PdfReader
 
 from benchmarks.pdf_export import Shape, realistic_view
 from exports.labels import Language
-from exports.log_view import LogView, NoteLine
 from exports.pdf import FetchGuard, html_to_pdf, render_html, render_log_pdf
 from exports.pdfa import DocumentInfo, make_pdfa
+from exports.printed import LogView, NoteLine
 from models.enums import AuthorKind
 
 JAVA_DIR = Path("/usr/share/java")

@@ -25,6 +25,8 @@ DESIGN = {
     "ACTIVITY": "0 1 2 1 1 0",
     # An extension of the design table (a review decision): reasons are content.
     "LOG_REASONS": "0 1 2 1 1 —",
+    # An extension for the printed log: the names behind entries, never to the manager.
+    "AUTHORS": "0 1 2 1 1 —",
 }
 CONDITIONS = {"own": "OWN", "shared": "SHARED_BY_ACTOR", "not-adults-only": "NOT_ADULTS_ONLY"}
 

@@ -14,12 +14,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.policy import Audience, Relation
+from auth.policy import Audience
 from auth.viewer import Viewer, ViewerKind
-from exports.log_view import Reader, load_log_view
+from exports.printed import printed_log
 from models import AuditEvent, Child, ChildGuardian, Consent, Guardian, Note, RelayLog
 from models.national_id import synthetic_national_id
 from models.secrets import keyed_hash
+from schema.export_view import export_answer, holder_answer
 from schema.node import decode_global_id, encode_global_id
 from tests.factories import TODAY, World
 from tests.graphql import GraphQLClient
@@ -293,13 +294,9 @@ async def test_a_guardian_without_parental_responsibility_is_not_a_guardian_of_t
         variables={"id": _guardian_in(unlisted.id, out["log"]["id"])},
     )
     assert node["node"] is None
-    view = await load_log_view(
-        session,
-        log_id,
-        Reader.archive(world.outsider.id),
-        today=TODAY,
-        printed_at=datetime.now(UTC),
-    )
+    answer = await holder_answer(session, log_id, TODAY)
+    assert answer is not None
+    view = printed_log(answer.data, log_id, printed_at=datetime.now(UTC), archive=True)
     assert view is not None
     assert view.guardians is not None
     assert [g.name for g in view.guardians] == ["Falsk Forelder"]
@@ -461,12 +458,8 @@ async def test_a_guardian_in_two_logs_prints_each_log_under_that_logs_name_for_t
         ),
     )
     for log_id, name in ((first, "Mari Mor"), (second, "Mari M. Mor")):
-        view = await load_log_view(
-            session,
-            _log_id(log_id),
-            Reader.of(mother, Relation.GUARDIAN),
-            today=TODAY,
-            printed_at=datetime.now(UTC),
-        )
+        answer = await export_answer(session, mother, _log_id(log_id), TODAY)
+        assert answer is not None
+        view = printed_log(answer.data, _log_id(log_id), printed_at=datetime.now(UTC))
         assert view is not None
         assert view.printed_by == name
