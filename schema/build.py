@@ -26,7 +26,7 @@ from strawberry.types.field import StrawberryField
 
 from auth.policy import Audience, PolicyField, audience_may_ever
 from resolvers.errors import is_unexpected
-from schema.mutation import build_mutation
+from schema.mutations import build_mutation
 from schema.permissions import AUDIENCES_KEY, POLICY_KEY
 from schema.query import FAMILY_NODE_TYPES, STAFF_NODE_TYPES, Query
 from schema.unit_of_work import UnitOfWork

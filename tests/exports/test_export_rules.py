@@ -17,7 +17,7 @@ from exports import pdf as pdf_module
 from exports.log_view import Reader, load_log_view
 from models import AuditEvent, Measure, RelayLog
 from models.enums import MeasureType, RelayLogStatus
-from resolvers.mutations.export import checksum_id
+from schema.mutations.export import checksum_id
 from schema.node import encode_global_id
 from tests.exports.conftest import EXPORT, export, exported
 from tests.factories import TODAY, World
