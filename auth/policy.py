@@ -254,7 +254,14 @@ WRITE_POLICY: dict[Action, dict[Relation, WriteRule]] = {
         S: W(1, _AUTHOR),
     },
     Action.ADD_SPARKLE: {H: W(0), A: W(1), X: W(2), G: W(1), S: W(1)},
-    Action.DELETE_SPARKLE: {H: W(0), A: W(1, _AUTHOR), X: W(2, _AUTHOR), G: W(1, _AUTHOR)},
+    # DESIGN §1.6: the author (or the holder) deletes a sparkle, the youth included.
+    Action.DELETE_SPARKLE: {
+        H: W(0),
+        A: W(1, _AUTHOR),
+        X: W(2, _AUTHOR),
+        G: W(1, _AUTHOR),
+        S: W(1, _AUTHOR),
+    },
     # The family sees a log from level 1 (READ_POLICY), so that is where it can act in it.
     Action.GIVE_CONSENT: {G: W(1), S: W(1)},
     Action.WITHDRAW_CONSENT: {G: W(1, _AUTHOR), S: W(1, _AUTHOR)},
