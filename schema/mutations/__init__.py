@@ -3,6 +3,8 @@ module per domain; importing this package registers them all, in this order."""
 
 from __future__ import annotations
 
+from functools import cache
+
 import strawberry
 
 from schema.mutations import (
@@ -36,6 +38,7 @@ __all__ = [
 ]
 
 
+@cache
 def build_mutation() -> type:
     """The ``Mutation`` root type of every schema that writes (the schema cuts it per audience)."""
     return strawberry.type(type("Mutation", (), dict(MUTATIONS)))
