@@ -13,8 +13,10 @@ Every mutation asks, in this order, and stops at the first no:
    log is read-only (``WRITABLE_WHEN_PAUSED`` / ``WRITABLE_WHEN_CLOSED``).
 4. **The write rule.** The ``WRITE_POLICY`` cell for the viewer's relation at the log's level.
    A conditional cell (responsible / author / recipient) is decided from the ``WriteFacts``
-   the mutation evaluated; a condition it did not evaluate refuses (fails closed). Then the
-   sign-in strength the action needs.
+   the mutation evaluated. Fail closed, structurally: an action whose row has a conditional
+   cell is refused to *everyone* (the holder too) unless the mutation evaluated that
+   condition, so a mutation that forgets to look cannot be performed at all, and the write
+   matrix finds it at once. Then the sign-in strength the action needs.
 
 ``auth/`` knows no GraphQL: the per-request loaders come in as a ``Lookups`` protocol. The
 object-by-id lookup here mirrors the read side's ``node()`` visibility (same policy rows);
@@ -39,6 +41,7 @@ from auth.policy import (
     WriteFacts,
     can,
     can_read,
+    conditions_of,
     may_mark_adults_only,
     may_start_log,
     signed_in_strongly_enough,
@@ -157,6 +160,8 @@ def check_write(
         raise LogClosed("The log is closed and can no longer be changed.")
     if access.status is RelayLogStatus.PAUSED and action not in WRITABLE_WHEN_PAUSED:
         raise LogClosed("The log is paused; resume it first.")
+    if not conditions_of(action) <= facts.evaluated():
+        raise NotAllowed("You may not do this in this log.")
     if not can(access.relation, access.level, action, facts):
         raise NotAllowed("You may not do this in this log.")
     if not signed_in_strongly_enough(action, viewer.acr):

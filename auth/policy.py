@@ -213,6 +213,15 @@ class WriteFacts:
     author: bool | None = None
     recipient: bool | None = None
 
+    def evaluated(self) -> frozenset[WriteCondition]:
+        """The conditions this object was looked at for."""
+        values = {
+            WriteCondition.RESPONSIBLE: self.responsible,
+            WriteCondition.AUTHOR: self.author,
+            WriteCondition.RECIPIENT: self.recipient,
+        }
+        return frozenset(c for c, value in values.items() if value is not None)
+
     def met(self, condition: WriteCondition) -> bool:
         """Was this condition evaluated, and is it true?"""
         value = {

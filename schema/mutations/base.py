@@ -218,6 +218,8 @@ class WriteExtension(FieldExtension):
         try:
             async with session.begin_nested():
                 result = await next_(source, w, **kwargs)
+                if w.action is None:
+                    raise RuntimeError(f"{info.field_name} wrote without asking the gate")
                 touched = w.log_id or _log_id_of(_first_object(result))
                 if touched is not None and self.activity:
                     await session.execute(
@@ -235,7 +237,7 @@ class WriteExtension(FieldExtension):
             constraint = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None)
             log.info("integrity error", extra={"constraint": constraint})
             return self.error(ErrorCode.INVALID_INPUT, "The change breaks a rule of the log.")
-        assert w.action is not None, f"{info.field_name} wrote without asking the gate"
+        assert w.action is not None
         ctx.loaders = ctx.loaders.fresh()
         if touched is not None:
             await ctx.loaders.log_access.load(touched)

@@ -15,6 +15,7 @@ they cannot disturb each other) and each allowed call runs alone, rolled back af
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -24,13 +25,15 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from auth.gate import OBJECT_KINDS
+from auth.gate import OBJECT_KINDS, check_write
 from auth.policy import (
     AUDIENCE_RELATIONS,
+    STRONG_ACR,
     WRITABLE_WHEN_CLOSED,
     WRITABLE_WHEN_PAUSED,
     WRITE_POLICY,
     Action,
+    Audience,
     PolicyField,
     Relation,
     WriteCondition,
@@ -39,6 +42,8 @@ from auth.policy import (
     can_read,
     conditions_of,
 )
+from auth.scoping import LogAccess
+from auth.viewer import Viewer, ViewerKind
 from models import (
     AttentionConversation,
     Consent,
@@ -50,6 +55,7 @@ from models import (
     Transfer,
 )
 from models.enums import CloseReason, ConsentScope, RelayLogStatus
+from models.errors import NotAllowed
 from schema.mutations.base import MUTATIONS
 from schema.permissions import AUDIENCES_KEY
 from tests.factories import TODAY, World
@@ -316,6 +322,22 @@ def test_a_conditional_cell_refuses_unless_its_condition_was_evaluated_true(
             assert not can(
                 relation, level, action, WriteFacts(**{c.value.lower(): True for c in others})
             )
+
+
+@pytest.mark.parametrize(
+    "action", [a for a in Action if conditions_of(a)], ids=lambda a: a.value.lower()
+)
+def test_the_gate_refuses_a_conditional_action_to_everyone_until_its_condition_is_evaluated(
+    action: Action,
+) -> None:
+    viewer = Viewer(ViewerKind.STAFF, Audience.STAFF, STRONG_ACR)
+    all_true = WriteFacts(**{c.value.lower(): True for c in conditions_of(action)})
+    for relation, rule in WRITE_POLICY[action].items():
+        access = LogAccess(uuid.uuid4(), relation, 3, RelayLogStatus.ACTIVE)
+        with pytest.raises(NotAllowed):
+            check_write(viewer, access, action)
+        check_write(viewer, access, action, all_true)  # allowed at level 3, rule.min_level <= 3
+        assert rule.min_level <= 3
 
 
 async def _scene(world: World, level: int, status: str) -> Scene:
