@@ -25,6 +25,7 @@ The table is DESIGN.md §2, with these decisions where the design left room:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -44,16 +45,20 @@ __all__ = [
     "Relation",
     "Rule",
     "WriteCondition",
+    "WriteFacts",
     "WriteRule",
     "audience_may_ever",
     "can",
     "can_read",
     "condition_for",
+    "conditions_of",
     "may_act_without_relation",
     "may_have_log_relations",
     "may_list_units",
     "may_manage_registers",
+    "may_mark_adults_only",
     "may_read_statistics",
+    "may_receive_package",
     "may_see_unit_report",
     "may_start_log",
     "may_use_staff_directory",
@@ -202,6 +207,40 @@ class WriteCondition(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class WriteFacts:
+    """What a conditional write cell needs to know about one object, as seen by one viewer.
+
+    ``None`` means "not evaluated": a cell whose condition was not evaluated refuses (fails
+    closed), so a mutation that forgets to look cannot be performed by a conditional relation.
+    """
+
+    responsible: bool | None = None
+    author: bool | None = None
+    recipient: bool | None = None
+
+    def evaluated(self) -> frozenset[WriteCondition]:
+        """The conditions this object was looked at for."""
+        values = {
+            WriteCondition.RESPONSIBLE: self.responsible,
+            WriteCondition.AUTHOR: self.author,
+            WriteCondition.RECIPIENT: self.recipient,
+        }
+        return frozenset(c for c, value in values.items() if value is not None)
+
+    def met(self, condition: WriteCondition) -> bool:
+        """Was this condition evaluated, and is it true?"""
+        value = {
+            WriteCondition.RESPONSIBLE: self.responsible,
+            WriteCondition.AUTHOR: self.author,
+            WriteCondition.RECIPIENT: self.recipient,
+        }[condition]
+        return value is True
+
+
+NOT_EVALUATED = WriteFacts()
+
+
+@dataclass(frozen=True, slots=True)
 class WriteRule:
     min_level: int
     condition: WriteCondition | None = None
@@ -229,7 +268,14 @@ WRITE_POLICY: dict[Action, dict[Relation, WriteRule]] = {
         S: W(1, _AUTHOR),
     },
     Action.ADD_SPARKLE: {H: W(0), A: W(1), X: W(2), G: W(1), S: W(1)},
-    Action.DELETE_SPARKLE: {H: W(0), A: W(1, _AUTHOR), X: W(2, _AUTHOR), G: W(1, _AUTHOR)},
+    # DESIGN §1.6: the author (or the holder) deletes a sparkle, the youth included.
+    Action.DELETE_SPARKLE: {
+        H: W(0),
+        A: W(1, _AUTHOR),
+        X: W(2, _AUTHOR),
+        G: W(1, _AUTHOR),
+        S: W(1, _AUTHOR),
+    },
     # The family sees a log from level 1 (READ_POLICY), so that is where it can act in it.
     Action.GIVE_CONSENT: {G: W(1), S: W(1)},
     Action.WITHDRAW_CONSENT: {G: W(1, _AUTHOR), S: W(1, _AUTHOR)},
@@ -333,26 +379,22 @@ def can_read(
     return not facts.adults_only
 
 
-def can(
-    relation: Relation,
-    level: int,
-    action: Action,
-    *,
-    responsible: bool = False,
-    author: bool = False,
-    recipient: bool = False,
-) -> bool:
-    """May a viewer with this relation perform this action on a log at this level?"""
+def can(relation: Relation, level: int, action: Action, facts: WriteFacts = NOT_EVALUATED) -> bool:
+    """May a viewer with this relation perform this action on a log at this level?
+
+    A conditional cell answers from ``facts``; a condition left unevaluated is a no.
+    """
     rule = WRITE_POLICY[action].get(relation)
     if rule is None or level < rule.min_level:
         return False
-    if rule.condition is WriteCondition.RESPONSIBLE:
-        return responsible
-    if rule.condition is WriteCondition.AUTHOR:
-        return author
-    if rule.condition is WriteCondition.RECIPIENT:
-        return recipient
-    return True
+    return rule.condition is None or facts.met(rule.condition)
+
+
+def conditions_of(action: Action) -> frozenset[WriteCondition]:
+    """Which per-object conditions does some cell of this action's row carry?"""
+    return frozenset(
+        rule.condition for rule in WRITE_POLICY[action].values() if rule.condition is not None
+    )
 
 
 def may_act_without_relation(action: Action) -> bool:
@@ -363,6 +405,23 @@ def may_act_without_relation(action: Action) -> bool:
 def signed_in_strongly_enough(action: Action, acr: str) -> bool:
     """Did the viewer sign in with the level of assurance this action needs?"""
     return action not in NEEDS_STRONG_SIGN_IN or acr == STRONG_ACR
+
+
+def may_mark_adults_only(relation: Relation, level: int) -> bool:
+    """May this viewer mark a note adults-only? Only who could read such a note themself."""
+    return can_read(relation, level, PolicyField.NOTES, Facts(adults_only=True))
+
+
+def may_receive_package(relation: Relation, level: int, fields: Iterable[PolicyField]) -> bool:
+    """May a viewer be handed an archive package, which shows the log as the holder sees it?
+
+    Only if the policy lets them read every kind of data in it, with no per-object
+    condition: a unit manager may file a copy of a log, not read its content through it.
+    """
+    return all(
+        can_read(relation, level, field) and condition_for(field, relation) is None
+        for field in fields
+    )
 
 
 def may_see_unit_report(*, is_manager: bool, own_unit: bool) -> bool:

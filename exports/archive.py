@@ -29,13 +29,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.policy import PolicyField, Relation, can_read, condition_for
+from auth.policy import PolicyField
 from exports.labels import Language
 from exports.pdf import RenderedPdf, render_log_pdf
 from exports.pdfa import PDFA_FORMAT
 from exports.printed import ExportReader, LogView, printed_log
 from models import ActorMembership, ArchiveRecord, RelayLog, Transfer
 from models.base import utcnow
+from models.enums import CloseReason, RelayLogStatus
 from models.errors import InvalidInput, NotFound
 
 __all__ = [
@@ -46,7 +47,7 @@ __all__ = [
     "archive_log",
     "archive_on_transfer",
     "create_archive_package",
-    "may_receive_package",
+    "file_closure",
     "noark_metadata",
 ]
 
@@ -212,15 +213,32 @@ def archive_on_transfer(
     return snapshot
 
 
-def may_receive_package(relation: Relation, package: ArchivePackage) -> bool:
-    """May a viewer be handed the package, which shows the log as the holder sees it?
-
-    Only if the policy lets them read every kind of data in it, with no per-object
-    condition: a unit manager may file a copy of a log, not read its content through it.
-    """
-    return all(
-        can_read(relation, package.level, field) and condition_for(field, relation) is None
-        for field in package.fields
+async def file_closure(
+    session: AsyncSession,
+    log: RelayLog,
+    *,
+    read: ExportReader,
+    today: date,
+    was_open: bool = True,
+) -> None:
+    """Closing a log files its archive copy (DESIGN §1.9-10) in the same transaction, whichever
+    path closed it (the holder, the family, a withdrawn consent, an ended concern): a log is
+    never closed without its PDF filed, nor filed without being closed. Nothing happens when
+    ``log`` is not closed now, or was closed before this write."""
+    if not was_open or log.status is not RelayLogStatus.CLOSED:
+        return
+    reason = (
+        ArchiveReason.INDIVIDUAL_PLAN
+        if log.close_reason is CloseReason.INDIVIDUAL_PLAN
+        else ArchiveReason.CLOSURE
+    )
+    holder_id = await session.scalar(
+        select(ActorMembership.staff_id).where(
+            ActorMembership.log_id == log.id, ActorMembership.is_holder
+        )
+    )
+    await create_archive_package(
+        session, log.id, reason, read=read, created_by_staff_id=holder_id, today=today
     )
 
 

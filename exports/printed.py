@@ -397,8 +397,7 @@ def printed_log(
         holder=next((line for line in actor_lines if line.is_holder), None),
         guardians=(
             tuple(
-                GuardianLine(g["name"], g["phone"], g["email"], g["nationalId"])
-                for g in guardians
+                GuardianLine(g["name"], g["phone"], g["email"], g["nationalId"]) for g in guardians
             )
             or None
         ),

@@ -47,7 +47,6 @@ from resolvers.context import Context
 from resolvers.loaders import Loaders
 from schema.build import build_schema
 from schema.compiled.runner import CompiledOperation
-from schema.export_view import export_readers
 from schema.trusted_operations import (
     REQUIRED,
     TrustedOperations,
@@ -261,12 +260,9 @@ class AudienceGraphQL(GraphQL[Context, None]):
         user = request.scope.get("user")
         if isinstance(user, TokenUser):
             viewer = await resolve_viewer(session, user.token, self.audience, today)
-        export_reader, archive_reader = export_readers(session, viewer, today)
         return Context(
             session=session,
             viewer=viewer,
-            export_reader=export_reader,
-            archive_reader=archive_reader,
             loaders=Loaders(session, viewer, today),
             today=today,
             request_id=request.headers.get("x-request-id", uuid.uuid4().hex)[:64],

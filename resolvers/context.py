@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.policy import PolicyField, Relation
 from auth.scoping import LogAccess
 from auth.viewer import Viewer
-from exports.printed import ExportReader
 from models.audit import AuditEntry
 from resolvers.loaders import Loaders
 
@@ -33,10 +32,6 @@ class Context:
     read_relations: dict[uuid.UUID, Relation] = field(default_factory=dict)
     writes: list[AuditEntry] = field(default_factory=list)
     read_as: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
-    # The printed log through the one read model (``schema.export_view``), handed in by the
-    # schema layer: as the viewer reads it (exports), as the holder reads it (archive copies).
-    export_reader: ExportReader | None = None
-    archive_reader: ExportReader | None = None
 
     @property
     def access(self) -> dict[uuid.UUID, LogAccess]:

@@ -26,7 +26,7 @@ from strawberry.types.field import StrawberryField
 
 from auth.policy import Audience, PolicyField, audience_may_ever
 from resolvers.errors import is_unexpected
-from schema.mutation import build_mutation
+from schema.mutations import build_mutation
 from schema.permissions import AUDIENCES_KEY, POLICY_KEY
 from schema.query import FAMILY_NODE_TYPES, STAFF_NODE_TYPES, Query
 from schema.unit_of_work import UnitOfWork
@@ -101,6 +101,7 @@ def hardening(
     return extensions
 
 
+@cache
 def build_schema(
     audience: Audience,
     *,
@@ -108,8 +109,10 @@ def build_schema(
     max_aliases: int = 30,
     max_tokens: int = 4000,
     introspection: bool = True,
-    extra_extensions: list[ExtensionFactory] | None = None,
 ) -> AudienceSchema:
+    """The schema of one audience, built once per process for each set of limits: a schema
+    holds no request state, and building one walks every type (each app, and each test's
+    app, would otherwise pay for it again)."""
     schema_class = type(
         f"{audience.value.title()}Schema", (AudienceSchema,), {"audience": audience}
     )
@@ -123,7 +126,7 @@ def build_schema(
         max_aliases=max_aliases,
         max_tokens=max_tokens,
         introspection=introspection,
-    ) + list(extra_extensions or [])
+    )
     mutation = None if audience is Audience.REPORTING else build_mutation()
     return schema_class(query=Query, mutation=mutation, types=types, extensions=extensions)
 

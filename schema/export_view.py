@@ -18,9 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.policy import Audience
 from auth.viewer import Viewer, ViewerKind
-from exports.printed import ExportAnswer, ExportReader
+from exports.printed import ExportAnswer
 from models import ActorMembership
-from schema.build import build_schema
 from schema.compiled.runner import CompiledOperation
 from schema.node import encode_global_id
 from schema.trusted_operations import TrustedOperations
@@ -29,7 +28,6 @@ __all__ = [
     "EXPORT_DOCUMENT",
     "export_answer",
     "export_operation",
-    "export_readers",
     "holder_answer",
 ]
 
@@ -41,6 +39,8 @@ _PAGE_SIZE_MAX = 100
 @cache
 def export_operation(audience: Audience) -> CompiledOperation:
     """The compiled export document of this audience's schema (it must compile)."""
+    from schema.build import build_schema  # the schema's mutations read through this module
+
     trusted = TrustedOperations(build_schema(audience), audience)
     operation = next(
         op for op in trusted.operations.values() if op.document.name == EXPORT_DOCUMENT
@@ -95,18 +95,3 @@ async def holder_answer(
     )
     return await export_answer(session, viewer, log_id, today)
 
-
-def export_readers(
-    session: AsyncSession, viewer: Viewer | None, today: date
-) -> tuple[ExportReader, ExportReader]:
-    """The two readers a request hands its mutations: as the viewer, as the holder."""
-
-    async def as_viewer(log_id: uuid.UUID) -> ExportAnswer | None:
-        if viewer is None:
-            return None
-        return await export_answer(session, viewer, log_id, today)
-
-    async def as_holder(log_id: uuid.UUID) -> ExportAnswer | None:
-        return await holder_answer(session, log_id, today)
-
-    return as_viewer, as_holder

@@ -1,4 +1,11 @@
-"""Mutation classes, one module per domain; importing this package registers them all."""
+"""The root mutation: one decorated function per mutation (``schema.mutations.base``), one
+module per domain; importing this package registers them all, in this order."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import strawberry
 
 from schema.mutations import (
     actor,
@@ -13,9 +20,11 @@ from schema.mutations import (
     sparkle,
     transfer,
 )
+from schema.mutations.base import MUTATIONS
 
 __all__ = [
     "actor",
+    "build_mutation",
     "concern",
     "consent",
     "export",
@@ -27,3 +36,9 @@ __all__ = [
     "sparkle",
     "transfer",
 ]
+
+
+@cache
+def build_mutation() -> type:
+    """The ``Mutation`` root type of every schema that writes (the schema cuts it per audience)."""
+    return strawberry.type(type("Mutation", (), dict(MUTATIONS)))

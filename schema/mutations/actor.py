@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.types import Info
 
-from auth.policy import Audience
-from resolvers.mutations import actor as r
+from auth.gate import OBJECT_KINDS
+from auth.policy import Action, Audience
+from models import ActorMembership
+from models.base import utcnow
+from models.operations import actor as ops
+from models.operations import relay_log as log_ops
+from resolvers.views import ActorView
 from schema.actor import Actor
-from schema.mutation import MUTATION_TYPES, MutationError, payload
-from schema.mutations.ids import IdError, object_id
-from schema.permissions import audiences
+from schema.mutations.base import MutationError, Write, mutation, reference, reply
 
-__all__ = ["ActorMutations"]
+__all__ = ["ActorPayload", "add_actor", "remove_actor", "set_mobile_sharing"]
+
+ACTOR = OBJECT_KINDS["Actor"]
 
 STAFF = [Audience.STAFF]
 
@@ -44,43 +48,47 @@ class SetMobileSharingInput:
     shares_mobile: bool
 
 
-@strawberry.type
-class ActorMutations:
-    @audiences(
-        STAFF,
-        description=(
-            "Add an actor (the holder). Level 1: only the holder's organisation; other "
-            "services need level 2; specialist health needs level 3. Accounts are created by "
-            "the municipal admin."
-        ),
+async def _reply(w: Write, membership: ActorMembership) -> ActorPayload:
+    loaders = w.context.loaders
+    staff = await loaders.staff.load(membership.staff_id)
+    organisation = await loaders.organisation.load(membership.organisation_id)
+    assert staff is not None
+    assert organisation is not None
+    return reply(ActorPayload, actor=ActorView.of(membership, staff, organisation))
+
+
+@mutation(
+    STAFF,
+    audit="Actor",
+    description=(
+        "Add an actor (the holder). Level 1: only the holder's organisation; other "
+        "services need level 2; specialist health needs level 3. Accounts are created by "
+        "the municipal admin."
+    ),
+)
+async def add_actor(w: Write, input: AddActorInput) -> ActorPayload:
+    access = await w.log(input.log_id, Action.MANAGE_LOG)
+    staff_id = reference(input.staff_account_id, "StaffAccount", "staff account", "staffAccountId")
+    log = await log_ops.load_log(w.session, access.log_id)
+    return await _reply(w, await ops.add_actor(w.session, log, staff_id, input.shares_mobile))
+
+
+@mutation(
+    STAFF,
+    audit="Actor",
+    description="Remove an actor (the holder); kept in history with the reason.",
+)
+async def remove_actor(w: Write, input: RemoveActorInput) -> ActorPayload:
+    membership = await w.find(input.actor_id, ACTOR)
+    w.allow(Action.MANAGE_LOG)
+    return await _reply(w, await ops.remove_actor(w.session, membership, input.reason, utcnow()))
+
+
+@mutation(STAFF, audit="Actor", description="Show or hide your own mobile number to the family.")
+async def set_mobile_sharing(w: Write, input: SetMobileSharingInput) -> ActorPayload:
+    access = await w.log(input.log_id, Action.SHARE_MOBILE)
+    assert w.viewer.staff_id is not None
+    membership = await ops.set_mobile_sharing(
+        w.session, access.log_id, w.viewer.staff_id, input.shares_mobile
     )
-    async def add_actor(self, info: Info, input: AddActorInput) -> ActorPayload:
-        try:
-            log_id = object_id(input.log_id, "RelayLog", "log", "logId")
-            staff_id = object_id(
-                input.staff_account_id, "StaffAccount", "staff account", "staffAccountId"
-            )
-        except IdError as exc:
-            return payload(ActorPayload, "actor", exc.error)
-        result = await r.add_actor(info, log_id, staff_id, input.shares_mobile)
-        return payload(ActorPayload, "actor", result)
-
-    @audiences(STAFF, description="Remove an actor (the holder); kept in history with the reason.")
-    async def remove_actor(self, info: Info, input: RemoveActorInput) -> ActorPayload:
-        try:
-            actor_id = object_id(input.actor_id, "Actor", "actor", "actorId")
-        except IdError as exc:
-            return payload(ActorPayload, "actor", exc.error)
-        return payload(ActorPayload, "actor", await r.remove_actor(info, actor_id, input.reason))
-
-    @audiences(STAFF, description="Show or hide your own mobile number to the family.")
-    async def set_mobile_sharing(self, info: Info, input: SetMobileSharingInput) -> ActorPayload:
-        try:
-            log_id = object_id(input.log_id, "RelayLog", "log", "logId")
-        except IdError as exc:
-            return payload(ActorPayload, "actor", exc.error)
-        result = await r.set_mobile_sharing(info, log_id, input.shares_mobile)
-        return payload(ActorPayload, "actor", result)
-
-
-MUTATION_TYPES.append(ActorMutations)
+    return await _reply(w, membership)

@@ -5,18 +5,27 @@ from __future__ import annotations
 import datetime
 
 import strawberry
-from strawberry.types import Info
 
-from auth.policy import Audience
-from resolvers.mutation import MutationError as MutationErrorData
-from resolvers.mutations import concern as r
+from auth.gate import OBJECT_KINDS
+from auth.policy import Action, Audience
+from exports.archive import file_closure
+from models.base import utcnow
+from models.operations import concern as ops
+from models.operations import relay_log as log_ops
 from schema.concern import AttentionConversation
-from schema.mutation import MUTATION_TYPES, MutationError, payload
-from schema.mutations.ids import IdError, object_id
-from schema.permissions import audiences
+from schema.mutations.base import MutationError, Write, mutation, reply
 from schema.relay_log import RelayLog
 
-__all__ = ["ConcernMutations"]
+__all__ = [
+    "ConcernPayload",
+    "RegisterConcernPayload",
+    "end_concern",
+    "holder_of",
+    "register_concern",
+    "share_concern",
+]
+
+CONCERN = OBJECT_KINDS["AttentionConversation"]
 
 STAFF = [Audience.STAFF]
 NOT_FOR_ABUSE = (
@@ -65,56 +74,68 @@ class EndConcernInput:
     expected_version: int = strawberry.field(description="The version you last saw.")
 
 
-@strawberry.type
-class ConcernMutations:
-    @audiences(
-        STAFF,
-        description=(
-            "Register a concern (level 0): a draft log with you as holder, visible to nobody "
-            f"else. {NOT_FOR_ABUSE}"
-        ),
+def holder_of(w: Write) -> ops.Holder:
+    """The signed-in staff member as the holder of a log they start."""
+    viewer = w.viewer
+    assert viewer.staff_id
+    assert viewer.organisation_id
+    assert viewer.municipality_id
+    return ops.Holder(viewer.staff_id, viewer.organisation_id, viewer.municipality_id)
+
+
+@mutation(
+    STAFF,
+    audit="AttentionConversation",
+    description=(
+        "Register a concern (level 0): a draft log with you as holder, visible to nobody "
+        f"else. {NOT_FOR_ABUSE}"
+    ),
+)
+async def register_concern(w: Write, input: RegisterConcernInput) -> RegisterConcernPayload:
+    w.start()
+    concern = await ops.register_concern(
+        w.session,
+        holder_of(w),
+        child_name=input.child_name,
+        child_national_id=input.child_national_id,
+        observation=input.observation,
+        held_on=input.held_on or w.today,
+        today=w.today,
     )
-    async def register_concern(
-        self, info: Info, input: RegisterConcernInput
-    ) -> RegisterConcernPayload:
-        result = await r.register_concern(
-            info, input.child_name, input.child_national_id, input.observation, input.held_on
-        )
-        if isinstance(result, MutationErrorData):
-            return payload(RegisterConcernPayload, "concern", result)
-        log = await info.context.loaders.log.load(result.log_id)
-        return RegisterConcernPayload(concern=result, log=log)  # type: ignore[arg-type]
+    log = await log_ops.load_log(w.session, concern.log_id)
+    return reply(RegisterConcernPayload, concern=concern, log=log)
 
-    @audiences(STAFF, description="Record when the concern was shared (contact person, guardians).")
-    async def share_concern(self, info: Info, input: ShareConcernInput) -> ConcernPayload:
-        try:
-            concern_id = object_id(
-                input.concern_id, "AttentionConversation", "concern", "concernId"
-            )
-        except IdError as exc:
-            return payload(ConcernPayload, "concern", exc.error)
-        result = await r.share_concern(
-            info,
-            concern_id,
-            input.shared_with_contact_on,
-            input.shared_with_guardians_on,
-            input.expected_version,
-        )
-        return payload(ConcernPayload, "concern", result)
 
-    @audiences(
-        STAFF,
-        description="End the concern: the draft log is closed and the conversation archived.",
+@mutation(
+    STAFF,
+    audit="AttentionConversation",
+    description="Record when the concern was shared (contact person, guardians).",
+)
+async def share_concern(w: Write, input: ShareConcernInput) -> ConcernPayload:
+    concern = await w.find(input.concern_id, CONCERN)
+    w.allow(Action.MANAGE_LOG)
+    shared = await ops.share_concern(
+        w.session,
+        concern,
+        contact_on=input.shared_with_contact_on,
+        guardians_on=input.shared_with_guardians_on,
+        expected_version=input.expected_version,
+        today=w.today,
     )
-    async def end_concern(self, info: Info, input: EndConcernInput) -> ConcernPayload:
-        try:
-            concern_id = object_id(
-                input.concern_id, "AttentionConversation", "concern", "concernId"
-            )
-        except IdError as exc:
-            return payload(ConcernPayload, "concern", exc.error)
-        result = await r.end_concern(info, concern_id, input.expected_version)
-        return payload(ConcernPayload, "concern", result)
+    return reply(ConcernPayload, concern=shared)
 
 
-MUTATION_TYPES.append(ConcernMutations)
+@mutation(
+    STAFF,
+    audit="AttentionConversation",
+    description="End the concern: the draft log is closed and the conversation archived.",
+)
+async def end_concern(w: Write, input: EndConcernInput) -> ConcernPayload:
+    concern = await w.find(input.concern_id, CONCERN)
+    w.allow(Action.CLOSE_LOG)
+    ended = await ops.end_concern(
+        w.session, concern, expected_version=input.expected_version, now=utcnow()
+    )
+    log = await log_ops.load_log(w.session, concern.log_id)
+    await file_closure(w.session, log, read=w.archive_reader(), today=w.today)
+    return reply(ConcernPayload, concern=ended)

@@ -6,17 +6,28 @@ from __future__ import annotations
 import datetime
 
 import strawberry
-from strawberry.types import Info
 
-from auth.policy import Audience
-from resolvers.mutations import consent as r
+from auth.gate import OBJECT_KINDS
+from auth.ownership import facts_for
+from auth.policy import Action, Audience, Relation, WriteFacts
+from exports.archive import file_closure
+from models.base import utcnow
+from models.enums import RelayLogStatus
+from models.operations import consent as ops
+from models.operations import relay_log as log_ops
 from schema.enums import ConsentScope
-from schema.mutation import MUTATION_TYPES, MutationError, payload
-from schema.mutations.ids import IdError, guardian_ids, object_id
-from schema.permissions import audiences
+from schema.mutations.base import MutationError, Write, id_list, mutation, reply
 from schema.relay_log import Consent
 
-__all__ = ["ConsentMutations"]
+__all__ = [
+    "ConsentPayload",
+    "ConsentsPayload",
+    "give_consent",
+    "upload_consent",
+    "withdraw_consent",
+]
+
+CONSENT = OBJECT_KINDS["Consent"]
 
 STAFF = [Audience.STAFF]
 FAMILY = [Audience.FAMILY]
@@ -65,57 +76,68 @@ class WithdrawConsentInput:
     reason: str | None = None
 
 
-@strawberry.type
-class ConsentMutations:
-    @audiences(STAFF, description="Upload a signed (or renewed) consent form (the holder).")
-    async def upload_consent(self, info: Info, input: UploadConsentInput) -> ConsentsPayload:
-        try:
-            log_id = object_id(input.log_id, "RelayLog", "log", "logId")
-            signers = guardian_ids(input.signed_by_guardians, "signedByGuardians")
-        except IdError as exc:
-            return payload(ConsentsPayload, "consents", exc.error)
-        result = await r.upload_consent(
-            info,
-            log_id,
-            file=input.file,
-            scopes=input.scopes,
-            guardian_ids=signers,
-            youth=input.signed_by_youth,
-            given_on=input.given_on,
-            valid_until=input.valid_until,
-        )
-        return payload(ConsentsPayload, "consents", result)
-
-    @audiences(
-        FAMILY,
-        description=(
-            "Consent in the app, as a guardian or as the youth; needs sign-in with BankID "
-            "(ID-porten high)."
-        ),
+@mutation(
+    STAFF,
+    audit="ConsentDocument",
+    description="Upload a signed (or renewed) consent form (the holder).",
+)
+async def upload_consent(w: Write, input: UploadConsentInput) -> ConsentsPayload:
+    access = await w.log(input.log_id, Action.UPLOAD_CONSENT)
+    signers = id_list(input.signed_by_guardians, "Guardian", "signedByGuardians")
+    content, content_type = ops.decode_consent_form(input.file, "file")
+    log = await log_ops.load_log(w.session, access.log_id)
+    consents = await ops.record_signed_form(
+        w.session,
+        log,
+        content=content,
+        content_type=content_type,
+        scopes=input.scopes,
+        guardian_ids=signers,
+        youth=input.signed_by_youth,
+        given_on=input.given_on or w.today,
+        valid_until=input.valid_until,
+        today=w.today,
     )
-    async def give_consent(self, info: Info, input: GiveConsentInput) -> ConsentsPayload:
-        try:
-            log_id = object_id(input.log_id, "RelayLog", "log", "logId")
-        except IdError as exc:
-            return payload(ConsentsPayload, "consents", exc.error)
-        result = await r.give_consent(info, log_id, input.scopes, input.valid_until)
-        return payload(ConsentsPayload, "consents", result)
+    return reply(ConsentsPayload, consents=consents)
 
-    @audiences(
-        FAMILY,
-        description=(
-            "Withdraw your consent. The log's level drops at once to what the remaining "
-            "consents allow; without consent to the log itself, the log ends."
-        ),
+
+@mutation(
+    FAMILY,
+    audit="Consent",
+    description=(
+        "Consent in the app, as a guardian or as the youth; needs sign-in with BankID "
+        "(ID-porten high)."
+    ),
+)
+async def give_consent(w: Write, input: GiveConsentInput) -> ConsentsPayload:
+    access = await w.log(input.log_id, Action.GIVE_CONSENT)
+    log = await log_ops.load_log(w.session, access.log_id)
+    consenter = ops.Consenter(
+        w.author.guardian_id if access.relation is Relation.GUARDIAN else None
     )
-    async def withdraw_consent(self, info: Info, input: WithdrawConsentInput) -> ConsentPayload:
-        try:
-            consent_id = object_id(input.consent_id, "Consent", "consent", "consentId")
-        except IdError as exc:
-            return payload(ConsentPayload, "consent", exc.error)
-        return payload(
-            ConsentPayload, "consent", await r.withdraw_consent(info, consent_id, input.reason)
-        )
+    consents = await ops.give_consent(
+        w.session, log, consenter, input.scopes, input.valid_until, w.today
+    )
+    return reply(ConsentsPayload, consents=consents)
 
 
-MUTATION_TYPES.append(ConsentMutations)
+@mutation(
+    FAMILY,
+    audit="Consent",
+    description=(
+        "Withdraw your consent. The log's level drops at once to what the remaining "
+        "consents allow; without consent to the log itself, the log ends."
+    ),
+)
+async def withdraw_consent(w: Write, input: WithdrawConsentInput) -> ConsentPayload:
+    consent = await w.find(input.consent_id, CONSENT)
+    assert w.access is not None
+    given_by_viewer = facts_for(w.viewer, w.access.relation, consent).own
+    w.allow(Action.WITHDRAW_CONSENT, WriteFacts(author=given_by_viewer))
+    now = utcnow()
+    await ops.withdraw_consent(w.session, consent, input.reason, now)
+    log = await log_ops.load_log(w.session, consent.log_id)
+    was_open = log.status is not RelayLogStatus.CLOSED
+    await log_ops.follow_consents(w.session, log, w.today, now)
+    await file_closure(w.session, log, read=w.archive_reader(), today=w.today, was_open=was_open)
+    return reply(ConsentPayload, consent=consent)

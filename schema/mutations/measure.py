@@ -6,19 +6,26 @@ from __future__ import annotations
 import datetime
 
 import strawberry
-from strawberry.types import Info
 
-from auth.policy import Audience
-from models.operations.measure import EvaluationResult, MeasureChanges
-from resolvers.mutation import MutationError as MutationErrorData
-from resolvers.mutations import measure as r
+from auth.gate import OBJECT_KINDS
+from auth.policy import Action, Audience, WriteFacts
+from models.operations import measure as ops
 from schema.content import Evaluation, Measure
 from schema.enums import EvaluationOutcome, MeasureType, StatusAfterEvaluation
-from schema.mutation import MUTATION_TYPES, MutationError, payload
-from schema.mutations.ids import IdError, actor_ids, object_id
-from schema.permissions import audiences
+from schema.mutations.base import MutationError, Write, id_list, mutation, reply
 
-__all__ = ["MeasureMutations"]
+__all__ = [
+    "EvaluateMeasurePayload",
+    "MeasurePayload",
+    "add_measure",
+    "edit_measure",
+    "end_measure",
+    "evaluate_measure",
+]
+
+POINT = OBJECT_KINDS["PointOfAttention"]
+MEASURE = OBJECT_KINDS["Measure"]
+RESPONSIBLE_ACTORS = "responsibleActorIds"
 
 STAFF = [Audience.STAFF]
 
@@ -94,97 +101,84 @@ class EvaluateMeasureInput:
     )
 
 
-def _evaluated(result: EvaluationResult | MutationErrorData) -> EvaluateMeasurePayload:
-    if isinstance(result, MutationErrorData):
-        error = payload(MeasurePayload, "measure", result).error
-        return EvaluateMeasurePayload(error=error)
-    return EvaluateMeasurePayload(
-        evaluation=result.evaluation,  # type: ignore[arg-type]
-        measure=result.measure,  # type: ignore[arg-type]
+@mutation(
+    STAFF, audit="Measure", description="Add a measure under a point of attention (the holder)."
+)
+async def add_measure(w: Write, input: AddMeasureInput) -> MeasurePayload:
+    point = await w.find(input.point_id, POINT)
+    w.allow(Action.EDIT_MEASURES)
+    measure = await ops.add_measure(
+        w.session,
+        point,
+        type=input.type,
+        description=input.description,
+        responsibility=ops.Responsibility(
+            me=w.viewer.staff_id if input.responsible_me else None,
+            actor_ids=id_list(input.responsible_actor_ids, "Actor", RESPONSIBLE_ACTORS),
+            guardians=input.responsible_guardians,
+            child=input.responsible_child,
+        ),
+        initiated_on=input.initiated_on or w.today,
+        finished_by=input.finished_by,
+        created_by=w.viewer.staff_id,
+    )
+    return reply(MeasurePayload, measure=measure)
+
+
+@mutation(
+    STAFF, audit="Measure", description="Edit an open measure; a stale version is a CONFLICT."
+)
+async def edit_measure(w: Write, input: EditMeasureInput) -> MeasurePayload:
+    measure = await w.find(input.measure_id, MEASURE)
+    w.allow(Action.EDIT_MEASURES)
+    actors = input.responsible_actor_ids
+    changes = ops.MeasureChanges(
+        type=input.type,
+        description=input.description,
+        responsible_me=w.viewer.staff_id if input.responsible_me else None,
+        responsible_actor_ids=None
+        if actors is None
+        else id_list(actors, "Actor", RESPONSIBLE_ACTORS),
+        responsible_guardians=input.responsible_guardians,
+        responsible_child=input.responsible_child,
+        initiated_on=input.initiated_on,
+        finished_by=input.finished_by,
+    )
+    edited = await ops.edit_measure(w.session, measure, input.expected_version, changes)
+    return reply(MeasurePayload, measure=edited)
+
+
+@mutation(STAFF, audit="Measure", description="End an open measure (the holder).")
+async def end_measure(w: Write, input: EndMeasureInput) -> MeasurePayload:
+    measure = await w.find(input.measure_id, MEASURE)
+    w.allow(Action.EDIT_MEASURES)
+    ended = await ops.end_measure(w.session, measure, input.expected_version)
+    return reply(MeasurePayload, measure=ended)
+
+
+@mutation(
+    STAFF,
+    audit="Evaluation",
+    description="Evaluate an open measure (the holder, or an actor responsible for it). "
+    "Every evaluation is kept.",
+)
+async def evaluate_measure(w: Write, input: EvaluateMeasureInput) -> EvaluateMeasurePayload:
+    found = await w.find(input.measure_id, MEASURE)
+    measure = await ops.load_measure(w.session, found.id, for_update=True)
+    responsible = await ops.is_responsible(w.session, measure, w.viewer.staff_id)
+    w.allow(Action.EVALUATE_MEASURE, WriteFacts(responsible=responsible))
+    result = await ops.evaluate_measure(
+        w.session,
+        measure,
+        w.author,
+        outcome=input.outcome,
+        status_after=input.status_after,
+        comment=input.comment,
+        expected_version=input.expected_version,
+    )
+    return reply(
+        EvaluateMeasurePayload,
+        evaluation=result.evaluation,
+        measure=result.measure,
         prompt_new_measure=result.prompt_new_measure,
     )
-
-
-@strawberry.type
-class MeasureMutations:
-    @audiences(STAFF, description="Add a measure under a point of attention (the holder).")
-    async def add_measure(self, info: Info, input: AddMeasureInput) -> MeasurePayload:
-        try:
-            point_id = object_id(
-                input.point_id, "PointOfAttention", "point of attention", "pointId"
-            )
-            actors = actor_ids(input.responsible_actor_ids, "responsibleActorIds")
-        except IdError as exc:
-            return payload(MeasurePayload, "measure", exc.error)
-        result = await r.add_measure(
-            info,
-            point_id,
-            type=input.type,
-            description=input.description,
-            responsible_me=input.responsible_me,
-            responsible_actor_ids=list(actors),
-            responsible_guardians=input.responsible_guardians,
-            responsible_child=input.responsible_child,
-            initiated_on=input.initiated_on,
-            finished_by=input.finished_by,
-        )
-        return payload(MeasurePayload, "measure", result)
-
-    @audiences(STAFF, description="Edit an open measure; a stale version is a CONFLICT.")
-    async def edit_measure(self, info: Info, input: EditMeasureInput) -> MeasurePayload:
-        try:
-            measure_id = object_id(input.measure_id, "Measure", "measure", "measureId")
-            actors = (
-                None
-                if input.responsible_actor_ids is None
-                else actor_ids(input.responsible_actor_ids, "responsibleActorIds")
-            )
-        except IdError as exc:
-            return payload(MeasurePayload, "measure", exc.error)
-        changes = MeasureChanges(
-            type=input.type,
-            description=input.description,
-            responsible_actor_ids=actors,
-            responsible_guardians=input.responsible_guardians,
-            responsible_child=input.responsible_child,
-            initiated_on=input.initiated_on,
-            finished_by=input.finished_by,
-        )
-        result = await r.edit_measure(
-            info, measure_id, input.expected_version, changes, responsible_me=input.responsible_me
-        )
-        return payload(MeasurePayload, "measure", result)
-
-    @audiences(STAFF, description="End an open measure (the holder).")
-    async def end_measure(self, info: Info, input: EndMeasureInput) -> MeasurePayload:
-        try:
-            measure_id = object_id(input.measure_id, "Measure", "measure", "measureId")
-        except IdError as exc:
-            return payload(MeasurePayload, "measure", exc.error)
-        result = await r.end_measure(info, measure_id, input.expected_version)
-        return payload(MeasurePayload, "measure", result)
-
-    @audiences(
-        STAFF,
-        description="Evaluate an open measure (the holder, or an actor responsible for it). "
-        "Every evaluation is kept.",
-    )
-    async def evaluate_measure(
-        self, info: Info, input: EvaluateMeasureInput
-    ) -> EvaluateMeasurePayload:
-        try:
-            measure_id = object_id(input.measure_id, "Measure", "measure", "measureId")
-        except IdError as exc:
-            return _evaluated(exc.error)
-        result = await r.evaluate_measure(
-            info,
-            measure_id,
-            outcome=input.outcome,
-            status_after=input.status_after,
-            comment=input.comment,
-            expected_version=input.expected_version,
-        )
-        return _evaluated(result)
-
-
-MUTATION_TYPES.append(MeasureMutations)

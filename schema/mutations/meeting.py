@@ -4,20 +4,21 @@ who was present and whether the meeting was held. Minutes are notes linked to th
 from __future__ import annotations
 
 import datetime
+import uuid
 
 import strawberry
-from strawberry.types import Info
 
-from auth.policy import Audience
+from auth.gate import OBJECT_KINDS
+from auth.policy import Action, Audience
+from models.operations import meeting as ops
 from models.operations.meeting import Attendees, MeetingChanges
-from resolvers.mutations import meeting as r
 from schema.content import Meeting
 from schema.enums import MeetingStatus
-from schema.mutation import MUTATION_TYPES, MutationError, payload
-from schema.mutations.ids import IdError, actor_ids, guardian_ids, object_id, optional_id
-from schema.permissions import audiences
+from schema.mutations.base import MutationError, Write, id_list, mutation, optional_id, reply
 
-__all__ = ["MeetingMutations"]
+__all__ = ["MeetingPayload", "edit_meeting", "record_meeting", "schedule_meeting"]
+
+MEETING = OBJECT_KINDS["Meeting"]
 
 STAFF = [Audience.STAFF]
 
@@ -75,90 +76,88 @@ class RecordMeetingInput:
     comments: str = strawberry.field(default="", description="At most 2000 characters.")
 
 
-@strawberry.type
-class MeetingMutations:
-    @audiences(STAFF, description="Schedule a log meeting (the holder).")
-    async def schedule_meeting(self, info: Info, input: ScheduleMeetingInput) -> MeetingPayload:
-        try:
-            log_id = object_id(input.log_id, "RelayLog", "log", "logId")
-            organisation_id = optional_id(
-                input.organisation_id, "Organisation", "organisation", "organisationId"
-            )
-            invitees = Attendees(
-                actor_ids=actor_ids(input.invitee_actor_ids, "inviteeActorIds"),
-                guardian_ids=guardian_ids(input.invitee_guardian_ids, "inviteeGuardianIds"),
-                child=input.invite_child,
-            )
-        except IdError as exc:
-            return payload(MeetingPayload, "meeting", exc.error)
-        result = await r.schedule_meeting(
-            info,
-            log_id,
-            held_on=input.held_on,
-            starts_at=input.starts_at,
-            ends_at=input.ends_at,
-            place=input.place,
-            organisation_id=organisation_id,
-            invitees=invitees,
-        )
-        return payload(MeetingPayload, "meeting", result)
+def _organisation(raw: strawberry.ID | None) -> uuid.UUID | None:
+    return optional_id(raw, "Organisation", "organisation", "organisationId")
 
-    @audiences(STAFF, description="Reschedule a planned meeting; a stale version is a CONFLICT.")
-    async def edit_meeting(self, info: Info, input: EditMeetingInput) -> MeetingPayload:
-        try:
-            meeting_id = object_id(input.meeting_id, "Meeting", "meeting", "meetingId")
-            organisation_id = optional_id(
-                input.organisation_id, "Organisation", "organisation", "organisationId"
-            )
-            invitees = None
-            if (
-                input.invitee_actor_ids is not None
-                or input.invitee_guardian_ids is not None
-                or input.invite_child is not None
-            ):
-                invitees = Attendees(
-                    actor_ids=actor_ids(input.invitee_actor_ids or [], "inviteeActorIds"),
-                    guardian_ids=guardian_ids(
-                        input.invitee_guardian_ids or [], "inviteeGuardianIds"
-                    ),
-                    child=bool(input.invite_child),
-                )
-        except IdError as exc:
-            return payload(MeetingPayload, "meeting", exc.error)
-        changes = MeetingChanges(
-            held_on=input.held_on,
-            starts_at=input.starts_at,
-            ends_at=input.ends_at,
-            place=input.place,
-            organisation_id=organisation_id,
-            invitees=invitees,
-        )
-        result = await r.edit_meeting(info, meeting_id, input.expected_version, changes)
-        return payload(MeetingPayload, "meeting", result)
 
-    @audiences(
-        STAFF,
-        description="Record who was present and whether the meeting was held (holder, actors).",
+def _attendees(
+    prefix: str, actors: list[strawberry.ID], guardians: list[strawberry.ID], child: bool
+) -> Attendees:
+    """``prefix``: "invitee" or "present", as in the input's ``…ActorIds`` fields."""
+    return Attendees(
+        actor_ids=id_list(actors, "Actor", f"{prefix}ActorIds"),
+        guardian_ids=id_list(guardians, "Guardian", f"{prefix}GuardianIds"),
+        child=child,
     )
-    async def record_meeting(self, info: Info, input: RecordMeetingInput) -> MeetingPayload:
-        try:
-            meeting_id = object_id(input.meeting_id, "Meeting", "meeting", "meetingId")
-            present = Attendees(
-                actor_ids=actor_ids(input.present_actor_ids, "presentActorIds"),
-                guardian_ids=guardian_ids(input.present_guardian_ids, "presentGuardianIds"),
-                child=input.child_present,
-            )
-        except IdError as exc:
-            return payload(MeetingPayload, "meeting", exc.error)
-        result = await r.record_meeting(
-            info,
-            meeting_id,
-            input.expected_version,
-            status=input.status,
-            present=present,
-            comments=input.comments,
+
+
+@mutation(STAFF, audit="Meeting", description="Schedule a log meeting (the holder).")
+async def schedule_meeting(w: Write, input: ScheduleMeetingInput) -> MeetingPayload:
+    access = await w.log(input.log_id, Action.SCHEDULE_MEETING)
+    meeting = await ops.schedule_meeting(
+        w.session,
+        access.log_id,
+        held_on=input.held_on,
+        starts_at=input.starts_at,
+        ends_at=input.ends_at,
+        place=input.place,
+        organisation_id=_organisation(input.organisation_id),
+        invitees=_attendees(
+            "invitee", input.invitee_actor_ids, input.invitee_guardian_ids, input.invite_child
+        ),
+    )
+    return reply(MeetingPayload, meeting=meeting)
+
+
+@mutation(
+    STAFF,
+    audit="Meeting",
+    description="Reschedule a planned meeting; a stale version is a CONFLICT.",
+)
+async def edit_meeting(w: Write, input: EditMeetingInput) -> MeetingPayload:
+    meeting = await w.find(input.meeting_id, MEETING)
+    w.allow(Action.SCHEDULE_MEETING)
+    invitees = None
+    if (
+        input.invitee_actor_ids is not None
+        or input.invitee_guardian_ids is not None
+        or input.invite_child is not None
+    ):
+        invitees = _attendees(
+            "invitee",
+            input.invitee_actor_ids or [],
+            input.invitee_guardian_ids or [],
+            bool(input.invite_child),
         )
-        return payload(MeetingPayload, "meeting", result)
+    changes = MeetingChanges(
+        held_on=input.held_on,
+        starts_at=input.starts_at,
+        ends_at=input.ends_at,
+        place=input.place,
+        organisation_id=_organisation(input.organisation_id),
+        invitees=invitees,
+    )
+    edited = await ops.edit_meeting(w.session, meeting, input.expected_version, changes)
+    return reply(MeetingPayload, meeting=edited)
 
 
-MUTATION_TYPES.append(MeetingMutations)
+@mutation(
+    STAFF,
+    audit="Meeting",
+    description="Record who was present and whether the meeting was held (holder, actors).",
+)
+async def record_meeting(w: Write, input: RecordMeetingInput) -> MeetingPayload:
+    meeting = await w.find(input.meeting_id, MEETING)
+    w.allow(Action.RECORD_MEETING)
+    recorded = await ops.record_meeting(
+        w.session,
+        meeting,
+        input.expected_version,
+        status=input.status,
+        present=_attendees(
+            "present", input.present_actor_ids, input.present_guardian_ids, input.child_present
+        ),
+        comments=input.comments,
+        today=w.today,
+    )
+    return reply(MeetingPayload, meeting=recorded)

@@ -4,15 +4,16 @@ linked to a meeting); only the author edits one."""
 from __future__ import annotations
 
 import strawberry
-from strawberry.types import Info
 
-from resolvers.mutations import note as r
+from auth.gate import OBJECT_KINDS, check_adults_only
+from auth.policy import Action, WriteFacts
+from models.operations import note as ops
 from schema.content import Note
-from schema.mutation import LOGS, MUTATION_TYPES, MutationError, payload
-from schema.mutations.ids import IdError, object_id, optional_id
-from schema.permissions import audiences
+from schema.mutations.base import LOGS, MutationError, Write, mutation, optional_id, reply
 
-__all__ = ["NoteMutations"]
+__all__ = ["NotePayload", "edit_note", "write_note"]
+
+NOTE = OBJECT_KINDS["Note"]
 
 
 @strawberry.type
@@ -44,42 +45,31 @@ class EditNoteInput:
     adults_only: bool | None = None
 
 
-@strawberry.type
-class NoteMutations:
-    @audiences(LOGS, description="Write a note (minutes when linked to a meeting).")
-    async def write_note(self, info: Info, input: WriteNoteInput) -> NotePayload:
-        try:
-            log_id = object_id(input.log_id, "RelayLog", "log", "logId")
-            point_id = optional_id(
-                input.point_id, "PointOfAttention", "point of attention", "pointId"
-            )
-            meeting_id = optional_id(input.meeting_id, "Meeting", "meeting", "meetingId")
-        except IdError as exc:
-            return payload(NotePayload, "note", exc.error)
-        result = await r.write_note(
-            info,
-            log_id,
-            text=input.text,
-            adults_only=input.adults_only,
-            point_id=point_id,
-            meeting_id=meeting_id,
-        )
-        return payload(NotePayload, "note", result)
-
-    @audiences(LOGS, description="Edit your own note; a stale version is a CONFLICT.")
-    async def edit_note(self, info: Info, input: EditNoteInput) -> NotePayload:
-        try:
-            note_id = object_id(input.note_id, "Note", "note", "noteId")
-        except IdError as exc:
-            return payload(NotePayload, "note", exc.error)
-        result = await r.edit_note(
-            info,
-            note_id,
-            input.expected_version,
-            text=input.text,
-            adults_only=input.adults_only,
-        )
-        return payload(NotePayload, "note", result)
+@mutation(LOGS, audit="Note", description="Write a note (minutes when linked to a meeting).")
+async def write_note(w: Write, input: WriteNoteInput) -> NotePayload:
+    access = await w.log(input.log_id, Action.WRITE_NOTE)
+    if input.adults_only:
+        check_adults_only(access)
+    note = await ops.write_note(
+        w.session,
+        access.log_id,
+        w.author,
+        text=input.text,
+        adults_only=input.adults_only,
+        point_id=optional_id(input.point_id, "PointOfAttention", "point of attention", "pointId"),
+        meeting_id=optional_id(input.meeting_id, "Meeting", "meeting", "meetingId"),
+    )
+    return reply(NotePayload, note=note)
 
 
-MUTATION_TYPES.append(NoteMutations)
+@mutation(LOGS, audit="Note", description="Edit your own note; a stale version is a CONFLICT.")
+async def edit_note(w: Write, input: EditNoteInput) -> NotePayload:
+    note = await w.find(input.note_id, NOTE)
+    w.allow(Action.EDIT_NOTE, WriteFacts(author=w.author.wrote(note)))
+    if input.adults_only:
+        assert w.access is not None
+        check_adults_only(w.access)
+    edited = await ops.edit_note(
+        w.session, note, input.expected_version, text=input.text, adults_only=input.adults_only
+    )
+    return reply(NotePayload, note=edited)

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.types import Info
 
-from auth.policy import Audience
+from auth.gate import OBJECT_KINDS
+from auth.policy import Action, Audience
+from models.operations import point as ops
 from models.operations.point import PointChanges
-from resolvers.mutations import point as r
 from schema.content import PointOfAttention
 from schema.enums import PointCategory
-from schema.mutation import MUTATION_TYPES, MutationError, payload
-from schema.mutations.ids import IdError, object_id
-from schema.permissions import audiences
+from schema.mutations.base import MutationError, Write, mutation, reply
 
-__all__ = ["PointOfAttentionMutations"]
+__all__ = [
+    "PointOfAttentionPayload",
+    "add_point_of_attention",
+    "edit_point_of_attention",
+    "end_point_of_attention",
+]
+
+POINT = OBJECT_KINDS["PointOfAttention"]
 
 STAFF = [Audience.STAFF]
 
@@ -58,63 +63,57 @@ class EndPointOfAttentionInput:
     expected_version: int = strawberry.field(description="The version you last saw.")
 
 
-@strawberry.type
-class PointOfAttentionMutations:
-    @audiences(STAFF, description="Add a point of attention (the holder).")
-    async def add_point_of_attention(
-        self, info: Info, input: AddPointOfAttentionInput
-    ) -> PointOfAttentionPayload:
-        try:
-            log_id = object_id(input.log_id, "RelayLog", "log", "logId")
-        except IdError as exc:
-            return payload(PointOfAttentionPayload, "point_of_attention", exc.error)
-        result = await r.add_point(
-            info,
-            log_id,
-            category=input.category,
-            description=input.description,
-            goal=input.goal,
-            informed_manager=input.informed_manager,
-            informed_guardian=input.informed_guardian,
-            informed_child=input.informed_child,
-            assessed_level=input.assessed_level,
-        )
-        return payload(PointOfAttentionPayload, "point_of_attention", result)
-
-    @audiences(STAFF, description="Edit a point of attention; a stale version is a CONFLICT.")
-    async def edit_point_of_attention(
-        self, info: Info, input: EditPointOfAttentionInput
-    ) -> PointOfAttentionPayload:
-        try:
-            point_id = object_id(
-                input.point_id, "PointOfAttention", "point of attention", "pointId"
-            )
-        except IdError as exc:
-            return payload(PointOfAttentionPayload, "point_of_attention", exc.error)
-        changes = PointChanges(
-            category=input.category,
-            description=input.description,
-            goal=input.goal,
-            informed_manager=input.informed_manager,
-            informed_guardian=input.informed_guardian,
-            informed_child=input.informed_child,
-            assessed_level=input.assessed_level,
-        )
-        result = await r.edit_point(info, point_id, input.expected_version, changes)
-        return payload(PointOfAttentionPayload, "point_of_attention", result)
-
-    @audiences(STAFF, description="End a point of attention (its measures keep their status).")
-    async def end_point_of_attention(
-        self, info: Info, input: EndPointOfAttentionInput
-    ) -> PointOfAttentionPayload:
-        try:
-            point_id = object_id(
-                input.point_id, "PointOfAttention", "point of attention", "pointId"
-            )
-        except IdError as exc:
-            return payload(PointOfAttentionPayload, "point_of_attention", exc.error)
-        result = await r.end_point(info, point_id, input.expected_version)
-        return payload(PointOfAttentionPayload, "point_of_attention", result)
+@mutation(STAFF, audit="PointOfAttention", description="Add a point of attention (the holder).")
+async def add_point_of_attention(
+    w: Write, input: AddPointOfAttentionInput
+) -> PointOfAttentionPayload:
+    access = await w.log(input.log_id, Action.EDIT_POINTS)
+    point = await ops.add_point(
+        w.session,
+        access.log_id,
+        category=input.category,
+        description=input.description,
+        goal=input.goal,
+        informed_manager=input.informed_manager,
+        informed_guardian=input.informed_guardian,
+        informed_child=input.informed_child,
+        assessed_level=input.assessed_level,
+    )
+    return reply(PointOfAttentionPayload, point_of_attention=point)
 
 
-MUTATION_TYPES.append(PointOfAttentionMutations)
+@mutation(
+    STAFF,
+    audit="PointOfAttention",
+    description="Edit a point of attention; a stale version is a CONFLICT.",
+)
+async def edit_point_of_attention(
+    w: Write, input: EditPointOfAttentionInput
+) -> PointOfAttentionPayload:
+    point = await w.find(input.point_id, POINT)
+    w.allow(Action.EDIT_POINTS)
+    changes = PointChanges(
+        category=input.category,
+        description=input.description,
+        goal=input.goal,
+        informed_manager=input.informed_manager,
+        informed_guardian=input.informed_guardian,
+        informed_child=input.informed_child,
+        assessed_level=input.assessed_level,
+    )
+    edited = await ops.edit_point(w.session, point, input.expected_version, changes)
+    return reply(PointOfAttentionPayload, point_of_attention=edited)
+
+
+@mutation(
+    STAFF,
+    audit="PointOfAttention",
+    description="End a point of attention (its measures keep their status).",
+)
+async def end_point_of_attention(
+    w: Write, input: EndPointOfAttentionInput
+) -> PointOfAttentionPayload:
+    point = await w.find(input.point_id, POINT)
+    w.allow(Action.EDIT_POINTS)
+    ended = await ops.end_point(w.session, point, input.expected_version)
+    return reply(PointOfAttentionPayload, point_of_attention=ended)

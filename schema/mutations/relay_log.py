@@ -4,21 +4,35 @@ activity plan."""
 from __future__ import annotations
 
 import datetime
+import uuid
 
 import strawberry
-from strawberry.types import Info
 
-from auth.policy import Audience
+from auth.gate import OBJECT_KINDS
+from auth.policy import Action, Audience
+from exports.archive import file_closure
+from models import RelayLog as LogRow
+from models.base import utcnow
+from models.operations import relay_log as ops
 from models.operations.person import ChildData, GuardianData
 from models.operations.relay_log import ConsentForm, FirstMeeting, NewLog
-from resolvers.mutations import relay_log as r
 from schema.enums import CloseReason, ConsentScope
-from schema.mutation import MUTATION_TYPES, MutationError, payload
-from schema.mutations.ids import IdError, object_id, optional_id
-from schema.permissions import audiences
+from schema.mutations.base import MutationError, Write, mutation, reply
+from schema.mutations.concern import holder_of
 from schema.relay_log import RelayLog
 
-__all__ = ["RelayLogMutations"]
+__all__ = [
+    "RelayLogPayload",
+    "close_log",
+    "create_log",
+    "end_log",
+    "mark_activity_plan",
+    "pause_log",
+    "resume_log",
+    "set_level",
+]
+
+CONCERN = OBJECT_KINDS["AttentionConversation"]
 
 STAFF = [Audience.STAFF]
 FAMILY = [Audience.FAMILY]
@@ -135,7 +149,7 @@ class MarkActivityPlanInput:
     expected_version: int = strawberry.field(description=VERSION)
 
 
-def _new_log(input: CreateLogInput) -> NewLog:
+def _new_log(input: CreateLogInput, concern_id: uuid.UUID | None) -> NewLog:
     meeting = input.first_meeting
     return NewLog(
         child=ChildData(input.child.name, input.child.national_id, input.child.address),
@@ -161,106 +175,124 @@ def _new_log(input: CreateLogInput) -> NewLog:
             if meeting is not None
             else None
         ),
-        concern_id=optional_id(input.concern_id, "AttentionConversation", "concern", "concernId"),
+        concern_id=concern_id,
         expected_version=input.expected_version,
     )
 
 
-@strawberry.type
-class RelayLogMutations:
-    @audiences(
-        STAFF,
-        description=(
-            "Create a log (you become the holder) with the guardians' signed consent; from a "
-            "concern or directly."
-        ),
+@mutation(
+    STAFF,
+    audit="RelayLog",
+    description=(
+        "Create a log (you become the holder) with the guardians' signed consent; from a "
+        "concern or directly."
+    ),
+)
+async def create_log(w: Write, input: CreateLogInput) -> RelayLogPayload:
+    concern_id = None
+    if input.concern_id is None:
+        w.start()
+    else:
+        concern = await w.find(input.concern_id, CONCERN)
+        w.allow(Action.MANAGE_LOG)
+        concern_id = concern.id
+    log = await ops.create_log(
+        w.session, holder_of(w), _new_log(input, concern_id), w.today, utcnow()
     )
-    async def create_log(self, info: Info, input: CreateLogInput) -> RelayLogPayload:
-        try:
-            new = _new_log(input)
-        except IdError as exc:
-            return payload(RelayLogPayload, "log", exc.error)
-        return payload(RelayLogPayload, "log", await r.create_log(info, new))
+    return reply(RelayLogPayload, log=log)
 
-    @audiences(
-        STAFF,
-        description=(
-            "Set the level (0-3) with a reason. Raising needs the guardians' valid consent "
-            "(1: create, 2: share with other services, 3: broad collaboration); lowering "
-            "deactivates the actors the new level no longer admits."
-        ),
+
+async def _open(w: Write, log_id: strawberry.ID, action: Action) -> LogRow:
+    """The log a lifecycle mutation changes, once the gate let the viewer do ``action``."""
+    access = await w.log(log_id, action)
+    w.object_id = access.log_id
+    return await ops.load_log(w.session, access.log_id)
+
+
+@mutation(
+    STAFF,
+    audit="RelayLog",
+    description=(
+        "Set the level (0-3) with a reason. Raising needs the guardians' valid consent "
+        "(1: create, 2: share with other services, 3: broad collaboration); lowering "
+        "deactivates the actors the new level no longer admits."
+    ),
+)
+async def set_level(w: Write, input: SetLevelInput) -> RelayLogPayload:
+    log = await _open(w, input.log_id, Action.MANAGE_LOG)
+    changed = await ops.set_level(
+        w.session,
+        log,
+        level=input.level,
+        reason=input.reason,
+        expected_version=input.expected_version,
+        changed_by=w.viewer.staff_id,
+        today=w.today,
+        now=utcnow(),
     )
-    async def set_level(self, info: Info, input: SetLevelInput) -> RelayLogPayload:
-        try:
-            log_id = object_id(input.log_id, "RelayLog", "log", "logId")
-        except IdError as exc:
-            return payload(RelayLogPayload, "log", exc.error)
-        result = await r.set_level(info, log_id, input.level, input.reason, input.expected_version)
-        return payload(RelayLogPayload, "log", result)
+    return reply(RelayLogPayload, log=changed)
 
-    @audiences(STAFF, description="Pause the log by agreement (the holder).")
-    async def pause_log(self, info: Info, input: PauseLogInput) -> RelayLogPayload:
-        try:
-            log_id = object_id(input.log_id, "RelayLog", "log", "logId")
-        except IdError as exc:
-            return payload(RelayLogPayload, "log", exc.error)
-        result = await r.pause_log(info, log_id, input.reason, input.expected_version)
-        return payload(RelayLogPayload, "log", result)
 
-    @audiences(STAFF, description="Resume a paused log (the holder).")
-    async def resume_log(self, info: Info, input: LogVersionInput) -> RelayLogPayload:
-        try:
-            log_id = object_id(input.log_id, "RelayLog", "log", "logId")
-        except IdError as exc:
-            return payload(RelayLogPayload, "log", exc.error)
-        return payload(
-            RelayLogPayload, "log", await r.resume_log(info, log_id, input.expected_version)
-        )
+@mutation(STAFF, audit="RelayLog", description="Pause the log by agreement (the holder).")
+async def pause_log(w: Write, input: PauseLogInput) -> RelayLogPayload:
+    log = await _open(w, input.log_id, Action.MANAGE_LOG)
+    paused = await ops.pause_log(w.session, log, input.reason, input.expected_version)
+    return reply(RelayLogPayload, log=paused)
 
-    @audiences(
-        STAFF,
-        description=(
-            "Close the log (the holder): the goal was reached (with a closing summary) or the "
-            "work continues in an individual plan. A closed log is read-only."
-        ),
+
+@mutation(STAFF, audit="RelayLog", description="Resume a paused log (the holder).")
+async def resume_log(w: Write, input: LogVersionInput) -> RelayLogPayload:
+    log = await _open(w, input.log_id, Action.MANAGE_LOG)
+    resumed = await ops.resume_log(w.session, log, input.expected_version)
+    return reply(RelayLogPayload, log=resumed)
+
+
+@mutation(
+    STAFF,
+    audit="RelayLog",
+    description=(
+        "Close the log (the holder): the goal was reached (with a closing summary) or the "
+        "work continues in an individual plan. A closed log is read-only."
+    ),
+)
+async def close_log(w: Write, input: CloseLogInput) -> RelayLogPayload:
+    log = await _open(w, input.log_id, Action.CLOSE_LOG)
+    closed = await ops.close_log(
+        w.session,
+        log,
+        reason=input.reason,
+        summary=input.summary,
+        expected_version=input.expected_version,
+        author=w.author,
+        now=utcnow(),
     )
-    async def close_log(self, info: Info, input: CloseLogInput) -> RelayLogPayload:
-        try:
-            log_id = object_id(input.log_id, "RelayLog", "log", "logId")
-        except IdError as exc:
-            return payload(RelayLogPayload, "log", exc.error)
-        result = await r.close_log(
-            info, log_id, input.reason, input.summary, input.expected_version
-        )
-        return payload(RelayLogPayload, "log", result)
+    await file_closure(w.session, closed, read=w.archive_reader(), today=w.today)
+    return reply(RelayLogPayload, log=closed)
 
-    @audiences(
-        FAMILY,
-        description="End the log (a guardian, or the youth): always allowed, at any time.",
+
+@mutation(
+    FAMILY,
+    audit="RelayLog",
+    description="End the log (a guardian, or the youth): always allowed, at any time.",
+)
+async def end_log(w: Write, input: LogVersionInput) -> RelayLogPayload:
+    log = await _open(w, input.log_id, Action.END_LOG_AT_WILL)
+    ended = await ops.end_log_by_family(w.session, log, input.expected_version, utcnow())
+    await file_closure(w.session, ended, read=w.archive_reader(), today=w.today)
+    return reply(RelayLogPayload, log=ended)
+
+
+@mutation(
+    STAFF,
+    audit="RelayLog",
+    description=(
+        "Mark the log as an activity plan (aktivitetsplikt) from the day the concern was "
+        "reported; the 7-day deadline is `activity.activityPlanDeadline`."
+    ),
+)
+async def mark_activity_plan(w: Write, input: MarkActivityPlanInput) -> RelayLogPayload:
+    log = await _open(w, input.log_id, Action.MANAGE_LOG)
+    marked = await ops.mark_activity_plan(
+        w.session, log, input.reported_on, input.expected_version, w.today
     )
-    async def end_log(self, info: Info, input: LogVersionInput) -> RelayLogPayload:
-        try:
-            log_id = object_id(input.log_id, "RelayLog", "log", "logId")
-        except IdError as exc:
-            return payload(RelayLogPayload, "log", exc.error)
-        return payload(
-            RelayLogPayload, "log", await r.end_log(info, log_id, input.expected_version)
-        )
-
-    @audiences(
-        STAFF,
-        description=(
-            "Mark the log as an activity plan (aktivitetsplikt) from the day the concern was "
-            "reported; the 7-day deadline is `activity.activityPlanDeadline`."
-        ),
-    )
-    async def mark_activity_plan(self, info: Info, input: MarkActivityPlanInput) -> RelayLogPayload:
-        try:
-            log_id = object_id(input.log_id, "RelayLog", "log", "logId")
-        except IdError as exc:
-            return payload(RelayLogPayload, "log", exc.error)
-        result = await r.mark_activity_plan(info, log_id, input.reported_on, input.expected_version)
-        return payload(RelayLogPayload, "log", result)
-
-
-MUTATION_TYPES.append(RelayLogMutations)
+    return reply(RelayLogPayload, log=marked)

@@ -5,15 +5,16 @@ from __future__ import annotations
 import datetime
 
 import strawberry
-from strawberry.types import Info
 
-from resolvers.mutations import sparkle as r
+from auth.gate import OBJECT_KINDS
+from auth.policy import Action, WriteFacts
+from models.operations import sparkle as ops
 from schema.content import Sparkle
-from schema.mutation import LOGS, MUTATION_TYPES, MutationError, payload
-from schema.mutations.ids import IdError, object_id
-from schema.permissions import audiences
+from schema.mutations.base import LOGS, MutationError, Write, mutation, reply
 
-__all__ = ["SparkleMutations"]
+__all__ = ["SparklePayload", "add_sparkle", "delete_sparkle"]
+
+SPARKLE = OBJECT_KINDS["Sparkle"]
 
 
 @strawberry.type
@@ -31,24 +32,18 @@ class AddSparkleInput:
     )
 
 
-@strawberry.type
-class SparkleMutations:
-    @audiences(LOGS, description="Add a sparkle (lysglimt) to a log.")
-    async def add_sparkle(self, info: Info, input: AddSparkleInput) -> SparklePayload:
-        try:
-            log_id = object_id(input.log_id, "RelayLog", "log", "logId")
-        except IdError as exc:
-            return payload(SparklePayload, "sparkle", exc.error)
-        result = await r.add_sparkle(info, log_id, input.text, input.occurred_on)
-        return payload(SparklePayload, "sparkle", result)
-
-    @audiences(LOGS, description="Delete a sparkle (its author, or the holder).")
-    async def delete_sparkle(self, info: Info, sparkle_id: strawberry.ID) -> SparklePayload:
-        try:
-            sid = object_id(sparkle_id, "Sparkle", "sparkle", "sparkleId")
-        except IdError as exc:
-            return payload(SparklePayload, "sparkle", exc.error)
-        return payload(SparklePayload, "sparkle", await r.delete_sparkle(info, sid))
+@mutation(LOGS, audit="Sparkle", description="Add a sparkle (lysglimt) to a log.")
+async def add_sparkle(w: Write, input: AddSparkleInput) -> SparklePayload:
+    log = await w.log(input.log_id, Action.ADD_SPARKLE)
+    occurred_on = input.occurred_on or w.today
+    sparkle = await ops.add_sparkle(
+        w.session, log.log_id, w.author, input.text, occurred_on, w.today
+    )
+    return reply(SparklePayload, sparkle=sparkle)
 
 
-MUTATION_TYPES.append(SparkleMutations)
+@mutation(LOGS, audit="Sparkle", description="Delete a sparkle (its author, or the holder).")
+async def delete_sparkle(w: Write, sparkle_id: strawberry.ID) -> SparklePayload:
+    sparkle = await w.find(sparkle_id, SPARKLE)
+    w.allow(Action.DELETE_SPARKLE, WriteFacts(author=w.author.wrote(sparkle)))
+    return reply(SparklePayload, sparkle=await ops.delete_sparkle(w.session, sparkle))

@@ -1,18 +1,30 @@
-"""Transfer mutations: the holder asks; the named staff member accepts or declines."""
+"""Hand the holder role over: the holder asks, the named staff member accepts or declines,
+the holder may cancel while it waits. An accepted transfer files an archive copy of the log
+(``exports.archive.archive_on_transfer``) in the same transaction."""
 
 from __future__ import annotations
 
 import strawberry
-from strawberry.types import Info
 
-from auth.policy import Audience
-from resolvers.mutations import transfer as r
-from schema.mutation import MUTATION_TYPES, MutationError, payload
-from schema.mutations.ids import IdError, object_id
-from schema.permissions import audiences
+from auth.gate import OBJECT_KINDS
+from auth.policy import Action, Audience, WriteFacts
+from exports.archive import archive_on_transfer
+from models import Transfer as TransferRow
+from models.base import utcnow
+from models.operations import relay_log as log_ops
+from models.operations import transfer as ops
+from schema.mutations.base import MutationError, Write, mutation, reference, reply
 from schema.transfer import Transfer
 
-__all__ = ["TransferMutations"]
+__all__ = [
+    "TransferPayload",
+    "accept_transfer",
+    "cancel_transfer",
+    "decline_transfer",
+    "request_transfer",
+]
+
+TRANSFER = OBJECT_KINDS["Transfer"]
 
 STAFF = [Audience.STAFF]
 
@@ -30,47 +42,56 @@ class RequestTransferInput:
     reason: str = ""
 
 
-@strawberry.type
-class TransferMutations:
-    @audiences(
-        STAFF,
-        description=(
-            "Offer the holder role to another staff member (same or another organisation). "
-            "Until they accept, you stay responsible."
-        ),
+@mutation(
+    STAFF,
+    audit="Transfer",
+    description=(
+        "Offer the holder role to another staff member (same or another organisation). "
+        "Until they accept, you stay responsible."
+    ),
+)
+async def request_transfer(w: Write, input: RequestTransferInput) -> TransferPayload:
+    access = await w.log(input.log_id, Action.MANAGE_LOG)
+    to_staff_id = reference(input.to_staff_id, "StaffAccount", "staff account", "toStaffId")
+    log = await log_ops.load_log(w.session, access.log_id)
+    transfer = await ops.request_transfer(
+        w.session, log, to_staff_id=to_staff_id, reason=input.reason
     )
-    async def request_transfer(self, info: Info, input: RequestTransferInput) -> TransferPayload:
-        try:
-            log_id = object_id(input.log_id, "RelayLog", "log", "logId")
-            to_staff = object_id(input.to_staff_id, "StaffAccount", "staff account", "toStaffId")
-        except IdError as exc:
-            return payload(TransferPayload, "transfer", exc.error)
-        result = await r.request_transfer(info, log_id, to_staff, input.reason)
-        return payload(TransferPayload, "transfer", result)
-
-    @audiences(STAFF, description="Accept the holder role offered to you; archived as a PDF.")
-    async def accept_transfer(self, info: Info, transfer_id: strawberry.ID) -> TransferPayload:
-        try:
-            tid = object_id(transfer_id, "Transfer", "transfer", "transferId")
-        except IdError as exc:
-            return payload(TransferPayload, "transfer", exc.error)
-        return payload(TransferPayload, "transfer", await r.accept_transfer(info, tid))
-
-    @audiences(STAFF, description="Decline the holder role offered to you.")
-    async def decline_transfer(self, info: Info, transfer_id: strawberry.ID) -> TransferPayload:
-        try:
-            tid = object_id(transfer_id, "Transfer", "transfer", "transferId")
-        except IdError as exc:
-            return payload(TransferPayload, "transfer", exc.error)
-        return payload(TransferPayload, "transfer", await r.decline_transfer(info, tid))
-
-    @audiences(STAFF, description="Take back a transfer that has not been answered (the holder).")
-    async def cancel_transfer(self, info: Info, transfer_id: strawberry.ID) -> TransferPayload:
-        try:
-            tid = object_id(transfer_id, "Transfer", "transfer", "transferId")
-        except IdError as exc:
-            return payload(TransferPayload, "transfer", exc.error)
-        return payload(TransferPayload, "transfer", await r.cancel_transfer(info, tid))
+    return reply(TransferPayload, transfer=transfer)
 
 
-MUTATION_TYPES.append(TransferMutations)
+async def _addressed_to_viewer(w: Write, transfer_id: strawberry.ID) -> TransferRow:
+    """The transfer, locked, once the gate found that it is offered to the viewer."""
+    found = await w.find(transfer_id, TRANSFER)
+    transfer = await ops.load_transfer(w.session, found.id, for_update=True)
+    w.allow(Action.ANSWER_TRANSFER, WriteFacts(recipient=transfer.to_staff_id == w.viewer.staff_id))
+    return transfer
+
+
+@mutation(
+    STAFF, audit="Transfer", description="Accept the holder role offered to you; archived as a PDF."
+)
+async def accept_transfer(w: Write, transfer_id: strawberry.ID) -> TransferPayload:
+    transfer = await _addressed_to_viewer(w, transfer_id)
+    accepted = await ops.accept_transfer(
+        w.session, transfer, now=utcnow(), on_accepted=archive_on_transfer(w.archive_reader())
+    )
+    return reply(TransferPayload, transfer=accepted)
+
+
+@mutation(STAFF, audit="Transfer", description="Decline the holder role offered to you.")
+async def decline_transfer(w: Write, transfer_id: strawberry.ID) -> TransferPayload:
+    transfer = await _addressed_to_viewer(w, transfer_id)
+    return reply(TransferPayload, transfer=await ops.cancel_transfer(w.session, transfer, utcnow()))
+
+
+@mutation(
+    STAFF,
+    audit="Transfer",
+    description="Take back a transfer that has not been answered (the holder).",
+)
+async def cancel_transfer(w: Write, transfer_id: strawberry.ID) -> TransferPayload:
+    found = await w.find(transfer_id, TRANSFER)
+    w.allow(Action.MANAGE_LOG)
+    transfer = await ops.load_transfer(w.session, found.id, for_update=True)
+    return reply(TransferPayload, transfer=await ops.cancel_transfer(w.session, transfer, utcnow()))

@@ -17,8 +17,8 @@ from exports import pdf as pdf_module
 from exports.printed import printed_log
 from models import AuditEvent, Measure, RelayLog
 from models.enums import MeasureType, RelayLogStatus
-from resolvers.mutations.export import checksum_id
 from schema.export_view import holder_answer
+from schema.mutations.export import checksum_id
 from schema.node import encode_global_id
 from tests.exports.conftest import EXPORT, export, exported
 from tests.factories import TODAY, World

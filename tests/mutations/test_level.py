@@ -201,6 +201,6 @@ async def test_only_the_holder_sets_the_level(client: GraphQLClient, world: Worl
         "field": None,
     }
     stranger = await call(client, "setLevel", _set(log, 1), as_=world.outsider, selection=LOG)
-    assert stranger["error"] == {"code": "NOT_FOUND", "message": "No such log.", "field": None}
+    assert stranger["error"] == {"code": "NOT_FOUND", "message": "No such log.", "field": "logId"}
     manager = await call(client, "setLevel", _set(log, 1), as_=world.manager, selection=LOG)
     assert manager["error"]["code"] == "NOT_ALLOWED"

@@ -236,7 +236,7 @@ async def test_measures_start_at_level_1_even_for_the_holder(
     ("who", "level", "code"),
     [
         pytest.param("actor", 1, "NOT_ALLOWED", id="actor"),
-        pytest.param("manager", 1, "NOT_ALLOWED", id="manager-writes-no-content"),
+        pytest.param("manager", 1, "NOT_FOUND", id="manager-cannot-see-the-point"),
         pytest.param("outsider", 1, "NOT_FOUND", id="non-member"),
         pytest.param("external", 1, "NOT_FOUND", id="external-actor-level-1-cannot-see-it"),
     ],

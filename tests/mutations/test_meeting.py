@@ -385,7 +385,7 @@ async def test_a_record_naming_a_stale_version_conflicts(
     [
         pytest.param("external", 2, None, id="external-actor-level-2"),
         pytest.param("external", 1, "NOT_FOUND", id="external-actor-level-1-cannot-see-it"),
-        pytest.param("manager", 1, "NOT_ALLOWED", id="manager-writes-no-content"),
+        pytest.param("manager", 1, "NOT_FOUND", id="manager-cannot-see-the-meeting"),
         pytest.param("outsider", 1, "NOT_FOUND", id="non-member"),
     ],
 )

@@ -124,3 +124,24 @@ async def test_a_sparkle_in_a_hidden_log_answers_like_a_sparkle_that_does_not_ex
     )
     assert hidden == absent
     assert absent["deleteSparkle"]["error"] == {"code": "NOT_FOUND", "field": "sparkleId"}
+
+
+async def test_the_youth_deletes_her_own_sparkle_but_not_her_guardians(
+    client: GraphQLClient, world: World, session: AsyncSession
+) -> None:
+    log = await world.seed.log(world.youth, world.holder, level=1)
+    hers = await world.seed.sparkle(log)  # no staff, no guardian: the youth wrote it
+    guardians = await world.seed.sparkle(log, guardian=world.guardian)
+
+    async def delete(sparkle: Sparkle) -> dict[str, object]:
+        data = await client.query(
+            DELETE,
+            as_=world.youth,
+            audience=Audience.FAMILY,
+            variables={"id": encode_global_id("Sparkle", sparkle.id)},
+        )
+        return data["deleteSparkle"]
+
+    assert (await delete(guardians))["error"] == {"code": "NOT_ALLOWED", "field": None}
+    assert (await delete(hers))["error"] is None
+    assert await _sparkles(session, log.id) == 1

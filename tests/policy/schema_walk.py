@@ -1,6 +1,7 @@
-"""Walk the strawberry definitions under ``RelayLog`` as one audience sees them: every field,
-its policy row, and whether it is a gate. The matrix test builds its query from this walk,
-so a field added to the schema is tested (or fails for lacking a policy) automatically."""
+"""Walk the strawberry definitions under ``RelayLog`` (or under the mutation payloads) as one
+audience sees them: every field, its policy row, and whether it is a gate. The matrix test
+builds its query from this walk, so a field added to the schema is tested (or fails for
+lacking a policy) automatically."""
 
 from __future__ import annotations
 
@@ -18,10 +19,11 @@ from strawberry.types.field import StrawberryField
 
 from auth.policy import Audience, PolicyField
 from schema.build import field_is_in
+from schema.mutations.base import MUTATIONS
 from schema.permissions import POLICY_KEY
 from schema.relay_log import RelayLog
 
-__all__ = ["WalkedField", "query_for", "walk"]
+__all__ = ["WalkedField", "payload_types", "query_for", "walk"]
 
 
 @dataclass(frozen=True)
@@ -68,10 +70,23 @@ def _graphql_name(field: StrawberryField) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-def walk(audience: Audience) -> dict[str, list[WalkedField]]:
-    """Every object type reachable from RelayLog, with its fields, for this audience."""
+def payload_types(audience: Audience) -> list[StrawberryObjectDefinition]:
+    """The payload type of every mutation in this audience's schema."""
+    payloads = []
+    for field in MUTATIONS.values():
+        if field_is_in(audience, field):
+            inner, _ = _unwrap(field.type)
+            payloads.append(inner.__strawberry_definition__)
+    return payloads
+
+
+def walk(
+    audience: Audience, roots: list[StrawberryObjectDefinition] | None = None
+) -> dict[str, list[WalkedField]]:
+    """Every object type reachable from RelayLog (or from ``roots``), with its fields, for
+    this audience."""
     seen: dict[str, list[WalkedField]] = {}
-    pending = [RelayLog.__strawberry_definition__]  # type: ignore[attr-defined]
+    pending = roots or [RelayLog.__strawberry_definition__]  # type: ignore[attr-defined]
     while pending:
         definition = pending.pop()
         if definition.name in seen:

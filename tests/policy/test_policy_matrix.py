@@ -13,18 +13,10 @@ from auth.policy import READ_POLICY, Audience, Facts, PolicyField, Relation, can
 from schema.node import encode_global_id
 from tests.factories import World
 from tests.graphql import GraphQLClient
-from tests.policy.schema_walk import WalkedField, query_for, walk
+from tests.policy.schema_walk import WalkedField, payload_types, query_for, walk
+from tests.policy.viewers import VIEWERS
 
 LEVELS = [0, 1, 2, 3]
-VIEWERS: dict[Relation, tuple[str, Audience]] = {
-    Relation.HOLDER: ("holder", Audience.STAFF),
-    Relation.ACTOR: ("actor", Audience.STAFF),
-    Relation.EXTERNAL_ACTOR: ("external", Audience.STAFF),
-    Relation.MANAGER: ("manager", Audience.STAFF),
-    Relation.GUARDIAN: ("guardian", Audience.FAMILY),
-    Relation.SUBJECT: ("youth", Audience.FAMILY),
-    Relation.NONE: ("outsider", Audience.STAFF),
-}
 CELLS = [
     pytest.param(relation, level, id=f"{relation.value.lower()}-level-{level}")
     for relation in VIEWERS
@@ -133,6 +125,36 @@ def test_every_log_field_in_the_schema_has_a_policy_entry(audience: Audience) ->
         if field.policy is None
     ]
     assert not missing, f"fields without a policy row: {missing}"
+
+
+# What a mutation returns besides log data: the error, and results that are no log field.
+NOT_LOG_DATA = {
+    "MutationError": "the one error type of every payload",
+    "RelayLogPdf": "the export, rendered through the read policy for the asking viewer",
+    "ArchivePackage": "archive metadata; its file only for who may read all of it",
+    "Transfer": "seen by the two staff members it is between (the gate's transfer rule)",
+}
+
+
+@pytest.mark.parametrize("audience", [Audience.STAFF, Audience.FAMILY])
+def test_every_type_a_mutation_returns_has_a_policy_entry(audience: Audience) -> None:
+    payloads = payload_types(audience)
+    assert payloads, f"the {audience} schema has no mutations"
+    envelopes = {payload.name for payload in payloads}
+    assert all(name.endswith("Payload") for name in envelopes)
+    types = walk(audience, roots=payloads)
+    assert all(
+        any(f.name == "error" and f.child and f.child.name == "MutationError" for f in types[name])
+        for name in envelopes
+    ), "every payload carries the one error type"
+    missing = [
+        f"{field.type_name}.{field.name}"
+        for type_name, fields in types.items()
+        if type_name not in envelopes and type_name not in NOT_LOG_DATA
+        for field in fields
+        if field.policy is None
+    ]
+    assert not missing, f"fields a mutation returns without a policy row: {missing}"
 
 
 @pytest.mark.parametrize("audience", [Audience.STAFF, Audience.FAMILY])

@@ -64,6 +64,19 @@ def test_only_the_author_edits_a_note_whoever_they_are() -> None:
     }
 
 
+def test_the_author_or_the_holder_deletes_a_sparkle_the_youth_included() -> None:
+    from auth.policy import WRITE_POLICY, Action, WriteCondition, WriteRule
+
+    own = WriteCondition.AUTHOR
+    assert WRITE_POLICY[Action.DELETE_SPARKLE] == {
+        Relation.HOLDER: WriteRule(0),
+        Relation.ACTOR: WriteRule(1, own),
+        Relation.EXTERNAL_ACTOR: WriteRule(2, own),
+        Relation.GUARDIAN: WriteRule(1, own),
+        Relation.SUBJECT: WriteRule(1, own),
+    }
+
+
 def test_the_lifecycle_write_rules_are_decisions() -> None:
     from auth.policy import (
         NEEDS_STRONG_SIGN_IN,

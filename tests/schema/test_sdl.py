@@ -33,3 +33,11 @@ def test_the_staff_schema_carries_the_holders_identity_fields_and_actor_contacts
     assert "nationalId" in staff  # the holder reads the child's and the guardians' ids
     assert "type Actor" in staff
     assert "mobile" in staff
+
+
+def test_each_audience_schema_is_built_once_per_process_for_each_set_of_limits() -> None:
+    from schema.build import build_schema
+
+    assert build_schema(Audience.STAFF) is build_schema(Audience.STAFF)
+    assert build_schema(Audience.STAFF) is not build_schema(Audience.FAMILY)
+    assert build_schema(Audience.STAFF, introspection=False) is not build_schema(Audience.STAFF)

@@ -1,1 +1,0 @@
-"""Thin mutation resolvers: decode, call ``write`` with a domain operation, return."""

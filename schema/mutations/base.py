@@ -1,0 +1,303 @@
+"""How a mutation is written: one decorated function that decodes its ids, loads, asks the
+write gate (``auth.gate``) and calls the domain operation in ``models/operations``.
+
+```
+@mutation(LOGS, audit="Sparkle", description="Delete a sparkle (its author, or the holder).")
+async def delete_sparkle(w: Write, sparkle_id: strawberry.ID) -> SparklePayload:
+    sparkle = await w.find(sparkle_id, SPARKLE)
+    w.allow(Action.DELETE_SPARKLE, WriteFacts(author=w.author.wrote(sparkle)))
+    return reply(SparklePayload, sparkle=await ops.delete_sparkle(w.session, sparkle))
+```
+
+Everything around it happens in one place, ``WriteExtension``: the function runs in a
+savepoint; a ``DomainError`` raised anywhere (the gate, an id that does not decode, the
+domain) rolls the savepoint back and becomes ``error { code message field }`` of the
+function's own payload type (the one error type of the schema, ``MutationError``); on
+success the log's last activity moves, the audit entry is recorded and the request's caches
+start over (levels, relations and lists may have changed).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import date
+from typing import Any, TypeVar
+
+import strawberry
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+from strawberry.extensions import FieldExtension
+from strawberry.types import Info
+from strawberry.types.field import StrawberryField
+
+from auth import gate
+from auth.gate import OBJECT_KINDS, ObjectKind
+from auth.policy import NOT_EVALUATED, Action, Audience, Relation, WriteFacts
+from auth.scoping import LogAccess
+from auth.viewer import Viewer
+from exports.printed import ExportAnswer, ExportReader
+from models import RelayLog
+from models.audit import AuditEntry
+from models.authorship import Author
+from models.base import utcnow
+from models.enums import AuthorKind
+from models.errors import Conflict, DomainError, ErrorCode, InvalidInput, NotFound
+from resolvers.context import Context
+from schema.export_view import holder_answer
+from schema.node import decode_global_id
+from schema.permissions import audiences
+
+__all__ = [
+    "LOGS",
+    "MUTATIONS",
+    "MutationError",
+    "Write",
+    "decode",
+    "id_list",
+    "mutation",
+    "optional_id",
+    "reference",
+    "reply",
+]
+
+log = logging.getLogger("relaylog.write")
+F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+P = TypeVar("P")
+
+LOGS = [Audience.STAFF, Audience.FAMILY]
+MUTATIONS: dict[str, StrawberryField] = {}
+
+strawberry.enum(ErrorCode, description="Why a mutation changed nothing.")
+
+
+@strawberry.type(description="Why a mutation changed nothing; `field` names the bad input.")
+class MutationError:
+    code: ErrorCode
+    message: str
+    field: str | None = None
+
+
+def reply(payload: type[P], **values: object) -> P:
+    """The payload with these values: ORM rows and views that the schema types read by
+    attribute (mypy cannot know that they fit)."""
+    return payload(**values)
+
+
+def decode(raw: strawberry.ID | None, kind: ObjectKind) -> uuid.UUID | None:
+    """The object id in a global id of this kind; ``None`` (answered as missing) otherwise."""
+    gid = decode_global_id(raw)
+    return gid.object_id if gid is not None and gid.type_name == kind.type_name else None
+
+
+def reference(raw: strawberry.ID, type_name: str, label: str, field: str) -> uuid.UUID:
+    """An id in the input that the domain checks further (exists, same log, may be added)."""
+    gid = decode_global_id(raw)
+    if gid is None or gid.type_name != type_name:
+        raise NotFound(f"No such {label}.", field=field)
+    return gid.object_id
+
+
+def optional_id(
+    raw: strawberry.ID | None, type_name: str, label: str, field: str
+) -> uuid.UUID | None:
+    """An optional ``reference``."""
+    return None if raw is None else reference(raw, type_name, label, field)
+
+
+def id_list(raws: Iterable[strawberry.ID], type_name: str, field: str) -> tuple[uuid.UUID, ...]:
+    """Ids of people in the log (``log.actors { id }``, ``log.guardians { id }``)."""
+    people = {"Actor": "active actors of this log", "Guardian": "guardians of this child"}
+    ids = []
+    for raw in raws:
+        gid = decode_global_id(raw)
+        if gid is None or gid.type_name != type_name:
+            raise InvalidInput(f"{field} must name {people[type_name]}.", field=field)
+        ids.append(gid.object_id)
+    return tuple(ids)
+
+
+@dataclasses.dataclass
+class Write(Info[Context, None]):
+    """What a mutation function gets instead of ``Info``: the request, and the write it is
+    doing, filled in by the gate as it answers (the log, the viewer's standing, the author)."""
+
+    action: Action | None = None
+    access: LogAccess | None = None
+    author: Author = dataclasses.field(default_factory=lambda: Author(AuthorKind.SUBJECT))
+    log_id: uuid.UUID | None = None
+    object_id: uuid.UUID | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        return self.context.session
+
+    @property
+    def today(self) -> date:
+        return self.context.today
+
+    @property
+    def viewer(self) -> Viewer:
+        """The viewer, once the gate has let them through."""
+        viewer = self.context.viewer
+        assert viewer is not None, "asked before the gate"
+        return viewer
+
+    def archive_reader(self) -> ExportReader:
+        """The export document as the log's holder reads it: what an archive copy shows."""
+        session, today = self.session, self.today
+
+        async def read(log_id: uuid.UUID) -> ExportAnswer | None:
+            return await holder_answer(session, log_id, today)
+
+        return read
+
+    async def find(self, raw: strawberry.ID | None, kind: ObjectKind) -> Any:
+        """The object this id names, if this viewer may read it (else: as if missing)."""
+        ctx = self.context
+        obj, access = await gate.find_object(ctx.viewer, ctx.loaders, kind, decode(raw, kind))
+        self.access, self.log_id = access, access.log_id
+        self.author = await self._author()
+        return obj
+
+    async def log(
+        self, raw: strawberry.ID | None, action: Action, facts: WriteFacts = NOT_EVALUATED
+    ) -> LogAccess:
+        """A mutation on the log this id names: find it as the viewer, then ``allow``."""
+        ctx = self.context
+        log_id = decode(raw, OBJECT_KINDS["RelayLog"])
+        self.access = await gate.find_log(ctx.viewer, ctx.loaders, log_id)
+        self.log_id = self.access.log_id
+        self.author = await self._author()
+        self.allow(action, facts)
+        return self.access
+
+    def allow(self, action: Action, facts: WriteFacts = NOT_EVALUATED) -> None:
+        """May the viewer do ``action`` in the log found (status, rule with ``facts``)?"""
+        assert self.access is not None, "find the object first"
+        gate.check_write(self.viewer, self.access, action, facts)
+        self.action = action
+
+    def start(self) -> None:
+        """A write that starts a log (no log yet): staff only; the viewer becomes holder."""
+        viewer = gate.check_start(self.context.viewer)
+        self.action = Action.MANAGE_LOG
+        self.author = Author(AuthorKind.STAFF, staff_id=viewer.staff_id)
+
+    async def _author(self) -> Author:
+        """Who the viewer is in this log: a guardian acts as the guardian row linked to this
+        log's child (each log has its own rows; a person in several logs has several)."""
+        viewer, access = self.viewer, self.access
+        if viewer.staff_id is not None:
+            return Author(AuthorKind.STAFF, staff_id=viewer.staff_id)
+        if access is not None and access.relation is Relation.GUARDIAN:
+            guardian_id = await self.context.loaders.own_guardian_row(access.log_id)
+            if guardian_id is None:  # pragma: no cover - the relation comes from that link
+                raise NotFound("No such log.", field="logId")
+            return Author(AuthorKind.GUARDIAN, guardian_id=guardian_id)
+        return Author(AuthorKind.SUBJECT)
+
+
+class WriteExtension(FieldExtension):
+    """The one place a mutation's outcome is handled: savepoint, typed errors, activity,
+    audit (see the module docstring)."""
+
+    def __init__(self, object_type: str, *, activity: bool) -> None:
+        self.object_type = object_type
+        self.activity = activity
+
+    def apply(self, field: StrawberryField) -> None:
+        assert field.base_resolver is not None
+        assert field.base_resolver.info_parameter
+        self.parameter = field.base_resolver.info_parameter.name
+        self.payload: type = field.type  # type: ignore[assignment]
+
+    def error(self, code: ErrorCode, message: str, field: str | None = None) -> Any:
+        return self.payload(error=MutationError(code=code, message=message, field=field))
+
+    async def resolve_async(
+        self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any
+    ) -> Any:
+        w = Write(_raw_info=info._raw_info, _field=info._field)
+        kwargs[self.parameter] = w
+        ctx: Context = info.context
+        session = ctx.session
+        try:
+            async with session.begin_nested():
+                result = await next_(source, w, **kwargs)
+                if w.action is None:
+                    raise RuntimeError(f"{info.field_name} wrote without asking the gate")
+                touched = w.log_id or _log_id_of(_first_object(result))
+                if touched is not None and self.activity:
+                    await session.execute(
+                        update(RelayLog)
+                        .where(RelayLog.id == touched)
+                        .values(last_activity_at=utcnow())
+                        .execution_options(synchronize_session=False)
+                    )
+                await session.flush()
+        except DomainError as exc:
+            return self.error(exc.code, exc.message, exc.field)
+        except StaleDataError:
+            return self.error(ErrorCode.CONFLICT, Conflict.default_message)
+        except IntegrityError as exc:
+            constraint = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None)
+            log.info("integrity error", extra={"constraint": constraint})
+            return self.error(ErrorCode.INVALID_INPUT, "The change breaks a rule of the log.")
+        assert w.action is not None
+        ctx.loaders = ctx.loaders.fresh()
+        if touched is not None:
+            await ctx.loaders.log_access.load(touched)
+        viewer = w.viewer
+        ctx.writes.append(
+            AuditEntry(
+                actor_kind=viewer.kind.value,
+                actor_id=w.author.guardian_id or viewer.person_id,
+                relation=(w.access.relation if w.access else Relation.HOLDER).value,
+                action=w.action.value,
+                object_type=self.object_type,
+                object_id=w.object_id or getattr(_first_object(result), "id", None),
+                log_id=touched,
+                request_id=ctx.request_id,
+                client_address=ctx.client_address,
+            )
+        )
+        return result
+
+
+def _first_object(payload: Any) -> Any:
+    """The object a payload carries first (the changed one): its id is the audited object."""
+    for field in dataclasses.fields(payload):
+        value = getattr(payload, field.name)
+        if field.name != "error" and value is not None and not isinstance(value, bool | list):
+            return value
+    return None
+
+
+def _log_id_of(obj: Any) -> uuid.UUID | None:
+    return obj.id if isinstance(obj, RelayLog) else getattr(obj, "log_id", None)
+
+
+def mutation(
+    allowed: Iterable[Audience], *, audit: str, description: str, activity: bool = True
+) -> Callable[[F], F]:
+    """Register a function as a root mutation for these audiences.
+
+    ``audit`` names the audited object type; ``activity=False`` for writes that do not move
+    the case on (an export): audited, but a passive log stays visible as such.
+    """
+
+    def register(resolver: F) -> F:
+        MUTATIONS[resolver.__name__] = audiences(
+            allowed,
+            resolver=resolver,
+            description=description,
+            extensions=[WriteExtension(audit, activity=activity)],
+        )
+        return resolver
+
+    return register
