@@ -76,14 +76,21 @@ class TokenUser(BaseUser):
         return True
 
 
+class SeveralAuthorizationHeaders(AuthenticationError):
+    """Which one would count? Proxies and frameworks disagree, so none does."""
+
+
 class BearerBackend(AuthenticationBackend):
     def __init__(self, verifier: TokenVerifier) -> None:
         self.verifier = verifier
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
-        header = conn.headers.get("authorization")
-        if header is None:
+        headers = conn.headers.getlist("authorization")
+        if not headers:
             return None
+        if len(headers) > 1:
+            raise SeveralAuthorizationHeaders("SEVERAL_HEADERS")
+        header = headers[0]
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise AuthenticationError("MALFORMED")
@@ -95,6 +102,19 @@ class BearerBackend(AuthenticationBackend):
 
 
 def _unauthorized(conn: HTTPConnection, exc: Exception) -> Response:
+    if isinstance(exc, SeveralAuthorizationHeaders):
+        log.info("several authorization headers")
+        return JSONResponse(
+            {
+                "errors": [
+                    {
+                        "message": "Send one Authorization header, not several.",
+                        "extensions": {"code": "BAD_REQUEST"},
+                    }
+                ]
+            },
+            status_code=400,
+        )
     reason = str(exc)
     log.info("token rejected", extra={"reason": reason})
     return JSONResponse(
