@@ -42,6 +42,7 @@ from relaylog.settings import Settings
 from resolvers.context import Context
 from resolvers.loaders import Loaders
 from schema.build import build_schema
+from schema.document_limits import Limits
 
 __all__ = ["Services", "build_app", "oslo_today"]
 
@@ -140,6 +141,13 @@ class AudienceGraphQL(GraphQL[Context, None]):
             max_aliases=settings.max_aliases,
             max_tokens=settings.max_tokens,
             introspection=settings.introspection,
+            limits=Limits(
+                max_document_bytes=settings.max_document_bytes,
+                max_cost=settings.max_query_cost,
+                max_nesting=3 * settings.max_query_depth,
+                max_variables_bytes=settings.max_variables_bytes,
+                field_merge_budget=settings.field_merge_budget,
+            ),
         )
         super().__init__(schema, graphql_ide="graphiql" if settings.introspection else None)
         self.services = services

@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 4000
+    max_document_bytes: int = 16 * 1024
+    # Selections (fields, spreads, inline fragments) once every fragment is expanded.
+    max_query_cost: int = 1000
+    max_variables_bytes: int = 64 * 1024
+    # graphql-core's work budget for checking that fields merge (its default is 500 000).
+    field_merge_budget: int = 10_000
     page_size_max: int = 100
     # The shortest retention of closed logs the law allows; a purge with less is refused.
     retention_minimum_days: int = Field(default=365, ge=0)
