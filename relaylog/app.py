@@ -2,7 +2,9 @@
 
 A request flows one way: bearer token → viewer → schema field (permission asks the policy)
 → resolver → DataLoader → SQL. One database session per request; the ``UnitOfWork``
-extension appends the request's audit entries and commits when the operation ends.
+extension appends the request's audit entries and commits when the operation ends. What the
+HTTP edge refuses (bodies, JSON, Authorization headers) is in ``relaylog.http_limits``, what
+the schema refuses before it validates a document in ``schema.document_limits``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cross_web import HTTPException
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.applications import Starlette
 from starlette.authentication import (
@@ -37,6 +40,12 @@ from auth.tokens import TokenError, TokenVerifier, VerifiedToken
 from auth.viewer import resolve_viewer
 from relaylog.body_limit import BodySizeLimit
 from relaylog.db import SessionFactory
+from relaylog.http_limits import (
+    JsonLimits,
+    endpoint_body_limit,
+    graphql_error_response,
+    parse_request_json,
+)
 from relaylog.migrations import current_revision, head_revision
 from relaylog.settings import Settings
 from resolvers.context import Context
@@ -105,17 +114,7 @@ class BearerBackend(AuthenticationBackend):
 def _unauthorized(conn: HTTPConnection, exc: Exception) -> Response:
     if isinstance(exc, SeveralAuthorizationHeaders):
         log.info("several authorization headers")
-        return JSONResponse(
-            {
-                "errors": [
-                    {
-                        "message": "Send one Authorization header, not several.",
-                        "extensions": {"code": "BAD_REQUEST"},
-                    }
-                ]
-            },
-            status_code=400,
-        )
+        return graphql_error_response(400, "Send one Authorization header, not several.")
     reason = str(exc)
     log.info("token rejected", extra={"reason": reason})
     return JSONResponse(
@@ -152,15 +151,38 @@ class AudienceGraphQL(GraphQL[Context, None]):
         super().__init__(schema, graphql_ide="graphiql" if settings.introspection else None)
         self.services = services
         self.audience = audience
+        self.json_limits = JsonLimits(
+            max_depth=settings.max_json_depth,
+            max_values=settings.max_json_values,
+            scan_over_bytes=settings.small_request_bytes,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope.setdefault("state", {})
         try:
-            await super().__call__(scope, receive, send)
+            if scope["type"] == "http":
+                await self._answer_http(scope, receive, send)
+            else:
+                await super().__call__(scope, receive, send)
         finally:
             session: AsyncSession | None = state.pop("relaylog_session", None)
             if session is not None:
                 await session.close()
+
+    async def _answer_http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """strawberry's HTTP handling, with its refusals (bad JSON, unsupported content type,
+        unknown operation name, a mutation over GET) as GraphQL error bodies, not plain text."""
+        request = Request(scope=scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            response = graphql_error_response(exc.status_code, exc.reason)
+        await response(scope, receive, send)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """Bodies and ``variables``/``extensions`` parameters: UTF-8, JSON, an object, nested and
+        sized within limits (``relaylog.http_limits``), or a 400 saying which."""
+        return parse_request_json(data, self.json_limits)
 
     async def get_context(self, request: Request, response: Any) -> Context:  # type: ignore[override]
         session = self.services.session_factory()
@@ -214,11 +236,21 @@ def build_app(services: Services) -> Starlette:
     return Starlette(
         routes=routes,
         middleware=[
-            Middleware(BodySizeLimit, max_bytes=services.settings.max_request_bytes),
             Middleware(
                 AuthenticationMiddleware,
                 backend=BearerBackend(services.verifier),
                 on_error=_unauthorized,
+            ),
+            # Inside authentication: only a signed-in person may send a large body, and only
+            # to the endpoint that takes files.
+            Middleware(
+                BodySizeLimit,
+                max_bytes=services.settings.max_request_bytes,
+                limit_for=endpoint_body_limit(
+                    frozenset({ENDPOINTS[Audience.STAFF]}),
+                    large=services.settings.max_request_bytes,
+                    small=services.settings.small_request_bytes,
+                ),
             ),
         ],
         lifespan=lifespan,

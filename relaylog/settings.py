@@ -41,7 +41,12 @@ class Settings(BaseSettings):
     accept_legacy_level4: bool = False
     max_token_bytes: int = 8192
     # createLog with three signed forms of 10 MB each, base64-encoded, fits; more does not.
+    # Only signed-in staff uploading files get that much (relaylog.http_limits).
     max_request_bytes: int = 48 * 1024 * 1024
+    # Every other request: a document and its variables.
+    small_request_bytes: int = 64 * 1024
+    max_json_depth: int = 32
+    max_json_values: int = 10_000
 
     data_secret: SecretStr | None = None
 
