@@ -38,6 +38,7 @@ from strawberry.asgi import GraphQL
 from auth.policy import Audience
 from auth.tokens import TokenError, TokenVerifier, VerifiedToken
 from auth.viewer import resolve_viewer
+from relaylog.access_log import AccessLog
 from relaylog.body_limit import BodySizeLimit
 from relaylog.db import SessionFactory
 from relaylog.http_limits import (
@@ -236,6 +237,7 @@ def build_app(services: Services) -> Starlette:
     return Starlette(
         routes=routes,
         middleware=[
+            Middleware(AccessLog, paths=[route.path for route in routes]),
             Middleware(
                 AuthenticationMiddleware,
                 backend=BearerBackend(services.verifier),
