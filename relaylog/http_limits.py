@@ -90,9 +90,9 @@ def parse_request_json(data: str | bytes, limits: JsonLimits) -> dict[str, Any]:
     except RecursionError:  # the C parser gives up near the interpreter's recursion limit
         raise BadRequest(_too_deep(limits)) from None
     except ValueError:
-        raise BadRequest("The request body is not valid JSON.") from None
+        raise BadRequest("The request is not valid JSON.") from None
     if not isinstance(value, dict):
-        raise BadRequest("The request body must be a JSON object.")
+        raise BadRequest("The request's JSON must be an object.")
     values, depth = _size_of(value, limits)
     if depth > limits.max_depth:
         raise BadRequest(_too_deep(limits))

@@ -23,7 +23,7 @@ figures, and answers before those rules run:
 * **Variables** of any operation but the file uploads (``createLog``, ``uploadConsent``) stay
   small; the HTTP edge has already bounded their count and depth.
 
-Errors carry ``extensions.code`` and fixed messages (a response name the client sent is the
+Errors carry ``extensions.code`` and fixed messages (a fragment name the client sent is the
 only input echoed).
 """
 
