@@ -72,7 +72,7 @@ class JsonLimits:
     # scanned for commas: json.loads holds the GIL, so no thread can take a 48 MB list of
     # ids off the event loop, but ``bytes.count`` refuses it in milliseconds. Base64 has no
     # commas, and no text field is long enough to hold that many.
-    scan_over_bytes: int = 64 * 1024
+    scan_over_bytes: int = 256 * 1024
 
 
 def parse_request_json(data: str | bytes, limits: JsonLimits) -> dict[str, Any]:

@@ -43,8 +43,9 @@ class Settings(BaseSettings):
     # createLog with three signed forms of 10 MB each, base64-encoded, fits; more does not.
     # Only signed-in staff uploading files get that much (relaylog.http_limits).
     max_request_bytes: int = 48 * 1024 * 1024
-    # Every other request: a document and its variables.
-    small_request_bytes: int = 64 * 1024
+    # Every other request: a document (16 KiB) and its variables (64 KiB), with room for a
+    # hostile body to be read and answered with a precise 400 rather than a bare 413.
+    small_request_bytes: int = 256 * 1024
     max_json_depth: int = 32
     max_json_values: int = 10_000
 
