@@ -65,7 +65,8 @@ async def test_the_event_loop_answers_while_a_pdf_is_rendered(
         )
         runs.append((stall, time.perf_counter() - started))
         assert data[field]["error"] is None
-    stall, elapsed = min(runs)
+    stall, elapsed = min(runs, key=lambda run: run[0] / run[1])
 
     assert elapsed > 0.15  # the render was long enough to see a stall, had there been one
-    assert stall < min(0.1, elapsed / 3), runs
+    # On the loop, the longest stall is nearly the whole request (0.85-0.95 of it).
+    assert stall < elapsed / 2, runs
