@@ -21,6 +21,9 @@ The table is DESIGN.md §2, with these decisions where the design left room:
   ``idporten-loa-high`` sign-in (``NEEDS_STRONG_SIGN_IN``).
 - Outside any one log: a unit's passive-log report is for that unit's manager only; the
   de-identified statistics are for the reporting audience only.
+- The access history (``ACCESS_HISTORY``) is read through the same table: each write is about
+  a kind of data (``WRITE_SUBJECT``) and shown where that kind may be read; family members
+  (``FAMILY_RELATIONS``) are not shown each other's reads (``auth.access_history``).
 """
 
 from __future__ import annotations
@@ -31,12 +34,14 @@ from enum import StrEnum
 
 __all__ = [
     "AUDIENCE_RELATIONS",
+    "FAMILY_RELATIONS",
     "NEEDS_STRONG_SIGN_IN",
     "READ_POLICY",
     "STRONG_ACR",
     "WRITABLE_WHEN_CLOSED",
     "WRITABLE_WHEN_PAUSED",
     "WRITE_POLICY",
+    "WRITE_SUBJECT",
     "Action",
     "Audience",
     "Condition",
@@ -293,6 +298,35 @@ WRITE_POLICY: dict[Action, dict[Relation, WriteRule]] = {
     },
     Action.SHARE_MOBILE: {H: W(0), A: W(1), X: W(2)},
 }
+
+# What each write is about. Its entry in a log's access history is shown to whoever may read
+# that kind of data in the log (``auth.access_history``): the youth is not told that a note
+# they may not read was written, a unit manager that points were edited.
+WRITE_SUBJECT: dict[Action, PolicyField] = {
+    Action.MANAGE_LOG: F.LOG_SUMMARY,
+    Action.EDIT_POINTS: F.POINTS,
+    Action.EDIT_MEASURES: F.MEASURES,
+    Action.EVALUATE_MEASURE: F.MEASURES,
+    Action.SCHEDULE_MEETING: F.MEETINGS,
+    Action.RECORD_MEETING: F.MEETINGS,
+    Action.WRITE_NOTE: F.NOTES,
+    Action.EDIT_NOTE: F.NOTES,
+    Action.ADD_SPARKLE: F.SPARKLES,
+    Action.DELETE_SPARKLE: F.SPARKLES,
+    Action.GIVE_CONSENT: F.CONSENT_STATUS,
+    Action.WITHDRAW_CONSENT: F.CONSENT_STATUS,
+    Action.UPLOAD_CONSENT: F.CONSENT_STATUS,
+    Action.CLOSE_LOG: F.LOG_SUMMARY,
+    Action.END_LOG_AT_WILL: F.LOG_SUMMARY,
+    Action.EXPORT: F.LOG_SUMMARY,
+    Action.ARCHIVE: F.LOG_SUMMARY,
+    Action.ANSWER_TRANSFER: F.LOG_SUMMARY,
+    Action.SHARE_MOBILE: F.ACTOR_MOBILE,
+}
+
+# Family members are not told when another family member read the log (or printed it): it is
+# the family's own log, and who at home looked when is theirs to share, not the service's.
+FAMILY_RELATIONS = frozenset({Relation.GUARDIAN, Relation.SUBJECT})
 
 del H, A, X, G, S, M, N, F, R, W
 

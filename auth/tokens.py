@@ -18,7 +18,10 @@ Every request to Relay Log carries an access token issued by ID-porten (or, in d
   ``alg`` must match the header's ``alg``.
 * ``exp``, ``iat``, ``aud`` and ``iss`` are required and verified (with a small clock-skew
   leeway): a token without an expiry lives forever, one without an audience may have been minted
-  for another service and replayed here, one from another issuer is not ID-porten's. ``iat`` in
+  for another service and replayed here, one from another issuer is not ID-porten's. ``aud``
+  must be a single string equal to the configured audience, as ID-porten issues it for one API:
+  python-jose accepts a list that merely contains it, which is a token meant for several
+  services at once (any of which could replay it here). ``iat`` in
   the future (beyond the leeway) is rejected, as is ``nbf`` in the future.
 * ID-porten semantics: ``pid`` is the national id (11 digits) and is what guardians are matched
   on; ``acr`` is the level of assurance and must be in the accepted set (``idporten-loa-high`` by
@@ -27,6 +30,8 @@ Every request to Relay Log carries an access token issued by ID-porten (or, in d
 * Access tokens only: an ID token is meant for the client that requested it, not for APIs. A
   ``typ``/``token_type`` header saying ``id_token`` or ID-token-only claims (``nonce``,
   ``at_hash``, ``c_hash``) are rejected.
+* JSON nested deeper than the parser's recursion limit (a signed payload of 2 000 ``[``) is
+  a malformed token, not a crash.
 * Error messages are fixed strings: they never echo the token, its claims or the national id, so
   they are safe to log and to return to clients; the national id never reaches a log line.
 """
@@ -302,7 +307,7 @@ class TokenVerifier:
             raise TokenError("MALFORMED")
         try:
             header = jwt.get_unverified_header(token)
-        except JOSEError:
+        except (JOSEError, RecursionError):
             raise TokenError("MALFORMED") from None
         if "enc" in header:
             raise TokenError("ENCRYPTED_TOKEN")
@@ -354,11 +359,17 @@ class TokenVerifier:
             raise TokenError(_claims_error_code(str(exc))) from None
         except JWTError as exc:
             raise TokenError(_jwt_error_code(str(exc))) from None
+        except RecursionError:
+            # A correctly signed payload nested deeper than json.loads will go.
+            raise TokenError("MALFORMED") from None
         except (TypeError, ValueError, OverflowError):
             # python-jose calls int() on time claims and lets odd types (lists, inf) escape.
             raise TokenError("INVALID_CLAIM") from None
 
     def _verified(self, claims: dict[str, Any]) -> VerifiedToken:
+        audience = claims.get("aud")
+        if not (isinstance(audience, str) and audience == self.audience):
+            raise TokenError("WRONG_AUDIENCE")
         if any(name in claims for name in _ID_TOKEN_CLAIMS) or claims.get("token_type") == (
             "id_token"
         ):

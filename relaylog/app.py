@@ -2,7 +2,9 @@
 
 A request flows one way: bearer token → viewer → schema field (permission asks the policy)
 → resolver → DataLoader → SQL. One database session per request; the ``UnitOfWork``
-extension appends the request's audit entries and commits when the operation ends.
+extension appends the request's audit entries and commits when the operation ends. What the
+HTTP edge refuses (bodies, JSON, Authorization headers) is in ``relaylog.http_limits``, what
+the schema refuses before it validates a document in ``schema.document_limits``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cross_web import HTTPException
 from graphql import ExecutionResult, GraphQLError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.applications import Starlette
@@ -39,14 +42,22 @@ from strawberry.http.parse_content_type import parse_content_type
 from auth.policy import Audience
 from auth.tokens import TokenError, TokenVerifier, VerifiedToken
 from auth.viewer import resolve_viewer
+from relaylog.access_log import AccessLog
 from relaylog.body_limit import BodySizeLimit
 from relaylog.db import SessionFactory
+from relaylog.http_limits import (
+    JsonLimits,
+    endpoint_body_limit,
+    graphql_error_response,
+    parse_request_json,
+)
 from relaylog.migrations import current_revision, head_revision
 from relaylog.settings import Settings
 from resolvers.context import Context
 from resolvers.loaders import Loaders
 from schema.build import build_schema
 from schema.compiled.runner import CompiledOperation
+from schema.document_limits import Limits
 from schema.trusted_operations import (
     REQUIRED,
     TrustedOperations,
@@ -88,14 +99,21 @@ class TokenUser(BaseUser):
         return True
 
 
+class SeveralAuthorizationHeaders(AuthenticationError):
+    """Which one would count? Proxies and frameworks disagree, so none does."""
+
+
 class BearerBackend(AuthenticationBackend):
     def __init__(self, verifier: TokenVerifier) -> None:
         self.verifier = verifier
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
-        header = conn.headers.get("authorization")
-        if header is None:
+        headers = conn.headers.getlist("authorization")
+        if not headers:
             return None
+        if len(headers) > 1:
+            raise SeveralAuthorizationHeaders("SEVERAL_HEADERS")
+        header = headers[0]
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise AuthenticationError("MALFORMED")
@@ -107,6 +125,9 @@ class BearerBackend(AuthenticationBackend):
 
 
 def _unauthorized(conn: HTTPConnection, exc: Exception) -> Response:
+    if isinstance(exc, SeveralAuthorizationHeaders):
+        log.info("several authorization headers")
+        return graphql_error_response(400, "Send one Authorization header, not several.")
     reason = str(exc)
     log.info("token rejected", extra={"reason": reason})
     return JSONResponse(
@@ -146,10 +167,22 @@ class AudienceGraphQL(GraphQL[Context, None]):
             max_aliases=settings.max_aliases,
             max_tokens=settings.max_tokens,
             introspection=settings.introspection,
+            limits=Limits(
+                max_document_bytes=settings.max_document_bytes,
+                max_cost=settings.max_query_cost,
+                max_nesting=3 * settings.max_query_depth,
+                max_variables_bytes=settings.max_variables_bytes,
+                field_merge_budget=settings.field_merge_budget,
+            ),
         )
         super().__init__(schema, graphql_ide="graphiql" if settings.introspection else None)
         self.services = services
         self.audience = audience
+        self.json_limits = JsonLimits(
+            max_depth=settings.max_json_depth,
+            max_values=settings.max_json_values,
+            scan_over_bytes=settings.small_request_bytes,
+        )
         self.trusted = TrustedOperations(schema, audience)
         self.trusted_only = settings.trusted_only(audience.value)
 
@@ -246,11 +279,29 @@ class AudienceGraphQL(GraphQL[Context, None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope.setdefault("state", {})
         try:
-            await super().__call__(scope, receive, send)
+            if scope["type"] == "http":
+                await self._answer_http(scope, receive, send)
+            else:
+                await super().__call__(scope, receive, send)
         finally:
             session: AsyncSession | None = state.pop("relaylog_session", None)
             if session is not None:
                 await session.close()
+
+    async def _answer_http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """strawberry's HTTP handling, with its refusals (bad JSON, unsupported content type,
+        unknown operation name, a mutation over GET) as GraphQL error bodies, not plain text."""
+        request = Request(scope=scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            response = graphql_error_response(exc.status_code, exc.reason)
+        await response(scope, receive, send)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """Bodies and ``variables``/``extensions`` parameters: UTF-8, JSON, an object, nested and
+        sized within limits (``relaylog.http_limits``), or a 400 saying which."""
+        return parse_request_json(data, self.json_limits)
 
     async def get_context(self, request: Request, response: Any) -> Context:  # type: ignore[override]
         session = self.services.session_factory()
@@ -304,11 +355,22 @@ def build_app(services: Services) -> Starlette:
     return Starlette(
         routes=routes,
         middleware=[
-            Middleware(BodySizeLimit, max_bytes=services.settings.max_request_bytes),
+            Middleware(AccessLog, paths=[route.path for route in routes]),
             Middleware(
                 AuthenticationMiddleware,
                 backend=BearerBackend(services.verifier),
                 on_error=_unauthorized,
+            ),
+            # Inside authentication: only a signed-in person may send a large body, and only
+            # to the endpoint that takes files.
+            Middleware(
+                BodySizeLimit,
+                max_bytes=services.settings.max_request_bytes,
+                limit_for=endpoint_body_limit(
+                    frozenset({ENDPOINTS[Audience.STAFF]}),
+                    large=services.settings.max_request_bytes,
+                    small=services.settings.small_request_bytes,
+                ),
             ),
         ],
         lifespan=lifespan,

@@ -207,7 +207,13 @@ def _run(settings: Settings, url: str, *, demo: bool) -> None:
     configure_logging(settings.log_level)
     # The engine was created on the check's loop; uvicorn runs its own, so start a fresh one.
     asyncio.run(services.engine.dispose())
-    uvicorn.run(build_app(services), host=settings.host, port=settings.port, log_config=None)
+    uvicorn.run(
+        build_app(services),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,  # it records query strings: relaylog.access_log replaces it
+    )
 
 
 app.add_typer(audit_app, name="audit")

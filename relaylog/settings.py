@@ -41,13 +41,25 @@ class Settings(BaseSettings):
     accept_legacy_level4: bool = False
     max_token_bytes: int = 8192
     # createLog with three signed forms of 10 MB each, base64-encoded, fits; more does not.
+    # Only signed-in staff uploading files get that much (relaylog.http_limits).
     max_request_bytes: int = 48 * 1024 * 1024
+    # Every other request: a document (16 KiB) and its variables (64 KiB), with room for a
+    # hostile body to be read and answered with a precise 400 rather than a bare 413.
+    small_request_bytes: int = 256 * 1024
+    max_json_depth: int = 32
+    max_json_values: int = 10_000
 
     data_secret: SecretStr | None = None
 
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 4000
+    max_document_bytes: int = 16 * 1024
+    # Selections (fields, spreads, inline fragments) once every fragment is expanded.
+    max_query_cost: int = 1000
+    max_variables_bytes: int = 64 * 1024
+    # graphql-core's work budget for checking that fields merge (its default is 500 000).
+    field_merge_budget: int = 10_000
     page_size_max: int = 100
     # Endpoints that answer trusted documents only (names of audiences, comma-separated:
     # "FAMILY,REPORTING"); unset: none in dev and demo, family and reporting in production.

@@ -1,9 +1,9 @@
 """``RelayLog.accessHistory``: who read or changed a log, as its family (or holder, or the
 unit manager) sees it. Staff are named with position and unit; family members only by their
-role ("Guardian", "The child"), with ``isYou`` marking the viewer's own entries. Entries of
-the other guardian or the child are shown with their times: it is the family's own log, and
-who in the family looked when is part of its history (Normen's right to see who accessed).
-A person with guardian rows in several logs is "you" in each (``viewer.guardian_ids``)."""
+role ("Guardian", "The child"), with ``isYou`` marking the viewer's own entries. Which
+entries a viewer sees is the policy's (``auth.access_history``): only those whose subject
+the viewer may read, and no other family member's reads. A person with guardian rows in
+several logs is "you" in each (``viewer.guardian_ids``)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from strawberry.types import Info
 
+from auth.access_history import history_scope
 from auth.policy import Action, PolicyField, Relation
 from auth.viewer import Viewer, ViewerKind
 from models import RelayLog
@@ -134,7 +135,11 @@ async def access_history(
     ctx: Context = info.context
     first = validate_first(first, ctx.page_size_max)
     before = _decode(after)
-    found = await ctx.loaders.access_history.load(HistoryKey(root.id, first + 1, before))
+    access = await ctx.loaders.log_access.load(root.id)
+    if access is None:  # pragma: no cover - the field's permission needed the standing
+        return AccessHistoryView([], False, None)
+    scope = history_scope(ctx.viewer, access)
+    found = await ctx.loaders.access_history.load(HistoryKey(scope, first + 1, before))
     page = found[:first]
     staff_ids = list(
         {e.actor_id for e in page if e.actor_kind in _STAFF_KINDS and e.actor_id is not None}

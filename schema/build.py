@@ -18,7 +18,6 @@ from strawberry.extensions import (
     ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.types import ExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
@@ -26,9 +25,16 @@ from strawberry.types.field import StrawberryField
 
 from auth.policy import Audience, PolicyField, audience_may_ever
 from resolvers.errors import is_unexpected
+from schema.document_limits import (
+    CheckedValidation,
+    DocumentLimits,
+    Limits,
+    budgeted_field_merging,
+)
 from schema.mutations import build_mutation
 from schema.permissions import AUDIENCES_KEY, POLICY_KEY
 from schema.query import FAMILY_NODE_TYPES, STAFF_NODE_TYPES, Query
+from schema.suggestions import HideSuggestions
 from schema.unit_of_work import UnitOfWork
 
 __all__ = ["SDL_DIR", "AudienceSchema", "build_schema", "field_is_in", "sdl_path"]
@@ -77,27 +83,42 @@ def _should_mask(error: GraphQLError) -> bool:
 
 
 def hardening(
-    *, max_depth: int, max_aliases: int, max_tokens: int, introspection: bool
+    *,
+    max_depth: int,
+    max_aliases: int,
+    max_tokens: int,
+    introspection: bool,
+    limits: Limits | None = None,
 ) -> list[ExtensionFactory]:
     """Everything that protects the executor, assembled in one place.
 
-    The depth and alias limiters are validation rules, built here once: every request then
-    adds the same rule classes, so the validation cache (keyed by document and rules) answers
-    a repeated query without validating it again.
+    In the order a request meets them: the document's size before the lexer runs
+    (``DocumentLimits``) and its token count while it does; then, before any validation rule
+    walks it, its cost with fragments expanded, its nesting and the spec rules the limiters
+    rely on (``DocumentLimits`` again); then validation, cached, with the field-merging rule
+    on a work budget and the depth and alias limits (all built here once: every request uses
+    the same rule classes, so the cache keyed by document and rules answers a repeated query
+    without validating it again).
+    Without introspection (production) there is no schema to read from error messages
+    either: "Did you mean …" is cut. Unexpected errors are masked last.
     """
+    document_limits = limits or Limits()
+    field_merging = budgeted_field_merging(document_limits.field_merge_budget)
     depth_rules = QueryDepthLimiter(max_depth=max_depth).validation_rules
     alias_rules = MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules
     extensions: list[ExtensionFactory] = [
+        lambda: DocumentLimits(document_limits, field_merging),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: AddValidationRules(depth_rules),
         lambda: AddValidationRules(alias_rules),
         lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
+        lambda: CheckedValidation(maxsize=256),
         lambda: MaskErrors(should_mask_error=_should_mask, error_message="Internal error"),
         UnitOfWork,
     ]
     if not introspection:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+        extensions.append(HideSuggestions)
     return extensions
 
 
@@ -109,6 +130,8 @@ def build_schema(
     max_aliases: int = 30,
     max_tokens: int = 4000,
     introspection: bool = True,
+    limits: Limits | None = None,
+    extra_extensions: tuple[ExtensionFactory, ...] = (),
 ) -> AudienceSchema:
     """The schema of one audience, built once per process for each set of limits: a schema
     holds no request state, and building one walks every type (each app, and each test's
@@ -126,7 +149,8 @@ def build_schema(
         max_aliases=max_aliases,
         max_tokens=max_tokens,
         introspection=introspection,
-    )
+        limits=limits,
+    ) + list(extra_extensions)
     mutation = None if audience is Audience.REPORTING else build_mutation()
     return schema_class(query=Query, mutation=mutation, types=types, extensions=extensions)
 

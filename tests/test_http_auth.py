@@ -183,3 +183,69 @@ async def test_each_endpoint_admits_its_own_people(
     data = await client.query("{ viewer { kind } }", as_=getattr(world, who), audience=audience)
 
     assert data["viewer"] == (None if kind is None else {"kind": kind})
+
+
+def nested_payload_token(client: GraphQLClient, pid: str, depth: int = 2000) -> str:
+    """Correctly signed, with a claim nested ``depth`` arrays deep."""
+    from jose import jwk
+
+    claims = json.dumps(claims_for(client, pid), separators=(",", ":"))
+    payload = claims[:-1] + ',"x":' + "[" * depth + "]" * depth + "}"
+    header = b64url_json({"alg": "RS256", "kid": client.keys.kid, "typ": "at+jwt"})
+    signing_input = f"{header}.{b64url(payload.encode())}"
+    key = jwk.construct(client.keys.private_pem, "RS256")
+    return f"{signing_input}.{b64url(key.sign(signing_input.encode()))}"
+
+
+@pytest.mark.parametrize(
+    ("make_header", "reason"),
+    [
+        pytest.param(
+            bearer(
+                lambda c, pid: mint(
+                    c, pid, extra={"aud": [c.settings.token_audience, "https://other.example/"]}
+                )
+            ),
+            "WRONG_AUDIENCE",
+            id="aud as an array naming us and another API",
+        ),
+        pytest.param(bearer(nested_payload_token), "MALFORMED", id="payload nested 2000 deep"),
+    ],
+)
+async def test_a_token_meant_for_several_apis_or_nested_too_deep_is_a_401(
+    client: GraphQLClient, world: World, make_header: HeaderMaker, reason: str
+) -> None:
+    response = await client.http.post(
+        ENDPOINTS[Audience.STAFF],
+        json={"query": VIEWER_QUERY},
+        headers={"Authorization": make_header(client, world.holder.national_id)},
+    )
+
+    assert response.status_code == 401
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "UNAUTHENTICATED", "reason": reason}
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        pytest.param(lambda c, pid: "Bearer garbage", id="valid then garbage"),
+        pytest.param(lambda c, pid: f"Bearer {mint(c, pid)}", id="the same valid token twice"),
+    ],
+)
+async def test_several_authorization_headers_are_a_400(
+    client: GraphQLClient, world: World, second: HeaderMaker
+) -> None:
+    pid = world.holder.national_id
+    valid = f"Bearer {mint(client, pid)}"
+
+    response = await client.http.post(
+        ENDPOINTS[Audience.STAFF],
+        json={"query": VIEWER_QUERY},
+        headers=[("Authorization", valid), ("Authorization", second(client, pid))],
+    )
+
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "BAD_REQUEST"}
+    assert valid.partition(" ")[2] not in response.text

@@ -5,11 +5,16 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterator
+from datetime import date
 from typing import Any
 
 import pytest
 
+from models.national_id import is_valid_national_id, synthetic_national_id
+from relaylog.access_log import ACCESS_LOGGER
 from relaylog.logging import configure_logging, redact
+from tests.factories import World
+from tests.graphql import GraphQLClient
 
 NATIONAL_ID = "02847900221"  # synthetic (month + 80), the demo holder's
 JWT = (
@@ -46,10 +51,30 @@ def test_redact_masks_secrets(text: str, secret: str, mask: str) -> None:
         pytest.param("request took 1234567890 ns", id="ten digits"),
         pytest.param("order 123456789012", id="twelve digits"),
         pytest.param("at 2026-11-25T10:00:00+00:00", id="timestamp"),
+        pytest.param(
+            "request 3f2a1c45678901234be0d9e8c7b6a5f4", id="hex request id with 11 digits in a row"
+        ),
+        pytest.param(f"ref {NATIONAL_ID[:-1]}3", id="national id shape, wrong check digit"),
+        pytest.param("count 12345678901 rows", id="eleven digits that are no national id"),
+        pytest.param("at 31139912345", id="eleven digits with no valid birth date"),
     ],
 )
 def test_redact_leaves_ordinary_text_alone(text: str) -> None:
     assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    "national_id",
+    [
+        pytest.param(synthetic_national_id(date(2010, 5, 17)), id="synthetic"),
+        pytest.param(synthetic_national_id(date(1979, 4, 2), 3), id="synthetic, another"),
+        pytest.param("15889010069", id="synthetic from the token tests"),
+    ],
+)
+def test_redact_masks_every_valid_national_id_inside_other_text(national_id: str) -> None:
+    assert is_valid_national_id(national_id)
+
+    assert redact(f"request {national_id}ab") == "request [national-id]ab"
 
 
 @pytest.fixture
@@ -58,15 +83,16 @@ def restore_logging() -> Iterator[None]:
     root = logging.getLogger()
     saved_root = (root.handlers[:], root.level)
     touched = [logging.getLogger(n) for n in ("uvicorn", "uvicorn.error", "uvicorn.access")]
-    saved = [(logger, logger.handlers[:], logger.propagate) for logger in touched]
+    saved = [(logger, logger.handlers[:], logger.propagate, logger.disabled) for logger in touched]
     try:
         yield
     finally:
         root.handlers[:], level = saved_root
         root.setLevel(level)
-        for logger, handlers, propagate in saved:
+        for logger, handlers, propagate, disabled in saved:
             logger.handlers[:] = handlers
             logger.propagate = propagate
+            logger.disabled = disabled
 
 
 @pytest.fixture
@@ -117,3 +143,39 @@ def test_a_national_id_inside_a_structured_extra_is_masked_too(json_logging: Any
 
     [entry] = lines()
     assert NATIONAL_ID not in json.dumps(entry)
+
+
+NAME = "Hanne Holder"
+DIRECTORY = f'{{ staffDirectory(nameContains: "{NAME}") {{ name }} }}'
+
+
+async def test_the_access_log_records_neither_query_strings_nor_bodies(
+    json_logging: Any, client: GraphQLClient, world: World
+) -> None:
+    lines = json_logging()
+    token = client.token_for(world.holder)
+    await client.http.get(
+        "/graphql", params={"query": DIRECTORY}, headers={"Authorization": f"Bearer {token}"}
+    )
+    await client.http.post("/graphql", json={"query": DIRECTORY, "variables": {"n": NAME}})
+    await client.http.get("/no/such/Hanne-Holder")
+
+    access = [line for line in lines() if line["logger"] == ACCESS_LOGGER]
+    assert [(a["method"], a["path"], a["status"]) for a in access] == [
+        ("GET", "/graphql", 200),
+        ("POST", "/graphql", 200),
+        ("GET", "[other path]", 404),
+    ]
+    assert "Hanne" not in json.dumps(access)
+    assert "staffDirectory" not in json.dumps(access)
+
+
+def test_uvicorns_own_access_log_which_prints_query_strings_is_silenced(
+    json_logging: Any,
+) -> None:
+    lines = json_logging()
+    logging.getLogger("uvicorn.access").info(
+        '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", "GET", f"/graphql?query={NAME}", "1.1", 200
+    )
+
+    assert lines() == []

@@ -110,8 +110,10 @@ async def test_a_write_is_its_own_entry_and_family_members_are_named_only_by_rol
     client: GraphQLClient, world: World
 ) -> None:
     log = await world.full_log(level=2)
-    await world.seed.access(log, world.other_guardian, "GUARDIAN", at=AN_HOUR_AGO)
-    await world.seed.access(log, world.youth, "SUBJECT", at=AN_HOUR_AGO + timedelta(minutes=1))
+    await world.seed.access(log, world.other_guardian, "GUARDIAN", "ADD_SPARKLE", at=AN_HOUR_AGO)
+    await world.seed.access(
+        log, world.youth, "SUBJECT", "ADD_SPARKLE", at=AN_HOUR_AGO + timedelta(minutes=1)
+    )
     data = await client.query(
         ADD_SPARKLE,
         as_=world.guardian,
@@ -285,3 +287,152 @@ async def test_a_withdrawn_consent_and_an_export_show_in_the_history_by_what_the
         ("WRITE", "WITHDRAW_CONSENT", "Guardian"),
     ]
     assert "NOTES" in entries[1]["dataRead"]
+
+
+WRITE_NOTE = """mutation($input: WriteNoteInput!) { writeNote(input: $input) {
+  note { id } error { code } } }"""
+EDIT_NOTE = """mutation($input: EditNoteInput!) { editNote(input: $input) { error { code } } }"""
+
+
+def _who_did_what(entries: list[dict[str, Any]]) -> list[tuple[str, str | None, str]]:
+    return [(e["kind"], e["action"], e["who"]["displayName"]) for e in entries]
+
+
+async def test_family_members_are_not_told_when_another_family_member_read_or_exported(
+    client: GraphQLClient, world: World
+) -> None:
+    log = await world.full_log(level=2)
+    s = world.seed
+    await s.access(log, world.other_guardian, "GUARDIAN", at=AN_HOUR_AGO)
+    await s.access(log, world.other_guardian, "GUARDIAN", "EXPORT", at=AN_HOUR_AGO)
+    await s.access(log, world.youth, "SUBJECT", at=AN_HOUR_AGO + timedelta(minutes=1))
+    await s.access(log, world.guardian, "GUARDIAN", at=AN_HOUR_AGO + timedelta(minutes=2))
+    await s.access(log, world.external, "EXTERNAL_ACTOR", at=AN_HOUR_AGO + timedelta(minutes=3))
+
+    guardian = (await _history(client, log, world.guardian, first=50))["entries"]
+    youth = (await _history(client, log, world.youth, first=50))["entries"]
+    holder = (await _history(client, log, world.holder, Audience.STAFF, first=50))["entries"]
+
+    assert [(e["who"]["displayName"], e["who"]["isYou"]) for e in guardian] == [
+        ("Eva Ekstern", False),
+        ("Guardian", True),  # their own read
+    ]
+    # The youth's history also holds their own reads of it (this request's are not in yet).
+    assert [(e["who"]["displayName"], e["who"]["isYou"]) for e in youth] == [
+        ("Eva Ekstern", False),
+        ("The child", True),
+    ]
+    # The holder, who is not family, sees every read.
+    assert {e["who"]["displayName"] for e in holder} >= {"Guardian", "The child", "Eva Ekstern"}
+    assert ("EXPORT", "EXPORT", "Guardian") in _who_did_what(holder)
+
+
+async def test_the_youth_is_not_told_that_an_adults_only_note_was_written(
+    client: GraphQLClient, world: World, session: AsyncSession
+) -> None:
+    log = await world.full_log(level=2)
+    log_id = encode_global_id("RelayLog", log.id)
+    for text, adults_only in [("For de voksne", True), ("For alle", False)]:
+        data = await client.query(
+            WRITE_NOTE,
+            as_=world.holder,
+            variables={"input": {"logId": log_id, "text": text, "adultsOnly": adults_only}},
+        )
+        assert data["writeNote"]["error"] is None
+
+    youth = (await _history(client, log, world.youth, first=50))["entries"]
+    guardian = (await _history(client, log, world.guardian, first=50))["entries"]
+
+    assert [e["action"] for e in youth if e["kind"] == "WRITE"] == ["WRITE_NOTE"]
+    assert [e["action"] for e in guardian if e["kind"] == "WRITE"] == ["WRITE_NOTE", "WRITE_NOTE"]
+
+
+async def test_a_note_marked_adults_only_later_takes_its_history_out_of_the_youths_view(
+    client: GraphQLClient, world: World
+) -> None:
+    log = await world.full_log(level=2)
+    written = await client.query(
+        WRITE_NOTE,
+        as_=world.holder,
+        variables={"input": {"logId": encode_global_id("RelayLog", log.id), "text": "Først"}},
+    )
+    note_id = written["writeNote"]["note"]["id"]
+    before = [e["action"] for e in (await _history(client, log, world.youth))["entries"]]
+    assert "WRITE_NOTE" in before
+
+    edited = await client.query(
+        EDIT_NOTE,
+        as_=world.holder,
+        variables={"input": {"noteId": note_id, "expectedVersion": 1, "adultsOnly": True}},
+    )
+    assert edited["editNote"]["error"] is None
+
+    after = [e["action"] for e in (await _history(client, log, world.youth))["entries"]]
+    assert "WRITE_NOTE" not in after
+    assert "EDIT_NOTE" not in after
+
+
+async def test_a_read_shows_only_the_kinds_of_data_the_reader_may_see_and_no_more(
+    client: GraphQLClient, world: World
+) -> None:
+    log = await world.full_log(level=2)
+    s = world.seed
+    await s.access(
+        log, world.holder, "HOLDER", fields=("GUARDIAN_NATIONAL_ID",), at=AN_HOUR_AGO
+    )
+    await s.access(
+        log,
+        world.holder,
+        "HOLDER",
+        fields=("GUARDIAN_NATIONAL_ID", "NOTES"),
+        at=AN_HOUR_AGO + timedelta(hours=2),
+    )
+
+    youth = (await _history(client, log, world.youth))["entries"]
+    guardian = (await _history(client, log, world.guardian))["entries"]
+
+    staff_reads = [e["dataRead"] for e in youth if e["who"]["kind"] == "STAFF"]
+    assert staff_reads == [["NOTES"]]  # the youth never reads guardians' national ids
+    assert [e["dataRead"] for e in guardian if e["who"]["kind"] == "STAFF"] == [
+        ["GUARDIAN_NATIONAL_ID", "NOTES"],
+        ["GUARDIAN_NATIONAL_ID"],
+    ]
+
+
+async def test_the_unit_manager_sees_the_history_of_what_a_manager_may_read_only(
+    client: GraphQLClient, world: World
+) -> None:
+    log = await world.full_log(level=2)
+    s = world.seed
+    await s.access(log, world.actor, "ACTOR", fields=("NOTES", "POINTS"), at=AN_HOUR_AGO)
+    await s.access(log, world.actor, "ACTOR", "WRITE_NOTE", at=AN_HOUR_AGO)
+    await s.access(log, world.holder, "HOLDER", "MANAGE_LOG", at=AN_HOUR_AGO)
+    await s.access(log, world.holder, "HOLDER", fields=("ACTIVITY", "NOTES"), at=AN_HOUR_AGO)
+
+    entries = (await _history(client, log, world.manager, Audience.STAFF, first=50))["entries"]
+
+    seeded = [e for e in entries if e["at"] == "2026-11-24T09:00:00+00:00"]
+    assert [(e["kind"], e["action"], e["dataRead"]) for e in seeded] == [
+        ("READ", None, ["ACTIVITY"]),
+        ("WRITE", "MANAGE_LOG", []),
+    ]
+
+
+async def test_pages_count_only_the_entries_the_reader_may_see(
+    client: GraphQLClient, world: World
+) -> None:
+    log = await world.full_log(level=2)
+    s = world.seed
+    for minute in range(3):
+        await s.access(
+            log, world.external, "EXTERNAL_ACTOR", at=AN_HOUR_AGO - timedelta(hours=minute + 1)
+        )
+    for minute in range(5):  # older, and not the youth's to see
+        await s.access(
+            log, world.guardian, "GUARDIAN", at=AN_HOUR_AGO - timedelta(hours=minute + 10)
+        )
+
+    page = await _history(client, log, world.youth, first=3)
+
+    assert len(page["entries"]) == 3
+    assert page["hasNextPage"] is False

@@ -199,6 +199,12 @@ class TestRejectedClaims:
             pytest.param({"aud": "https://other.test"}, "WRONG_AUDIENCE", id="wrong-audience"),
             pytest.param({"aud": ["https://other.test"]}, "WRONG_AUDIENCE", id="wrong-aud-list"),
             pytest.param({"aud": 42}, "WRONG_AUDIENCE", id="aud-not-a-string"),
+            pytest.param(
+                {"aud": [AUDIENCE, "https://other.example/"]},
+                "WRONG_AUDIENCE",
+                id="aud-list-naming-us-and-another",
+            ),
+            pytest.param({"aud": [AUDIENCE]}, "WRONG_AUDIENCE", id="aud-list-of-only-us"),
             pytest.param({"iss": "https://evil.test"}, "WRONG_ISSUER", id="wrong-issuer"),
             pytest.param({"exp": DROP}, "MISSING_CLAIM", id="missing-exp"),
             pytest.param({"iat": DROP}, "MISSING_CLAIM", id="missing-iat"),
@@ -439,6 +445,28 @@ class TestRejectedSignatures:
         signature = b64url(key.sign(signing_input.encode()))
 
         assert_rejected(verifier, f"{signing_input}.{signature}", "MALFORMED")
+
+    @pytest.mark.parametrize("depth", [2000, 4000])
+    def test_a_signed_payload_nested_deeper_than_json_parses_is_malformed(
+        self, dev_keys: DevKeys, verifier: TokenVerifier, depth: int
+    ) -> None:
+        claims = json.dumps(claims_for(dev_keys), separators=(",", ":"))
+        payload = claims[:-1] + ',"x":' + "[" * depth + "]" * depth + "}"
+        key = jwk.construct(dev_keys.private_pem, "RS256")
+        header = b64url_json({"alg": "RS256", "kid": dev_keys.kid})
+        signing_input = f"{header}.{b64url(payload.encode())}"
+        signature = b64url(key.sign(signing_input.encode()))
+        verifier.max_token_bytes = 16_000
+
+        assert_rejected(verifier, f"{signing_input}.{signature}", "MALFORMED")
+
+    def test_a_header_nested_deeper_than_json_parses_is_malformed(
+        self, dev_keys: DevKeys, verifier: TokenVerifier
+    ) -> None:
+        _, payload, signature = dev_keys.mint(PID, issuer=ISSUER, audience=AUDIENCE).split(".")
+        header = b64url(('{"alg":"RS256","x":' + "[" * 2000 + "]" * 2000 + "}").encode())
+
+        assert_rejected(verifier, f"{header}.{payload}.{signature}", "MALFORMED")
 
 
 class TestRejectedShapes:

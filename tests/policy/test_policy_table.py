@@ -3,7 +3,14 @@ made here too, not an accident."""
 
 from __future__ import annotations
 
-from auth.policy import READ_POLICY, PolicyField, Relation
+import uuid
+
+import pytest
+
+from auth.access_history import history_scope
+from auth.policy import FAMILY_RELATIONS, READ_POLICY, WRITE_SUBJECT, Action, PolicyField, Relation
+from auth.scoping import LogAccess
+from models.enums import RelayLogStatus
 
 COLUMNS = ["HOLDER", "ACTOR", "EXTERNAL_ACTOR", "GUARDIAN", "SUBJECT", "MANAGER"]
 # "—" never; a number: from that level; "own", "shared", "not-adults-only": conditional.
@@ -130,3 +137,43 @@ def test_the_lifecycle_write_rules_are_decisions() -> None:
         Action.ANSWER_TRANSFER
     ]
     assert frozenset({Action.GIVE_CONSENT}) == NEEDS_STRONG_SIGN_IN
+
+
+def test_every_write_names_the_kind_of_data_it_is_about() -> None:
+    """The access history shows a write only to whoever may read its subject."""
+    assert set(WRITE_SUBJECT) == set(Action)
+
+
+@pytest.mark.parametrize(
+    ("relation", "hidden"),
+    [
+        pytest.param(Relation.SUBJECT, {"SHARE_MOBILE"}, id="youth: no actor mobiles"),
+        pytest.param(Relation.GUARDIAN, set(), id="guardian: every write"),
+        pytest.param(
+            Relation.MANAGER,
+            {
+                "EDIT_POINTS",
+                "EDIT_MEASURES",
+                "EVALUATE_MEASURE",
+                "SCHEDULE_MEETING",
+                "RECORD_MEETING",
+                "WRITE_NOTE",
+                "EDIT_NOTE",
+                "ADD_SPARKLE",
+                "DELETE_SPARKLE",
+                "SHARE_MOBILE",
+            },
+            id="manager: no content",
+        ),
+    ],
+)
+def test_which_writes_a_reader_of_the_history_is_told_of(
+    relation: Relation, hidden: set[str]
+) -> None:
+    access = LogAccess(uuid.uuid4(), relation, 2, RelayLogStatus.ACTIVE)
+
+    scope = history_scope(None, access)
+
+    assert {a.value for a in Action} - scope.actions == hidden
+    assert scope.adults_only_notes is (relation is not Relation.SUBJECT)
+    assert bool(scope.hidden_readers) is (relation in FAMILY_RELATIONS)
