@@ -34,9 +34,11 @@ async def _hidden_ids(world: World) -> dict[str, uuid.UUID]:
     log = await world.full_log(2)
     ids = {"RelayLog": log.id}
     for type_name, model in MODELS.items():
-        ids[type_name] = await world.seed.session.scalar(
+        found = await world.seed.session.scalar(
             select(model.id).where(model.log_id == log.id).limit(1)
         )
+        assert found is not None
+        ids[type_name] = found
     return ids
 
 
