@@ -14,7 +14,13 @@ def main(argv: list[str] | None = None) -> None:
 
     run = sub.add_parser("run", help="build or reuse the dataset(s), measure, write the report")
     run.add_argument("--logs", type=int, action="append", help="dataset size (repeatable)")
-    run.add_argument("--seconds", type=float, default=20.0, help="measured seconds per query")
+    run.add_argument(
+        "--seconds", type=float, default=20.0, help="measured seconds per round and path"
+    )
+    run.add_argument("--rounds", type=int, default=3, help="interleaved rounds per path")
+    run.add_argument(
+        "--node-requests", type=int, default=80, help="node(id:) hidden/missing requests per kind"
+    )
     run.add_argument("--warmup", type=float, default=2.0)
     run.add_argument("--concurrency", type=int, default=8)
     run.add_argument(
@@ -75,5 +81,7 @@ def main(argv: list[str] | None = None) -> None:
                 profile_requests=args.profile_requests,
                 report=args.report,
                 explain=not args.no_explain,
+                rounds=args.rounds,
+                node_requests=args.node_requests,
             )
         run_all(options)

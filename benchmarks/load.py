@@ -14,7 +14,7 @@ import contextlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["Call", "LoadResult", "Scenario", "drive", "percentile"]
@@ -55,6 +55,8 @@ class LoadResult:
     mean_ms: float
     completed: int = 0  # all answers, warm-up included
     server_cpu_ms: float | None = None  # server process CPU time per answer (user + system)
+    pg_cpu_ms: float | None = None  # CPU time of the server's PostgreSQL backends per answer
+    samples_ms: list[float] = field(default_factory=list, repr=False)  # measured latencies
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
@@ -176,6 +178,7 @@ async def drive(
         p99_ms=round(percentile(ms, 99), 2),
         mean_ms=round(sum(ms) / len(ms), 2) if ms else float("nan"),
         completed=completed,
+        samples_ms=ms,
     )
 
 

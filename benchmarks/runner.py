@@ -7,24 +7,46 @@ import asyncio
 import json
 import os
 import platform
+import random
 import secrets
+import statistics
 import time
+import uuid
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from benchmarks import analysis
-from benchmarks.load import LoadResult, drive, fetch
+from benchmarks.load import Call, Connection, LoadResult, Scenario, drive, fetch, percentile
 from benchmarks.scenarios import (
+    ADHOC,
     BASELINE_OF,
+    COMPILED,
+    EXTERNAL,
+    GUARDIAN,
     HOLDER_LOG,
+    MANAGER,
+    MY_LOGS,
     Viewers,
+    adhoc_body,
     baseline_scenarios,
+    compiled_scenarios,
     named_scenarios,
+    trusted_body,
 )
-from benchmarks.seed import Manifest, build_dataset, drop_database, load_manifest
-from benchmarks.servers import BENCH_DIR, bench_keys, bench_settings, cpu_seconds, running
+from benchmarks.seed import BENCH_SECRET, Manifest, build_dataset, drop_database, load_manifest
+from benchmarks.servers import (
+    BENCH_DIR,
+    PostgresCpu,
+    bench_keys,
+    bench_settings,
+    cpu_between,
+    cpu_seconds,
+    running,
+)
 from relaylog.migrations import head_revision
+from schema.node import encode_global_id
 
 __all__ = ["Options", "SizeResult", "run"]
 
@@ -46,6 +68,8 @@ class Options:
     report: Path | None = None
     explain: bool = True
     without_audit: bool = True  # also measure the baseline without its audit append
+    rounds: int = 3  # interleaved rounds of ``seconds`` each, per path
+    node_requests: int = 80  # per kind, for hidden-vs-missing ``node(id:)``
 
     @classmethod
     def for_smoke(cls, server_url: str | None = None) -> Options:
@@ -60,6 +84,8 @@ class Options:
             profile_requests=3,
             smoke=True,
             without_audit=False,
+            rounds=1,
+            node_requests=3,
         )
 
 
@@ -72,11 +98,19 @@ class SizeResult:
     counts: dict[str, int]
     unit_logs: int = 0
     loads: list[dict[str, Any]] = field(default_factory=list)
+    # the baseline's answer against the compiled one, on the fields the baseline writes
     same_json: dict[str, bool] = field(default_factory=dict)
     json_differences: dict[str, str] = field(default_factory=dict)
-    round_trips: list[dict[str, Any]] = field(default_factory=list)
+    # the compiled answer against the executor's (the same trusted text sent ad hoc)
+    compiled_same_json: dict[str, bool] = field(default_factory=dict)
+    compiled_differences: dict[str, str] = field(default_factory=dict)
+    round_trips: list[dict[str, Any]] = field(default_factory=list)  # ad hoc
+    compiled_round_trips: list[dict[str, Any]] = field(default_factory=list)
     plans: list[dict[str, Any]] = field(default_factory=list)
-    profile: dict[str, Any] = field(default_factory=dict)
+    compiled_plans: list[dict[str, Any]] = field(default_factory=list)
+    profile: dict[str, Any] = field(default_factory=dict)  # ad hoc
+    compiled_profile: dict[str, Any] = field(default_factory=dict)
+    hidden_vs_missing: dict[str, Any] = field(default_factory=dict)
 
 
 def server_url(explicit: str | None) -> str:
@@ -167,21 +201,215 @@ def _migrated(url: str) -> bool:
     return asyncio.run(check())
 
 
-def _load(options: Options, port: int, scenario: Any) -> LoadResult:
+def project(value: Any, like: Any) -> Any:
+    """``value`` with only the members ``like`` has (the baseline writes fewer fields than
+    the trusted holder log view asks for)."""
+    if isinstance(value, dict) and isinstance(like, dict):
+        return {k: project(value.get(k), v) for k, v in like.items()}
+    if isinstance(value, list) and isinstance(like, list):
+        template = next((v for v in like if v is not None), None)
+        return [project(v, template) for v in value]
+    return value
+
+
+@dataclass
+class Group:
+    """One named query's paths, measured in interleaved rounds (A, B, C, B, C, A, …)."""
+
+    name: str
+    paths: list[tuple[Scenario, int]]  # the scenario and the port of the server answering it
+    rounds: int
+
+
+async def _one_round(
+    options: Options, scenario: Scenario, port: int, pg: PostgresCpu
+) -> LoadResult:
+    pg_before = await pg.snapshot(port)
     before = cpu_seconds(port)
-    result = asyncio.run(
-        drive(
-            port,
-            scenario,
-            concurrency=options.concurrency,
-            seconds=options.seconds,
-            warmup=options.warmup,
-        )
+    result = await drive(
+        port,
+        scenario,
+        concurrency=options.concurrency,
+        seconds=options.seconds,
+        warmup=options.warmup,
     )
     after = cpu_seconds(port)
-    if before is not None and after is not None and result.completed:
-        result.server_cpu_ms = round((after - before) * 1000 / result.completed, 2)
+    pg_used = cpu_between(pg_before, await pg.snapshot(port))
+    if result.completed:
+        if before is not None and after is not None:
+            result.server_cpu_ms = round((after - before) * 1000 / result.completed, 2)
+        if pg_used is not None:
+            result.pg_cpu_ms = round(pg_used * 1000 / result.completed, 2)
     return result
+
+
+def _median(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(statistics.median(present), 2) if present else None
+
+
+def _combined(rounds: list[LoadResult]) -> dict[str, Any]:
+    """One path's rounds: medians per round (throughput, CPU per answer), percentiles of
+    every measured latency, the spread (min–max of the rounds)."""
+    first = rounds[0]
+    ms = sorted(v for r in rounds for v in r.samples_ms)
+    cpu = [
+        None if r.server_cpu_ms is None or r.pg_cpu_ms is None else r.server_cpu_ms + r.pg_cpu_ms
+        for r in rounds
+    ]
+    throughput = [r.throughput for r in rounds]
+    return {
+        "name": first.name,
+        "target": first.target,
+        "concurrency": first.concurrency,
+        "rounds": len(rounds),
+        "seconds": round(sum(r.seconds for r in rounds), 2),
+        "requests": sum(r.requests for r in rounds),
+        "errors": sum(r.errors for r in rounds),
+        "throughput": round(statistics.median(throughput), 1),
+        "throughput_min": min(throughput),
+        "throughput_max": max(throughput),
+        "p50_ms": round(percentile(ms, 50), 2),
+        "p95_ms": round(percentile(ms, 95), 2),
+        "p99_ms": round(percentile(ms, 99), 2),
+        "mean_ms": round(sum(ms) / len(ms), 2) if ms else float("nan"),
+        "completed": sum(r.completed for r in rounds),
+        "server_cpu_ms": _median([r.server_cpu_ms for r in rounds]),
+        "pg_cpu_ms": _median([r.pg_cpu_ms for r in rounds]),
+        "cpu_ms": _median(cpu),
+        "round_throughput": throughput,
+        "round_server_cpu_ms": [r.server_cpu_ms for r in rounds],
+        "round_pg_cpu_ms": [r.pg_cpu_ms for r in rounds],
+        "round_p95_ms": [r.p95_ms for r in rounds],
+    }
+
+
+async def _interleaved(
+    options: Options, url: str, groups: list[Group], say: Any
+) -> list[dict[str, Any]]:
+    out = []
+    async with PostgresCpu(url) as pg:
+        for group in groups:
+            measured: defaultdict[str, list[LoadResult]] = defaultdict(list)
+            n = len(group.paths)
+            for r in range(group.rounds):
+                # rotate and reverse the order from round to round: drift on the shared
+                # machine falls on every path alike
+                order = group.paths[r % n :] + group.paths[: r % n]
+                if r % 2:
+                    order.reverse()
+                for scenario, port in order:
+                    load = await _one_round(options, scenario, port, pg)
+                    measured[scenario.target].append(load)
+                    say(
+                        f"  {scenario.target:19} {scenario.name:30} {load.throughput:7.1f} req/s"
+                        f"  p95 {load.p95_ms:7.1f} ms  cpu {load.server_cpu_ms} + "
+                        f"{load.pg_cpu_ms} ms"
+                    )
+            for scenario, _ in group.paths:
+                out.append(_combined(measured[scenario.target]))
+    return out
+
+
+def _groups(options: Options, viewers: Viewers, app: int, base: int) -> list[Group]:
+    adhoc = {s.name: s for s in named_scenarios(viewers)}
+    compiled = {s.name: s for s in compiled_scenarios(viewers)}
+    baselines: defaultdict[str, list[Scenario]] = defaultdict(list)
+    for audit in (True, False) if options.without_audit else (True,):
+        for scenario in baseline_scenarios(viewers, audit=audit):
+            baselines[scenario.name].append(scenario)
+    groups = []
+    for name in (GUARDIAN, HOLDER_LOG, MY_LOGS, EXTERNAL):
+        paths = [(s, base) for s in baselines.get(name, [])[:1]]
+        paths += [(compiled[name], app), (adhoc[name], app)]
+        paths += [(s, base) for s in baselines.get(name, [])[1:]]
+        groups.append(Group(name, paths, options.rounds))
+    # the passive report: the executor on both paths, 400 ms of CPU an answer; one round
+    groups.append(Group(MANAGER, [(adhoc[MANAGER], app)], 1))
+    return groups
+
+
+def _hidden_and_missing_ids(url: str, manifest: Manifest, count: int) -> tuple[str, list[str]]:
+    """The first holder's national id and logs that holder cannot see."""
+    from benchmarks.seed import connect
+    from models import secrets as data_protection
+
+    data_protection.configure(BENCH_SECRET)
+    holder = manifest.holders[0]
+
+    async def query() -> list[str]:
+        conn = await connect(url)
+        try:
+            rows = await conn.fetch(
+                """
+                SELECT l.id::text AS id FROM relay_log l
+                WHERE NOT EXISTS (
+                  SELECT 1 FROM actor_membership m JOIN staff_account s ON s.id = m.staff_id
+                  WHERE m.log_id = l.id AND s.national_id_hash = $1)
+                ORDER BY md5(l.id::text) LIMIT $2
+                """,
+                data_protection.keyed_hash(holder["national_id"]),
+                count,
+            )
+        finally:
+            await conn.close()
+        return [r["id"] for r in rows]
+
+    return holder["national_id"], asyncio.run(query())
+
+
+async def _hidden_vs_missing(
+    port: int, token: str, hidden: list[str], requests: int
+) -> dict[str, Any]:
+    """``node(id:)`` of a log the viewer may not see against a random id, on both paths:
+    one keep-alive connection, the four kinds interleaved request by request."""
+    rng = random.Random(7)
+    missing = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(len(hidden))]
+
+    def call(body: Any, log_id: str) -> Call:
+        gid = encode_global_id("RelayLog", uuid.UUID(log_id))
+        return Call("/graphql", token, body(HOLDER_LOG, {"id": gid}))
+
+    kinds = {
+        (COMPILED, "hidden"): (trusted_body, hidden),
+        (COMPILED, "missing"): (trusted_body, missing),
+        (ADHOC, "hidden"): (adhoc_body, hidden),
+        (ADHOC, "missing"): (adhoc_body, missing),
+    }
+    times: defaultdict[tuple[str, str], list[float]] = defaultdict(list)
+    conn = Connection("127.0.0.1", port)
+    order = list(kinds)
+    try:
+        for n in range(requests + 10):  # the first 10 of each warm up
+            rng.shuffle(order)
+            for kind in order:
+                body, ids = kinds[kind]
+                sent = time.perf_counter()
+                status, answer = await conn.post(call(body, ids[n % len(ids)]))
+                elapsed = (time.perf_counter() - sent) * 1000
+                if status != 200 or json.loads(answer) != {"data": {"node": None}}:
+                    raise RuntimeError(f"node(id:) {kind}: {status} {answer[:200]!r}")
+                if n >= 10:
+                    times[kind].append(elapsed)
+    finally:
+        await conn.close()
+    out: dict[str, Any] = {"requests": requests, "ids": len(hidden)}
+    for path in (COMPILED, ADHOC):
+        hidden_ms = statistics.median(times[(path, "hidden")])
+        missing_ms = statistics.median(times[(path, "missing")])
+        out[path] = {
+            "hidden_ms": round(hidden_ms, 3),
+            "missing_ms": round(missing_ms, 3),
+            "ratio": round(hidden_ms / missing_ms, 3),
+            "hidden_iqr_ms": _iqr(times[(path, "hidden")]),
+            "missing_iqr_ms": _iqr(times[(path, "missing")]),
+        }
+    return out
+
+
+def _iqr(values: list[float]) -> list[float]:
+    ordered = sorted(values)
+    return [round(percentile(ordered, 25), 3), round(percentile(ordered, 75), 3)]
 
 
 def run_size(options: Options, server: str, logs: int, say: Any) -> SizeResult:
@@ -191,6 +419,26 @@ def run_size(options: Options, server: str, logs: int, say: Any) -> SizeResult:
     finally:
         if options.smoke or not options.keep:
             asyncio.run(drop_database(server, name))
+
+
+def _compare(result: SizeResult, viewers: Viewers, app: int, base: int) -> None:
+    """The compiled answer against the executor's and against the baseline's."""
+    for name in (GUARDIAN, HOLDER_LOG, MY_LOGS, EXTERNAL):
+        compiled = asyncio.run(fetch(app, viewers.trusted[name][0]))
+        adhoc = asyncio.run(fetch(app, viewers.calls[name][0]))
+        a, b = canonical(compiled), canonical(adhoc)
+        result.compiled_same_json[name] = a == b
+        difference = first_difference(a, b)
+        if difference is not None:
+            result.compiled_differences[name] = difference
+        if name in BASELINE_OF:
+            call = viewers.calls[name][0]
+            mine = asyncio.run(fetch(base, Call(BASELINE_OF[name], call.token, call.body)))
+            app_answer, baseline_answer = canonical(project(compiled, mine)), canonical(mine)
+            result.same_json[name] = app_answer == baseline_answer
+            difference = first_difference(app_answer, baseline_answer)
+            if difference is not None:
+                result.json_differences[name] = difference
 
 
 def _measure(options: Options, name: str, url: str, manifest: Manifest, say: Any) -> SizeResult:
@@ -204,49 +452,48 @@ def _measure(options: Options, name: str, url: str, manifest: Manifest, say: Any
         counts=manifest.counts,
         unit_logs=manifest.unit_logs,
     )
-    answers: dict[str, Any] = {}
-    with running("app", url, in_thread=options.smoke) as port:
-        for scenario_name in BASELINE_OF:
-            answers[scenario_name] = asyncio.run(fetch(port, viewers.calls[scenario_name][0]))
-        for scenario in named_scenarios(viewers):
-            load = _load(options, port, scenario)
-            say(f"  app      {scenario.name:32} {load.throughput:8.1f} req/s  p95 {load.p95_ms} ms")
-            result.loads.append(asdict(load))
-    with running("baseline", url, in_thread=options.smoke) as port:
-        for scenario_name in BASELINE_OF:
-            call = viewers.calls[scenario_name][0]
-            from benchmarks.load import Call
-
-            mine = asyncio.run(fetch(port, Call(BASELINE_OF[scenario_name], call.token, call.body)))
-            app_answer, baseline_answer = canonical(answers[scenario_name]), canonical(mine)
-            result.same_json[scenario_name] = app_answer == baseline_answer
-            difference = first_difference(app_answer, baseline_answer)
-            if difference is not None:
-                result.json_differences[scenario_name] = difference
-        for audit in (True, False) if options.without_audit else (True,):
-            for scenario in baseline_scenarios(viewers, audit=audit):
-                load = _load(options, port, scenario)
-                say(
-                    f"  {scenario.target:8} {scenario.name:32} {load.throughput:8.1f} req/s"
-                    f"  p95 {load.p95_ms} ms"
-                )
-                result.loads.append(asdict(load))
+    national_id, hidden = _hidden_and_missing_ids(url, manifest, 64)
+    with (
+        running("app", url, in_thread=options.smoke) as app,
+        running("baseline", url, in_thread=options.smoke) as base,
+    ):
+        _compare(result, viewers, app, base)
+        token = bench_keys().mint(
+            national_id,
+            issuer=bench_settings().token_issuer,
+            audience=bench_settings().token_audience,
+        )
+        result.hidden_vs_missing = asyncio.run(
+            _hidden_vs_missing(app, token, hidden, options.node_requests)
+        )
+        say(f"  node(id:) hidden vs missing: {result.hidden_vs_missing}")
+        groups = _groups(options, viewers, app, base)
+        result.loads = asyncio.run(_interleaved(options, url, groups, say))
 
     async def inside() -> None:
         async with analysis.InProcess(url) as app:
             result.round_trips = [asdict(r) for r in await analysis.round_trips(app, manifest)]
+            result.compiled_round_trips = [
+                asdict(r) for r in await analysis.round_trips(app, manifest, trusted=True)
+            ]
             if options.explain:
+                only = [HOLDER_LOG] if options.smoke else None
                 plans = await analysis.explain_hot_queries(
-                    app,
-                    manifest,
-                    only=[HOLDER_LOG] if options.smoke else None,
-                    with_text=not options.smoke,
+                    app, manifest, only=only, with_text=not options.smoke
                 )
                 result.plans = [asdict(p) for p in plans]
+                plans = await analysis.explain_hot_queries(
+                    app, manifest, only=only, with_text=not options.smoke, trusted=True
+                )
+                result.compiled_plans = [asdict(p) for p in plans]
             profiled = await analysis.profile(
                 app, viewers.calls[HOLDER_LOG], options.profile_requests
             )
             result.profile = asdict(profiled)
+            profiled = await analysis.profile(
+                app, viewers.trusted[HOLDER_LOG], options.profile_requests
+            )
+            result.compiled_profile = asdict(profiled)
 
     asyncio.run(inside())
     return result

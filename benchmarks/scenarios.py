@@ -1,5 +1,11 @@
 """The named queries as realistic viewers send them: the seeded login users of a ``Manifest``,
-each with a real token, looking at their own logs."""
+each with a real token, looking at their own logs.
+
+Each named query is the committed trusted document the front end sends
+(``schema/operations``), on three paths: ``compiled`` names it by ``documentId`` (one compiled
+SQL statement; PassiveReport, which is not compiled, is answered by the executor), ``app`` sends
+the same text as an ad hoc ``query`` (the Strawberry executor), ``baseline`` is the hand-written
+reference (guardian dashboard and holder log view only)."""
 
 from __future__ import annotations
 
@@ -9,13 +15,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from auth.dev_keys import DevKeys
-from benchmarks import queries
 from benchmarks.load import Call, Scenario
 from benchmarks.seed import Manifest
 from relaylog.settings import Settings
 from schema.node import encode_global_id
+from schema.trusted import TrustedDocument, trusted_documents
 
-__all__ = ["BASELINE_OF", "NAMED", "Viewers", "baseline_scenarios", "named_scenarios"]
+__all__ = [
+    "ADHOC",
+    "BASELINE",
+    "BASELINE_OF",
+    "COMPILED",
+    "NAMED",
+    "TRUSTED_OF",
+    "Viewers",
+    "baseline_scenarios",
+    "compiled_scenarios",
+    "named_scenarios",
+    "trusted_body",
+    "trusted_document",
+]
 
 GUARDIAN = "guardian dashboard"
 HOLDER_LOG = "holder log view"
@@ -24,17 +43,48 @@ MANAGER = "manager passive report"
 EXTERNAL = "external actor view (level 2)"
 NAMED = [GUARDIAN, HOLDER_LOG, MY_LOGS, MANAGER, EXTERNAL]
 BASELINE_OF = {GUARDIAN: "/baseline/guardian-dashboard", HOLDER_LOG: "/baseline/holder-log"}
+TRUSTED_OF = {
+    GUARDIAN: "GuardianDashboard",
+    HOLDER_LOG: "HolderLogView",
+    MY_LOGS: "HolderMyLogs",
+    MANAGER: "PassiveReport",
+    EXTERNAL: "ExternalLogView",
+}
+# The paths (``Scenario.target``): the trusted document by id, the same text ad hoc, the
+# hand-written reference.
+COMPILED = "compiled"
+ADHOC = "app"
+BASELINE = "baseline"
+
+
+def trusted_document(name: str) -> TrustedDocument:
+    """The committed trusted document a named query sends."""
+    wanted = TRUSTED_OF[name]
+    return next(d for d in trusted_documents() if d.name == wanted)
 
 
 def _body(query: str, variables: dict[str, Any] | None = None) -> bytes:
     return json.dumps({"query": query, "variables": variables or {}}).encode()
 
 
+def adhoc_body(name: str, variables: dict[str, Any] | None = None) -> bytes:
+    """The trusted document's text sent as an ad hoc ``query`` (the executor answers)."""
+    return _body(trusted_document(name).text, variables)
+
+
+def trusted_body(name: str, variables: dict[str, Any] | None = None) -> bytes:
+    """The trusted document named by id, as GraphQL-over-HTTP clients send it."""
+    document_id = trusted_document(name).document_id
+    return json.dumps({"documentId": document_id, "variables": variables or {}}).encode()
+
+
 @dataclass
 class Viewers:
-    """Tokens and targets for each named query: lists of calls cycled through by the workers."""
+    """Tokens and targets for each named query: lists of calls cycled through by the workers
+    (``calls``: the ad hoc text, ``trusted``: the same requests by ``documentId``)."""
 
     calls: dict[str, list[Call]]
+    trusted: dict[str, list[Call]]
     manager_token: str
     unit: str
 
@@ -50,33 +100,37 @@ class Viewers:
         guardians = [token(g["national_id"]) for g in manifest.guardians if g["log_ids"]]
         holders = [(token(h["national_id"]), h["log_ids"]) for h in manifest.holders]
         externals = [(token(e["national_id"]), e["log_ids"]) for e in manifest.externals]
-        log_view: list[Call] = []
-        external_view: list[Call] = []
+        requests: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
+            HOLDER_LOG: [],
+            EXTERNAL: [],
+        }
         for _ in range(256):
             t, logs = rng.choice(holders)
             variables = {"id": encode_global_id("RelayLog", _uuid(rng.choice(logs)))}
-            log_view.append(Call("/graphql", t, _body(queries.HOLDER_LOG_VIEW, variables)))
+            requests[HOLDER_LOG].append(("/graphql", t, variables))
             t, logs = rng.choice(externals)
             variables = {"id": encode_global_id("RelayLog", _uuid(rng.choice(logs)))}
-            external_view.append(Call("/graphql", t, _body(queries.EXTERNAL_LOG_VIEW, variables)))
-        dashboard = _body(queries.GUARDIAN_DASHBOARD)
-        my_logs = _body(queries.HOLDER_MY_LOGS)
+            requests[EXTERNAL].append(("/graphql", t, variables))
+        requests[GUARDIAN] = [("/graphql/family", t, {}) for t in guardians]
+        requests[MY_LOGS] = [("/graphql", t, {}) for t, _ in holders]
+
+        def calls(body: Any) -> dict[str, list[Call]]:
+            return {
+                name: [Call(path, t, body(name, variables)) for path, t, variables in sent]
+                for name, sent in requests.items()
+            }
+
         return cls(
-            calls={
-                GUARDIAN: [Call("/graphql/family", t, dashboard) for t in guardians],
-                HOLDER_LOG: log_view,
-                MY_LOGS: [Call("/graphql", t, my_logs) for t, _ in holders],
-                EXTERNAL: external_view,
-            },
+            calls=calls(adhoc_body),
+            trusted=calls(trusted_body),
             manager_token=token(manifest.manager_national_id),
             unit=encode_global_id("Organisation", _uuid(manifest.unit_id)),
         )
 
-    def manager_call(self, inactive_days: int | None = None) -> Call:
+    def manager_call(self, inactive_days: int | None = None, *, trusted: bool = False) -> Call:
         variables = {"unit": self.unit, "inactiveDays": inactive_days}
-        return Call(
-            "/graphql", self.manager_token, _body(queries.MANAGER_PASSIVE_REPORT, variables)
-        )
+        body = trusted_body if trusted else adhoc_body
+        return Call("/graphql", self.manager_token, body(MANAGER, variables))
 
 
 def _uuid(value: str) -> Any:
@@ -96,17 +150,26 @@ def _cycling(name: str, target: str, calls: list[Call], path: str | None = None)
 
 
 def named_scenarios(viewers: Viewers) -> list[Scenario]:
+    """Every named query, its trusted document's text sent ad hoc (the executor)."""
     scenarios = [
-        _cycling(name, "app", viewers.calls[name]) for name in (GUARDIAN, HOLDER_LOG, MY_LOGS)
+        _cycling(name, ADHOC, viewers.calls[name]) for name in (GUARDIAN, HOLDER_LOG, MY_LOGS)
     ]
-    scenarios.append(Scenario(MANAGER, "app", lambda w, n, previous: viewers.manager_call()))
-    scenarios.append(_cycling(EXTERNAL, "app", viewers.calls[EXTERNAL]))
+    scenarios.append(Scenario(MANAGER, ADHOC, lambda w, n, previous: viewers.manager_call()))
+    scenarios.append(_cycling(EXTERNAL, ADHOC, viewers.calls[EXTERNAL]))
     return scenarios
+
+
+def compiled_scenarios(viewers: Viewers) -> list[Scenario]:
+    """The compiled trusted documents, named by ``documentId``."""
+    return [
+        _cycling(name, COMPILED, viewers.trusted[name])
+        for name in (GUARDIAN, HOLDER_LOG, MY_LOGS, EXTERNAL)
+    ]
 
 
 def baseline_scenarios(viewers: Viewers, *, audit: bool = True) -> list[Scenario]:
     suffix = "" if audit else "?audit=0"
-    target = "baseline" if audit else "baseline (no audit)"
+    target = BASELINE if audit else f"{BASELINE} (no audit)"
     return [
         _cycling(name, target, viewers.calls[name], path + suffix)
         for name, path in BASELINE_OF.items()

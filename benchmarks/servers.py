@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 from pydantic import SecretStr
@@ -26,9 +27,11 @@ from relaylog.settings import PROJECT_ROOT, Settings
 
 __all__ = [
     "BENCH_DIR",
+    "PostgresCpu",
     "app_services",
     "bench_keys",
     "bench_settings",
+    "cpu_between",
     "cpu_seconds",
     "running",
     "serve",
@@ -38,17 +41,120 @@ BENCH_DIR = PROJECT_ROOT / ".data" / "bench"
 SERVER_PIDS: dict[int, int] = {}  # port -> pid of the server subprocess
 
 
-def cpu_seconds(port: int) -> float | None:
-    """User + system CPU time the server on ``port`` has used so far (Linux ``/proc``)."""
-    pid = SERVER_PIDS.get(port)
-    if pid is None:
-        return None
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time process ``pid`` has used so far (Linux ``/proc``)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
     ticks = os.sysconf("SC_CLK_TCK")
     return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def cpu_seconds(port: int) -> float | None:
+    """User + system CPU time the server on ``port`` has used so far (Linux ``/proc``)."""
+    pid = SERVER_PIDS.get(port)
+    return None if pid is None else process_cpu_seconds(pid)
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    inodes: set[str] = set()
+    try:
+        entries = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return inodes
+    for entry in entries:
+        try:
+            link = os.readlink(entry)
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    return inodes
+
+
+def database_client_ports(port: int, database_port: int) -> set[int] | None:
+    """The local TCP ports of the connections the server on ``port`` holds to PostgreSQL
+    on ``database_port`` (``pg_stat_activity.client_port`` names their backends)."""
+    pid = SERVER_PIDS.get(port)
+    if pid is None:
+        return None
+    inodes = _socket_inodes(pid)
+    ports: set[int] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            parts = line.split()
+            if len(parts) < 10 or parts[9] not in inodes:
+                continue
+            if int(parts[2].rsplit(":", 1)[1], 16) == database_port:
+                ports.add(int(parts[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+class PostgresCpu:
+    """CPU time of the PostgreSQL backends that serve one server process.
+
+    The backends are found by the client ports of the server's own connections
+    (``pg_stat_activity``), their CPU time read from ``/proc/<backend>/stat``: this needs
+    PostgreSQL on this machine (127.0.0.1) and ``/proc`` readable. Both pools keep their
+    connections open (the API's pool holds 10, the baseline's up to 10, for 8 concurrent
+    requests), so no backend's time is lost to a closed connection. PostgreSQL's background
+    processes (WAL writer, checkpointer, autovacuum) are not counted.
+    """
+
+    def __init__(self, url: str) -> None:
+        from sqlalchemy.engine import make_url
+
+        self.url = url
+        parsed = make_url(url)
+        self.host = parsed.query.get("host") or parsed.host or "127.0.0.1"
+        self.port = parsed.port or 5432
+        self.conn: Any = None
+
+    @property
+    def local(self) -> bool:
+        return str(self.host) in {"127.0.0.1", "localhost", "::1"}
+
+    async def __aenter__(self) -> PostgresCpu:
+        from benchmarks.seed import connect
+
+        if self.local:
+            self.conn = await connect(self.url)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.conn is not None:
+            await self.conn.close()
+
+    async def snapshot(self, server_port: int) -> dict[int, float] | None:
+        """CPU seconds so far of each backend serving the server on ``server_port``."""
+        if self.conn is None:
+            return None
+        ports = database_client_ports(server_port, self.port)
+        if ports is None:
+            return None
+        rows = await self.conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE client_port = ANY($1::int[])"
+            " AND datname = current_database()",
+            sorted(ports),
+        )
+        out = {}
+        for row in rows:
+            seconds = process_cpu_seconds(row["pid"])
+            if seconds is not None:
+                out[row["pid"]] = seconds
+        return out
+
+
+def cpu_between(before: dict[int, float] | None, after: dict[int, float] | None) -> float | None:
+    """Seconds of CPU the backends used between two snapshots (a new backend: all of it)."""
+    if before is None or after is None:
+        return None
+    return sum(max(0.0, seconds - before.get(pid, 0.0)) for pid, seconds in after.items())
 
 
 def bench_keys() -> DevKeys:
