@@ -105,6 +105,10 @@ def operations(
     compiled: Annotated[
         bool, typer.Option("--compiled", help="also say whether each is compiled to SQL")
     ] = False,
+    apollo: Annotated[
+        bool,
+        typer.Option("--apollo", help="Apollo's persisted-query manifest format instead"),
+    ] = False,
 ) -> None:
     """Print the trusted-document manifest (JSON): id, name, endpoints, for front-end builds."""
     import json
@@ -114,6 +118,17 @@ def operations(
     from schema.trusted import trusted_documents
     from schema.trusted_operations import TrustedOperations
 
+    if apollo:
+        apollo_manifest = {
+            "format": "apollo-persisted-query-manifest",
+            "version": 1,
+            "operations": [
+                {"id": d.id, "name": d.name, "type": "query", "body": d.text}
+                for d in trusted_documents()
+            ],
+        }
+        typer.echo(json.dumps(apollo_manifest, indent=2))
+        return
     manifest = []
     plans = {audience: TrustedOperations(build_schema(audience), audience) for audience in Audience}
     for document in trusted_documents():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -184,3 +186,19 @@ async def test_a_guardians_dashboard_is_three_statements_whatever_the_number_of_
         assert "errors" not in response.json()
         counts.append(len(_sql(counter.statements)))
     assert counts == [3, 3, 3], counts
+
+
+def test_relaylog_operations_prints_the_manifest_for_front_end_builds(tmp_path: Path) -> None:
+    from tests.test_cli import relaylog
+
+    listed = relaylog("operations", "--compiled", data_dir=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    documents = {d["name"]: d for d in json.loads(listed.stdout)["documents"]}
+    assert set(documents) == {d.name for d in trusted_documents()}
+    view = documents["HolderLogView"]
+    assert view["id"] == _document("HolderLogView").document_id
+    assert view["endpoints"] == ["/graphql"]
+    assert view["compiled"] == {"STAFF": True}
+    apollo = json.loads(relaylog("operations", "--apollo", data_dir=tmp_path).stdout)
+    assert apollo["format"] == "apollo-persisted-query-manifest"
+    assert {o["id"] for o in apollo["operations"]} == {d.id for d in trusted_documents()}
