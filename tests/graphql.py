@@ -37,16 +37,16 @@ class GraphQLClient:
         variables: dict[str, Any] | None = None,
         token: str | None = None,
     ) -> httpx.Response:
-        headers = {}
-        if as_ is not None:
-            token = self.token_for(as_)
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
         return await self.http.post(
             ENDPOINTS[audience],
             json={"query": query, "variables": variables or {}},
-            headers=headers,
+            headers=self._headers(as_, token),
         )
+
+    def _headers(self, as_: Any, token: str | None) -> dict[str, str]:
+        if as_ is not None:
+            token = self.token_for(as_)
+        return {} if token is None else {"Authorization": f"Bearer {token}"}
 
     async def post_document(
         self,
@@ -59,13 +59,10 @@ class GraphQLClient:
         extra: dict[str, Any] | None = None,
     ) -> httpx.Response:
         """Send a trusted document by id, as GraphQL-over-HTTP clients do (``documentId``)."""
-        headers = {}
-        if as_ is not None:
-            token = self.token_for(as_)
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
         body = {"documentId": document_id, "variables": variables or {}, **(extra or {})}
-        return await self.http.post(ENDPOINTS[audience], json=body, headers=headers)
+        return await self.http.post(
+            ENDPOINTS[audience], json=body, headers=self._headers(as_, token)
+        )
 
     async def query(self, query: str, **kwargs: Any) -> dict[str, Any]:
         """The ``data`` of a successful response; fails the test on any GraphQL error."""

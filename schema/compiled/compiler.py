@@ -17,7 +17,7 @@ bind parameters only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -267,65 +267,46 @@ class _Compiler:
         )
         statement = my_logs_statement(shape, page, *_access_columns(shape), params=PLACEHOLDERS)
         cte = f"{prefix} AS MATERIALIZED ({_sql_text(statement)})"
-        connection = self._type("RelayLogConnection")
-        selections = self.plan.collect(
-            connection, [root.node.selection_set] if root.node.selection_set else []
-        )
         edges_page = (
             f"(SELECT * FROM {prefix} ORDER BY last_activity_at DESC, log_id DESC"
             f" LIMIT :{prefix}_first)"
         )
-        pairs = []
-        for key, nodes in selections.items():
-            name = nodes[0].name.value
-            if name == "__typename":
-                pairs.append(f"'{key}', 'RelayLogConnection'")
-            elif name == "edges":
-                edge = self._type("RelayLogEdge")
-                edge_fields = self.plan.collect(edge, _sets(nodes))
-                edge_pairs = []
-                log_alias = self.alias()
-                for edge_key, edge_nodes in edge_fields.items():
-                    edge_name = edge_nodes[0].name.value
-                    if edge_name == "__typename":
-                        edge_pairs.append(f"'{edge_key}', 'RelayLogEdge'")
-                    elif edge_name == "cursor":
-                        edge_pairs.append(
-                            f"'{edge_key}', {cursor_sql('a.last_activity_at', 'a.log_id')}"
-                        )
-                    elif edge_name == "node":
-                        obj = self.object("RelayLog", self._type("RelayLog"), edge_nodes, log_alias)
-                        edge_pairs.append(f"'{edge_key}', {obj}")
-                    else:
-                        raise NotCompilable(f"RelayLogEdge.{edge_name}")
-                pairs.append(
-                    f"'{key}', (SELECT coalesce(json_agg(json_build_object({', '.join(edge_pairs)})"
-                    " ORDER BY a.last_activity_at DESC, a.log_id DESC), '[]'::json)"
-                    f" FROM {edges_page} a JOIN relay_log {log_alias} ON {log_alias}.id = a.log_id)"
-                )
-            elif name == "pageInfo":
-                info = self.plan.collect(self._type("PageInfo"), _sets(nodes))
-                info_pairs = []
-                for info_key, info_nodes in info.items():
-                    info_name = info_nodes[0].name.value
-                    if info_name == "__typename":
-                        info_pairs.append(f"'{info_key}', 'PageInfo'")
-                    elif info_name == "hasNextPage":
-                        info_pairs.append(
-                            f"'{info_key}', (SELECT count(*) FROM {prefix}) > :{prefix}_first"
-                        )
-                    elif info_name == "endCursor":
-                        info_pairs.append(
-                            f"'{info_key}', (SELECT {cursor_sql('a.last_activity_at', 'a.log_id')}"
-                            f" FROM {edges_page} a ORDER BY a.last_activity_at, a.log_id LIMIT 1)"
-                        )
-                    else:
-                        raise NotCompilable(f"PageInfo.{info_name}")
-                pairs.append(f"'{key}', json_build_object({', '.join(info_pairs)})")
-            else:
-                raise NotCompilable(f"RelayLogConnection.{name}")
+        cursor = cursor_sql("a.last_activity_at", "a.log_id")
+
+        def edges(nodes: list[FieldNode]) -> str:
+            log_alias = self.alias()
+            edge = self.built(
+                "RelayLogEdge",
+                nodes,
+                {
+                    "cursor": lambda _: cursor,
+                    "node": lambda n: self.object("RelayLog", self._type("RelayLog"), n, log_alias),
+                },
+            )
+            return (
+                f"(SELECT coalesce(json_agg({edge} ORDER BY a.last_activity_at DESC,"
+                f" a.log_id DESC), '[]'::json) FROM {edges_page} a"
+                f" JOIN relay_log {log_alias} ON {log_alias}.id = a.log_id)"
+            )
+
+        def page_info(nodes: list[FieldNode]) -> str:
+            return self.built(
+                "PageInfo",
+                nodes,
+                {
+                    "hasNextPage": lambda _: f"(SELECT count(*) FROM {prefix}) > :{prefix}_first",
+                    "endCursor": lambda _: (
+                        f"(SELECT {cursor} FROM {edges_page} a"
+                        " ORDER BY a.last_activity_at, a.log_id LIMIT 1)"
+                    ),
+                },
+            )
+
+        connection = self.built(
+            "RelayLogConnection", [root.node], {"edges": edges, "pageInfo": page_info}
+        )
         read = f"SELECT a.log_id, a.relation, a.level, a.reader_row FROM {edges_page} a"
-        return cte, f"json_build_object({', '.join(pairs)})", read
+        return cte, connection, read
 
     def node(
         self, root: RootField, shape: AccessShape, type_name: str, index: int = 0
@@ -372,16 +353,33 @@ class _Compiler:
                 "(SELECT c.name FROM child c WHERE c.id = ANY(:viewer_child_ids)"
                 " ORDER BY c.created_at DESC LIMIT 1)"
             )
-        values = {"kind": ":viewer_kind", "audience": ":viewer_audience", "name": name}
+        return self.built(
+            "Viewer",
+            [root.node],
+            {
+                "kind": lambda _: ":viewer_kind",
+                "audience": lambda _: ":viewer_audience",
+                "name": lambda _: name,
+            },
+        )
+
+    def built(
+        self,
+        type_name: str,
+        nodes: list[FieldNode],
+        values: dict[str, Callable[[list[FieldNode]], str]],
+    ) -> str:
+        """``json_build_object`` of a type with no table (a connection, an edge, the viewer):
+        each selected field's SQL from ``values``; anything else is the executor's."""
         pairs = []
-        for key, nodes in self.plan.collect(self._type("Viewer"), _sets([root.node])).items():
-            field_name = nodes[0].name.value
-            if field_name == "__typename":
-                pairs.append(f"'{key}', 'Viewer'")
-            elif field_name in values:
-                pairs.append(f"'{key}', {values[field_name]}")
+        for key, field_nodes in self.plan.collect(self._type(type_name), _sets(nodes)).items():
+            name = field_nodes[0].name.value
+            if name == "__typename":
+                pairs.append(f"'{key}', '{type_name}'")
+            elif name in values:
+                pairs.append(f"'{key}', {values[name](field_nodes)}")
             else:
-                raise NotCompilable(f"Viewer.{field_name}")
+                raise NotCompilable(f"{type_name}.{name}")
         return f"json_build_object({', '.join(pairs)})"
 
     # Objects -----------------------------------------------------------------------------
