@@ -32,6 +32,8 @@ from strawberry.types.base import StrawberryObjectDefinition
 from auth.policy import PolicyField, Relation, can_read
 from auth.scoping import AccessShape, access_shape, viewer_params
 from auth.viewer import Viewer
+from models import RelayLog
+from models.enums import RelayLogStatus
 from models.secrets import decrypt
 from resolvers.context import Context
 from resolvers.errors import ClientError
@@ -75,7 +77,7 @@ _SUFFIX_TYPES: dict[str, Any] = {
     "_limit": Integer(),
     "_first": Integer(),
     "_level": Integer(),
-    "_status": String(),
+    "_status": RelayLog.__table__.c.status.type,
 }
 _BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
 
@@ -230,7 +232,7 @@ def _my_logs_params(
     status, level, after = args.get("status"), args.get("level"), args.get("after")
     organisation = args.get("organisationId")
     if status is not None:
-        params[f"{prefix}_status"] = getattr(status, "value", status)
+        params[f"{prefix}_status"] = RelayLogStatus(getattr(status, "value", status))
     if level is not None:
         params[f"{prefix}_level"] = level
     org_id = None

@@ -9,8 +9,10 @@ import json
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from auth.policy import Audience, PolicyField, Relation, can_read
+from models import AuditEvent
 from models.enums import CloseReason, RelayLogStatus
 from schema.node import encode_global_id
 from schema.trusted import TrustedDocument, trusted_documents
@@ -96,3 +98,62 @@ async def test_compiled_documents_answer_exactly_as_the_executor(
 def test_every_trusted_document_is_in_the_differential_test() -> None:
     names = {document.name for document in trusted_documents()}
     assert names == set(VARIABLES), "name each trusted document in VARIABLES"
+
+
+async def test_pages_and_filters_of_my_logs_answer_exactly_as_the_executor(
+    client: GraphQLClient, world: World
+) -> None:
+    for level in (1, 2, 1, 3):
+        await world.full_log(level)
+    my_logs = next(d for d in trusted_documents() if d.name == "HolderMyLogs")
+    first = await client.post_document(my_logs.document_id, as_=world.holder)
+    cursors = [edge["cursor"] for edge in first.json()["data"]["myLogs"]["edges"]]
+    assert len(cursors) == 4
+    for variables in (
+        {"after": cursors[1]},
+        {"after": cursors[-1]},
+        {"level": 1},
+        {"status": "ACTIVE", "level": 3},
+        {"status": "CLOSED"},
+    ):
+        executed = await client.post(my_logs.text, as_=world.holder, variables=variables)
+        compiled = await client.post_document(
+            my_logs.document_id, as_=world.holder, variables=variables
+        )
+        assert "errors" not in executed.json(), executed.text
+        assert _ordered(compiled.text) == _ordered(executed.text), variables
+
+
+async def test_both_paths_audit_the_same_logs_as_the_same_person(
+    client: GraphQLClient, world: World
+) -> None:
+    """A guardian of two children's logs is recorded under the row each log knows them by;
+    the compiled path names at least the kinds of data the executor saw read."""
+    await world.full_log(1)
+    await world.full_log(2)
+    dashboard = next(d for d in trusted_documents() if d.name == "GuardianDashboard")
+    entries = []
+    for send in (
+        client.post(dashboard.text, as_=world.guardian, audience=Audience.FAMILY),
+        client.post_document(dashboard.document_id, as_=world.guardian, audience=Audience.FAMILY),
+    ):
+        before = await _audit_count(world)
+        assert "errors" not in (await send).json()
+        entries.append(await _audit_since(world, before))
+    executed, compiled = entries
+    assert {(e.actor_id, e.relation, e.log_id) for e in executed} == {
+        (e.actor_id, e.relation, e.log_id) for e in compiled
+    }
+    by_log = {e.log_id: set(e.fields) for e in compiled}
+    assert all(set(e.fields) <= by_log[e.log_id] for e in executed)
+
+
+async def _audit_count(world: World) -> int:
+    return int(await world.seed.session.scalar(select(func.max(AuditEvent.id))) or 0)
+
+
+async def _audit_since(world: World, after: int) -> list[AuditEvent]:
+    rows = await world.seed.session.scalars(
+        select(AuditEvent).where(AuditEvent.id > after, AuditEvent.action == "READ")
+    )
+    return list(rows)
