@@ -36,6 +36,7 @@ __all__ = [
     "AUDIENCE_RELATIONS",
     "FAMILY_RELATIONS",
     "NEEDS_STRONG_SIGN_IN",
+    "PASSIVE_REPORT_READS",
     "READ_POLICY",
     "STRONG_ACR",
     "WRITABLE_WHEN_CLOSED",
@@ -456,6 +457,10 @@ def may_receive_package(relation: Relation, level: int, fields: Iterable[PolicyF
         can_read(relation, level, field) and condition_for(field, relation) is None
         for field in fields
     )
+
+
+# What the passive-log report shows of each listed log, as the rows a manager reads it under.
+PASSIVE_REPORT_READS = (PolicyField.LOG_SUMMARY, PolicyField.ACTOR_CONTACT, PolicyField.ACTIVITY)
 
 
 def may_see_unit_report(*, is_manager: bool, own_unit: bool) -> bool:

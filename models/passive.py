@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.enums import RelayLogStatus
 from models.relay_log import ACTIVITY_PLAN_DAYS
 
-__all__ = ["PASSIVE_STATUSES", "PassiveLog", "passive_logs"]
+__all__ = ["PASSIVE_SQL", "PASSIVE_STATUSES", "PassiveLog", "passive_logs"]
 
 PASSIVE_STATUSES = (RelayLogStatus.DRAFT, RelayLogStatus.ACTIVE)
 
@@ -48,8 +48,10 @@ class PassiveLog:
     activity_plan_overdue: bool
 
 
-_PASSIVE = text(
-    """
+# The report's SQL with the values it needs as named parameters (``:today``,
+# ``:organisation_id``, ``:inactive_days``, ``:plan_days``): run by ``passive_logs``, and
+# embedded whole in the compiled ``PassiveReport`` trusted document.
+PASSIVE_SQL = """
 SELECT * FROM (
     SELECT l.id AS log_id, l.status::text AS status, l.level, l.last_activity_at,
         s.id AS holder_staff_id, s.name AS holder_name, s.position AS holder_position,
@@ -88,7 +90,7 @@ WHERE flags.inactive OR report.overdue_measures > 0 OR report.unrecorded_meeting
    OR report.expired_consents > 0 OR flags.activity_plan_overdue
 ORDER BY report.last_activity_at, report.log_id
 """
-).bindparams(
+_PASSIVE = text(PASSIVE_SQL).bindparams(
     bindparam("today", type_=Date),
     bindparam("inactive_days", type_=Integer),
     bindparam("plan_days", type_=Integer),

@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import select
 from strawberry.types import Info
 
-from auth.policy import PolicyField, Relation, may_see_unit_report
+from auth.policy import PASSIVE_REPORT_READS, Relation, may_see_unit_report
 from models import Municipality
 from models.passive import PassiveLog, passive_logs
 from resolvers.context import Context
@@ -18,8 +18,6 @@ from resolvers.errors import ClientError, ErrorCode
 __all__ = ["INACTIVE_DAYS_MAX", "PassiveLogReportView", "passive_log_report"]
 
 INACTIVE_DAYS_MAX = 3650
-# What the report shows of each log, as the policy rows a manager reads it under.
-_REPORT_READS = (PolicyField.LOG_SUMMARY, PolicyField.ACTOR_CONTACT, PolicyField.ACTIVITY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +66,6 @@ async def passive_log_report(
         assert inactive_days is not None
     logs = await passive_logs(ctx.session, organisation_id, ctx.today, inactive_days)
     for log in logs:
-        for policy_field in _REPORT_READS:
+        for policy_field in PASSIVE_REPORT_READS:
             ctx.record_read(log.log_id, policy_field, Relation.MANAGER)
     return PassiveLogReportView(organisation.name, inactive_days, ctx.today, logs)

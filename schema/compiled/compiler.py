@@ -38,7 +38,7 @@ from strawberry.permission import PermissionExtension
 from strawberry.types.base import StrawberryObjectDefinition
 
 from auth.node_types import NODE_POLICY
-from auth.policy import PolicyField
+from auth.policy import PASSIVE_REPORT_READS, PolicyField, Relation
 from auth.scoping import (
     PLACEHOLDERS,
     AccessShape,
@@ -47,8 +47,10 @@ from auth.scoping import (
     scoped_statement,
 )
 from models import RelayLog
+from models.passive import PASSIVE_SQL
+from models.relay_log import ACTIVITY_PLAN_DAYS
 from resolvers.log_lists import LogListFilter, my_logs_statement
-from schema.compiled.sql import cursor_sql
+from schema.compiled.sql import cursor_sql, datetime_sql, global_id_sql
 from schema.compiled.tables import TABLES, Many, One, Same, Value
 from schema.permissions import POLICY_KEY
 
@@ -150,7 +152,7 @@ def plan(
         if len(nodes) != 1:
             raise NotCompilable("a root field selected twice")
         name = nodes[0].name.value
-        if name not in {"myLogs", "node", "viewer", "__typename"}:
+        if name not in {"myLogs", "node", "viewer", "passiveLogs", "__typename"}:
             raise NotCompilable(f"root field {name}")
         result.roots.append(RootField(key, name, nodes[0]))
     # Compile every variant once, with a sample shape, to fail now rather than per request,
@@ -160,6 +162,8 @@ def plan(
     for root in result.roots:
         if root.name == "viewer":
             _Compiler(result, reads).viewer(root, shape)
+        elif root.name == "passiveLogs":
+            _Compiler(result, reads).passive_logs(root)
         elif root.name == "myLogs":
             _Compiler(result, reads).my_logs(root, shape, MyLogsVariant(True, True, True, True))
         elif root.name == "node":
@@ -195,6 +199,8 @@ def compile_statement(
         if root.name == "myLogs":
             assert isinstance(variant, MyLogsVariant)
             cte, value, read = compiler.my_logs(root, shape, variant, index)
+        elif root.name == "passiveLogs":
+            cte, value, read = compiler.passive_logs(root, index)
         elif variant is None:
             pairs.append(f"'{root.key}', NULL::json")
             continue
@@ -338,6 +344,65 @@ class _Compiler:
         read = f"SELECT log_id, relation, level, reader_row FROM {prefix}"
         return cte, value, read
 
+    def passive_logs(self, root: RootField, index: int = 0) -> tuple[str, str, str]:
+        """The unit manager's passive-log report (``models.passive``, one statement already)
+        as JSON. Who may ask is decided before the statement runs (``auth.policy``
+        ``may_see_unit_report``, in the runner); the rows name counts and the holder only."""
+        assert root.node is not None
+        prefix = f"r{index}"
+        self.reads.update(PASSIVE_REPORT_READS)
+        report = (
+            PASSIVE_SQL.replace(":organisation_id", f":{prefix}_unit")
+            .replace(":inactive_days", f"(SELECT days FROM {prefix}_days)")
+            .replace(":plan_days", str(ACTIVITY_PLAN_DAYS))
+        )
+        cte = (
+            f"{prefix}_days AS MATERIALIZED (SELECT coalesce(CAST(:{prefix}_inactive AS integer),"
+            " m.passive_after_days) AS days, o.name AS organisation FROM organisation o"
+            f" JOIN municipality m ON m.id = o.municipality_id WHERE o.id = :{prefix}_unit),"
+            f" {prefix} AS MATERIALIZED ({report})"
+        )
+        columns = {
+            "logId": global_id_sql("RelayLog", "p.log_id"),
+            "status": "p.status",
+            "level": "p.level",
+            "lastActivityAt": datetime_sql("p.last_activity_at"),
+            "daysInactive": "p.days_inactive",
+            "inactive": "p.inactive",
+            "overdueMeasures": "p.overdue_measures",
+            "unrecordedMeetings": "p.unrecorded_meetings",
+            "expiredConsents": "p.expired_consents",
+            "activityPlanDeadline": "p.activity_plan_deadline",
+            "activityPlanOverdue": "p.activity_plan_overdue",
+        }
+
+        def logs(nodes: list[FieldNode]) -> str:
+            values = {name: _constant(sql) for name, sql in columns.items()}
+            values["holder"] = lambda n: self.built(
+                "PassiveLogHolder",
+                n,
+                {"name": lambda _: "p.holder_name", "position": lambda _: "p.holder_position"},
+            )
+            log = self.built("PassiveLog", nodes, values)
+            return (
+                f"(SELECT coalesce(json_agg({log} ORDER BY p.last_activity_at, p.log_id),"
+                f" '[]'::json) FROM {prefix} p)"
+            )
+
+        report_json = self.built(
+            "PassiveLogReport",
+            [root.node],
+            {
+                "organisation": lambda _: "d.organisation",
+                "inactiveDays": lambda _: "d.days",
+                "asOf": lambda _: ":today",
+                "logs": logs,
+            },
+        )
+        value = f"(SELECT {report_json} FROM {prefix}_days d)"
+        read = f"SELECT log_id, '{Relation.MANAGER.value}'::text, level, NULL::uuid FROM {prefix}"
+        return cte, value, read
+
     def viewer(self, root: RootField, shape: AccessShape) -> str:
         """``viewer { kind audience name }``: who is asking (their own name is theirs)."""
         assert root.node is not None
@@ -450,6 +515,10 @@ class _Compiler:
             source += f" AND {field_visible_sql(spec.item_policy, table.model, child)}"
         order = _fill(spec.order, child, alias)
         return f"(SELECT coalesce(json_agg({obj} ORDER BY {order}), '[]'::json) FROM {source})"
+
+
+def _constant(sql: str) -> Callable[[list[FieldNode]], str]:
+    return lambda _: sql
 
 
 def _sets(nodes: list[FieldNode]) -> list[SelectionSetNode]:

@@ -29,13 +29,14 @@ from sqlalchemy.sql.expression import bindparam
 from sqlalchemy.types import Date, DateTime, Integer, String
 from strawberry.types.base import StrawberryObjectDefinition
 
-from auth.policy import PolicyField, Relation, can_read
+from auth.policy import PolicyField, Relation, can_read, may_see_unit_report
 from auth.scoping import AccessShape, access_shape, viewer_params
 from auth.viewer import Viewer
 from models import RelayLog
 from models.enums import RelayLogStatus
 from models.secrets import decrypt
 from resolvers.context import Context
+from resolvers.control import INACTIVE_DAYS_MAX
 from resolvers.errors import ClientError
 from resolvers.pagination import decode_cursor, validate_first
 from schema.compiled.compiler import (
@@ -78,6 +79,8 @@ _SUFFIX_TYPES: dict[str, Any] = {
     "_first": Integer(),
     "_level": Integer(),
     "_status": RelayLog.__table__.c.status.type,
+    "_unit": UUID(as_uuid=True),
+    "_inactive": Integer(),
 }
 _BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
 
@@ -172,6 +175,10 @@ class CompiledOperation:
                 prefix = f"r{index}"
                 if root.name == "myLogs":
                     variants.append(_my_logs_params(page_size_max, args, prefix, params))
+                elif root.name == "passiveLogs":
+                    if not _passive_params(viewer, args, prefix, params):
+                        return None
+                    variants.append(root.name)
                 else:
                     variant = _node_params(args, prefix, params)
                     if variant is _EXECUTOR:
@@ -251,6 +258,28 @@ def _my_logs_params(
         organisation=org_id is not None,
         after=after is not None,
     )
+
+
+def _passive_params(
+    viewer: Viewer, args: dict[str, Any], prefix: str, params: dict[str, Any]
+) -> bool:
+    """The report's unit and period, if the viewer may see it (else the executor answers
+    with its one ``NOT_ALLOWED`` / ``INVALID_INPUT``)."""
+    gid = decode_global_id(args["organisationId"])
+    unit = gid.object_id if gid is not None and gid.type_name == "Organisation" else None
+    inactive = args.get("inactiveDays")
+    allowed = (
+        viewer.staff_id is not None
+        and unit is not None
+        and may_see_unit_report(
+            is_manager=viewer.is_manager, own_unit=viewer.organisation_id == unit
+        )
+    )
+    if not allowed or (inactive is not None and not 1 <= inactive <= INACTIVE_DAYS_MAX):
+        return False
+    params[f"{prefix}_unit"] = unit
+    params[f"{prefix}_inactive"] = inactive
+    return True
 
 
 def _node_params(args: dict[str, Any], prefix: str, params: dict[str, Any]) -> Any:
