@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from auth.dev_keys import DevKeys
@@ -202,3 +203,30 @@ def test_relaylog_operations_prints_the_manifest_for_front_end_builds(tmp_path: 
     apollo = json.loads(relaylog("operations", "--apollo", data_dir=tmp_path).stdout)
     assert apollo["format"] == "apollo-persisted-query-manifest"
     assert {o["id"] for o in apollo["operations"]} == {d.id for d in trusted_documents()}
+
+
+async def test_a_statement_failing_mid_read_is_a_clean_error_with_no_audit_entry(
+    client: GraphQLClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL refuses the statement half-way (here: a division by zero in the answer):
+    the client gets the masked, typed error, and the request leaves nothing behind."""
+    from sqlalchemy import func, select, text
+
+    from models import AuditEvent
+    from schema.compiled.runner import CompiledOperation
+
+    log = await world.full_log(1)
+    broken = text("SELECT (1 / 0)::text AS data, '[]' AS reads")
+    monkeypatch.setattr(CompiledOperation, "statement", lambda self, shape, variants: broken)
+    before = await world.seed.session.scalar(select(func.count()).select_from(AuditEvent))
+    response = await client.post_document(
+        _document("HolderLogView").document_id,
+        as_=world.holder,
+        variables={"id": encode_global_id("RelayLog", log.id)},
+    )
+    body = response.json()
+    assert body["data"] is None
+    assert [e["message"] for e in body["errors"]] == ["Internal error"]
+    assert "division" not in response.text
+    after = await world.seed.session.scalar(select(func.count()).select_from(AuditEvent))
+    assert after == before
