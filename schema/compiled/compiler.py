@@ -167,14 +167,10 @@ def plan(
         elif root.name == "myLogs":
             _Compiler(result, reads).my_logs(root, shape, MyLogsVariant(True, True, True, True))
         elif root.name == "node":
-            for type_name in _node_types_selected(result, root):
+            for type_name in supported_node_types():
                 _Compiler(result, reads).node(root, shape, type_name)
     result.reads = frozenset(reads)
     return result
-
-
-def _node_types_selected(plan_: Plan, root: RootField) -> list[str]:
-    return list(supported_node_types())
 
 
 def compile_statement(
@@ -183,7 +179,8 @@ def compile_statement(
     """The SQL text for one variant: ``SELECT data, reads``.
 
     ``variants`` holds, per root field, the ``MyLogsVariant`` of a ``myLogs`` call or the type
-    named by a ``node`` id (``None``: an id of no object this schema has, answered ``null``).
+    named by a ``node`` id (``None``: an id of no object this schema has, answered ``null``);
+    ``viewer`` and ``passiveLogs`` have one form each.
     """
     compiler = _Compiler(plan_, set())
     ctes: list[str] = []
