@@ -106,7 +106,7 @@ SELECT (SELECT id FROM viewer) AS viewer_id, l.id AS log_id,
       FROM child WHERE id = l.child_id) AS secrets,
   json_build_object(
   'id', {gid("RelayLog", "l.id")}, 'level', l.level, 'status', l.status, 'version', l.version,
-  'createdAt', l.created_at,
+  'createdAt', l.created_at, 'closeReason', l.close_reason, 'pausedReason', l.paused_reason,
   'child', (SELECT json_build_object('name', c.name, 'birthDate', c.birth_date,
               'nationalId', {token_text("c.national_id")}, 'address', {token_text("c.address")})
             FROM child c WHERE c.id = l.child_id),
@@ -120,14 +120,19 @@ SELECT (SELECT id FROM viewer) AS viewer_id, l.id AS log_id,
     SELECT coalesce(json_agg(json_build_object(
       'id', {gid("Consent", "c.id")}, 'scope', c.scope, 'givenByKind', c.given_by_kind,
       'evidence', c.evidence, 'givenOn', c.given_on, 'validUntil', c.valid_until,
-      'withdrawnAt', c.withdrawn_at) ORDER BY c.given_on, c.id), '[]')
+      'withdrawnAt', c.withdrawn_at,
+      'document', (SELECT json_build_object('contentType', d.content_type,
+                     'sizeBytes', d.size_bytes, 'sha256', d.sha256)
+                   FROM consent_document d WHERE d.id = c.document_id))
+      ORDER BY c.given_on, c.id), '[]')
     FROM consent c WHERE c.log_id = l.id),
   'actors', (
     SELECT coalesce(json_agg(json_build_object(
       'id', {gid("Actor", "a.id")}, 'name', s.name, 'position', s.position,
       'organisationName', o.name, 'officePhone', s.office_phone, 'email', s.email,
-      'mobile', s.mobile, 'isHolder', a.is_holder, 'status', a.status)
-      ORDER BY a.is_holder DESC, a.created_at), '[]')
+      'mobile', s.mobile, 'isHolder', a.is_holder, 'status', a.status,
+      'deactivatedReason', a.deactivated_reason)
+      ORDER BY a.is_holder DESC, a.created_at, a.id), '[]')
     FROM actor_membership a JOIN staff_account s ON s.id = a.staff_id
     JOIN organisation o ON o.id = a.organisation_id WHERE a.log_id = l.id),
   'pointsOfAttention', (
@@ -138,14 +143,16 @@ SELECT (SELECT id FROM viewer) AS viewer_id, l.id AS log_id,
       'assessedLevel', p.assessed_level, 'status', p.status, 'version', p.version,
       'measures', CASE WHEN l.level >= 1 THEN (
         SELECT coalesce(json_agg(json_build_object(
-          'id', {gid("Measure", "m.id")}, 'type', m.type, 'description', m.description,
+          'id', {gid("Measure", "m.id")}, 'pointId', {gid("PointOfAttention", "m.point_id")},
+          'type', m.type, 'description', m.description,
           'responsibleGuardians', m.responsible_guardians,
           'responsibleChild', m.responsible_child, 'initiatedOn', m.initiated_on,
           'finishedBy', m.finished_by, 'daysToDeadline', m.finished_by - $3::date,
           'status', m.status, 'version', m.version,
           'responsibleActors', (
-            SELECT coalesce(json_agg(json_build_object('name', s.name)
-                            ORDER BY a.is_holder DESC, a.created_at), '[]')
+            SELECT coalesce(json_agg(json_build_object('id', {gid("Actor", "a.id")},
+                                                       'name', s.name)
+                            ORDER BY a.is_holder DESC, a.created_at, a.id), '[]')
             FROM actor_membership a JOIN staff_account s ON s.id = a.staff_id
             WHERE a.log_id = l.id AND a.staff_id IN (
               SELECT r.staff_id FROM measure_responsible r WHERE r.measure_id = m.id)),
@@ -163,7 +170,9 @@ SELECT (SELECT id FROM viewer) AS viewer_id, l.id AS log_id,
   'meetings', (
     SELECT coalesce(json_agg(json_build_object(
       'id', {gid("Meeting", "mt.id")}, 'heldOn', mt.held_on, 'startsAt', mt.starts_at,
-      'endsAt', mt.ends_at, 'place', mt.place, 'status', mt.status, 'comments', mt.comments,
+      'endsAt', mt.ends_at, 'place', mt.place,
+      'organisationName', (SELECT name FROM organisation WHERE id = mt.organisation_id),
+      'status', mt.status, 'comments', mt.comments, 'version', mt.version,
       'participants', (
         SELECT coalesce(json_agg(json_build_object(
           'kind', mp.kind,
@@ -180,7 +189,9 @@ SELECT (SELECT id FROM viewer) AS viewer_id, l.id AS log_id,
   'notes', (
     SELECT coalesce(json_agg(json_build_object(
       'id', {gid("Note", "n.id")}, 'text', n.text, 'adultsOnly', n.adults_only,
-      'isSummary', n.is_summary, 'authorKind', n.author_kind, 'createdAt', n.created_at)
+      'isSummary', n.is_summary, 'pointId', {gid("PointOfAttention", "n.point_id")},
+      'meetingId', {gid("Meeting", "n.meeting_id")}, 'authorKind', n.author_kind,
+      'createdAt', n.created_at, 'version', n.version)
       ORDER BY n.created_at DESC), '[]')
     FROM note n WHERE n.log_id = l.id),
   'sparkles', (
@@ -188,6 +199,13 @@ SELECT (SELECT id FROM viewer) AS viewer_id, l.id AS log_id,
       'id', {gid("Sparkle", "s.id")}, 'occurredOn', s.occurred_on, 'text', s.text,
       'authorKind', s.author_kind) ORDER BY s.occurred_on DESC), '[]')
     FROM sparkle s WHERE s.log_id = l.id),
+  'attentionConversations', (
+    SELECT coalesce(json_agg(json_build_object(
+      'id', {gid("AttentionConversation", "ac.id")}, 'observation', ac.observation,
+      'heldOn', ac.held_on, 'sharedWithContactOn', ac.shared_with_contact_on,
+      'sharedWithGuardiansOn', ac.shared_with_guardians_on, 'outcome', ac.outcome,
+      'version', ac.version) ORDER BY ac.held_on, ac.created_at, ac.id), '[]')
+    FROM attention_conversation ac WHERE ac.log_id = l.id),
   'activity', json_build_object(
     'lastActivityAt', l.last_activity_at,
     'openMeasures', (SELECT count(*) FROM measure m WHERE m.log_id = l.id AND m.status = 'OPEN'),
@@ -197,7 +215,11 @@ SELECT (SELECT id FROM viewer) AS viewer_id, l.id AS log_id,
                            AND mt.status = 'PLANNED' AND mt.held_on < $3),
     'nextMeetingOn', (SELECT min(mt.held_on) FROM meeting mt WHERE mt.log_id = l.id
                       AND mt.status = 'PLANNED' AND mt.held_on >= $3),
-    'activityPlanDeadline', l.activity_plan_reported_on + 7),
+    'activityPlanReportedOn', l.activity_plan_reported_on,
+    'activityPlanDeadline', l.activity_plan_reported_on + 7,
+    'activityPlanMet', CASE WHEN l.activity_plan_reported_on IS NOT NULL THEN coalesce(
+      ((SELECT min(m.created_at) FROM measure m WHERE m.log_id = l.id)
+       AT TIME ZONE 'Europe/Oslo')::date <= l.activity_plan_reported_on + 7, false) END),
   'levelHistory', (
     SELECT coalesce(json_agg(json_build_object(
       'fromLevel', lc.from_level, 'toLevel', lc.to_level, 'reason', lc.reason,

@@ -37,6 +37,13 @@ def main(argv: list[str] | None = None) -> None:
         "--smoke", action="store_true", help="a few logs, a fraction of a second per query"
     )
 
+    again = sub.add_parser("report", help="write the report again from saved results")
+    again.add_argument("results", type=Path, nargs="+", help="benchmarks/results/<logs>.json")
+    again.add_argument("--server-url")
+    again.add_argument("--seconds", type=float, default=20.0)
+    again.add_argument("--rounds", type=int, default=3)
+    again.add_argument("--report", type=Path, default=Path("benchmarks/results/report.md"))
+
     seed = sub.add_parser("seed", help="only build a dataset")
     seed.add_argument("--logs", type=int, required=True)
     seed.add_argument("--server-url")
@@ -52,6 +59,14 @@ def main(argv: list[str] | None = None) -> None:
         from benchmarks.servers import serve as serve_target
 
         serve_target(args.target, args.url, args.port)
+    elif args.command == "report":
+        from benchmarks.runner import Options, rerender
+
+        defaults = Options(
+            sizes=[], seconds=args.seconds, rounds=args.rounds, server_url=args.server_url
+        )
+        rerender(args.results, defaults, args.report)
+        print(f"report written to {args.report}")
     elif args.command == "seed":
         from benchmarks.runner import server_url
         from benchmarks.seed import build_dataset

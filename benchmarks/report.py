@@ -258,6 +258,9 @@ def _throughput(add: Any, r: SizeResult, options: Options) -> None:
         )
         if name in r.json_differences:
             line += f" (first difference, compiled vs baseline: `{r.json_differences[name]}`)"
+        if name in r.baseline_complete:
+            complete = "yes" if r.baseline_complete[name] else "no"
+            line += f"; the baseline writes every field the document asks for: {complete}"
         add(line)
     for name in r.compiled_same_json:
         compiled, adhoc = _load(r, name, COMPILED), _load(r, name, ADHOC)

@@ -101,6 +101,8 @@ class SizeResult:
     # the baseline's answer against the compiled one, on the fields the baseline writes
     same_json: dict[str, bool] = field(default_factory=dict)
     json_differences: dict[str, str] = field(default_factory=dict)
+    # does the baseline write every field the trusted document asks for?
+    baseline_complete: dict[str, bool] = field(default_factory=dict)
     # the compiled answer against the executor's (the same trusted text sent ad hoc)
     compiled_same_json: dict[str, bool] = field(default_factory=dict)
     compiled_differences: dict[str, str] = field(default_factory=dict)
@@ -436,6 +438,7 @@ def _compare(result: SizeResult, viewers: Viewers, app: int, base: int) -> None:
             mine = asyncio.run(fetch(base, Call(BASELINE_OF[name], call.token, call.body)))
             app_answer, baseline_answer = canonical(project(compiled, mine)), canonical(mine)
             result.same_json[name] = app_answer == baseline_answer
+            result.baseline_complete[name] = canonical(project(compiled, mine)) == a
             difference = first_difference(app_answer, baseline_answer)
             if difference is not None:
                 result.json_differences[name] = difference
@@ -509,7 +512,8 @@ def run(options: Options, say: Any = print) -> list[SizeResult]:
     if not options.smoke:
         RESULTS_DIR.mkdir(exist_ok=True)
         for r in results:
-            (RESULTS_DIR / f"{r.logs}.json").write_text(json.dumps(asdict(r), indent=1))
+            saved = {**asdict(r), "options": {**asdict(options), "report": None}}
+            (RESULTS_DIR / f"{r.logs}.json").write_text(json.dumps(saved, indent=1, default=str))
     from benchmarks.report import render
 
     text = render(results, options, machine(server))
@@ -517,6 +521,34 @@ def run(options: Options, say: Any = print) -> list[SizeResult]:
         options.report.write_text(text)
         say(f"report written to {options.report}")
     return results
+
+
+def load_results(paths: list[Path]) -> tuple[list[SizeResult], Options | None]:
+    """Saved results (``benchmarks/results/<logs>.json``) and the options they were run with."""
+    from dataclasses import fields
+
+    known = {f.name for f in fields(SizeResult)}
+    option_names = {f.name for f in fields(Options)}
+    results, options = [], None
+    for path in paths:
+        data = json.loads(path.read_text())
+        saved = data.get("options")
+        if saved:
+            options = Options(**{k: v for k, v in saved.items() if k in option_names})
+        results.append(SizeResult(**{k: v for k, v in data.items() if k in known}))
+    results.sort(key=lambda r: r.logs)
+    return results, options
+
+
+def rerender(paths: list[Path], defaults: Options, report: Path | None) -> str:
+    """The markdown report again from saved results (no measuring)."""
+    from benchmarks.report import render
+
+    results, saved = load_results(paths)
+    text = render(results, saved or defaults, machine(server_url(defaults.server_url)))
+    if report is not None:
+        report.write_text(text)
+    return text
 
 
 def machine(server: str) -> dict[str, str]:
