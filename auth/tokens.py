@@ -46,6 +46,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final, Literal
@@ -333,7 +334,7 @@ class TokenVerifier:
         if key.get("kty") != kty or key.get("crv") != crv or key.get("alg", alg) != alg:
             raise TokenError("ALGORITHM_NOT_ALLOWED")
         try:
-            return jwk.construct(key, alg)
+            return _constructed(alg, json.dumps(key, sort_keys=True))
         except JOSEError:
             raise TokenError("UNKNOWN_KEY") from None
 
@@ -472,3 +473,9 @@ def _required(claims: Mapping[str, Any], name: str) -> str:
     if not isinstance(value, str) or not value:
         raise TokenError("INVALID_CLAIM")
     return value
+
+
+@lru_cache(maxsize=64)
+def _constructed(alg: str, key_json: str) -> Key:
+    """A public key parsed once per process (and again when the JWKS holds another one)."""
+    return jwk.construct(json.loads(key_json), alg)

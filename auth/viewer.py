@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import Integer, literal, select, union_all
+from sqlalchemy import Integer, LargeBinary, bindparam, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.policy import Audience
@@ -66,6 +66,29 @@ _AUDIENCE_ROLES = {
 }
 
 
+# Built once: every request runs one of these with the keyed hash of its person's id.
+_PID_HASH = bindparam("pid_hash", type_=LargeBinary)
+_STAFF = (
+    select(
+        StaffAccount.id,
+        StaffAccount.organisation_id,
+        StaffAccount.role,
+        StaffAccount.is_manager,
+        Organisation.municipality_id,
+    )
+    .join(Organisation, Organisation.id == StaffAccount.organisation_id)
+    .where(StaffAccount.national_id_hash == _PID_HASH, StaffAccount.active.is_(True))
+)
+_FAMILY = union_all(
+    select(
+        literal("GUARDIAN").label("kind"), Guardian.id, literal(None, Integer).label("age")
+    ).where(Guardian.national_id_hash == _PID_HASH),
+    select(literal("CHILD"), Child.id, Municipality.subject_consent_age)
+    .join(Municipality, Municipality.id == Child.municipality_id)
+    .where(Child.national_id_hash == _PID_HASH),
+)
+
+
 async def resolve_viewer(
     session: AsyncSession, token: VerifiedToken, audience: Audience, today: date
 ) -> Viewer | None:
@@ -76,23 +99,16 @@ async def resolve_viewer(
     pid_hash = keyed_hash(token.pid)
     if audience is Audience.FAMILY:
         return await _family_viewer(session, token, pid_hash, today)
-    row = (
-        await session.execute(
-            select(StaffAccount, Organisation.municipality_id)
-            .join(Organisation, Organisation.id == StaffAccount.organisation_id)
-            .where(StaffAccount.national_id_hash == pid_hash, StaffAccount.active.is_(True))
-        )
-    ).first()
-    if row is None or row[0].role not in _AUDIENCE_ROLES[audience]:
+    staff = (await session.execute(_STAFF, {"pid_hash": pid_hash})).first()
+    if staff is None or staff.role not in _AUDIENCE_ROLES[audience]:
         return None
-    staff, org_municipality = row
     return Viewer(
         kind=_STAFF_KIND[staff.role],
         audience=audience,
         acr=token.acr,
         staff_id=staff.id,
         organisation_id=staff.organisation_id,
-        municipality_id=org_municipality,
+        municipality_id=staff.municipality_id,
         is_manager=staff.is_manager,
     )
 
@@ -103,15 +119,7 @@ async def _family_viewer(
     """Every guardian row and every child row of this person: each log has its own rows
     (``models.operations.person``), so a person in several logs has several of each. One
     statement finds both."""
-    guardians = select(
-        literal("GUARDIAN").label("kind"), Guardian.id, literal(None, Integer).label("age")
-    ).where(Guardian.national_id_hash == pid_hash)
-    children = (
-        select(literal("CHILD"), Child.id, Municipality.subject_consent_age)
-        .join(Municipality, Municipality.id == Child.municipality_id)
-        .where(Child.national_id_hash == pid_hash)
-    )
-    rows = (await session.execute(union_all(guardians, children))).all()
+    rows = (await session.execute(_FAMILY, {"pid_hash": pid_hash})).all()
     guardian_ids = frozenset(row.id for row in rows if row.kind == "GUARDIAN")
     child_rows = [row for row in rows if row.kind == "CHILD"]
     subject_ids: frozenset[uuid.UUID] = frozenset()

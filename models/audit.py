@@ -69,19 +69,25 @@ class AuditEvent(Base):
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
     def payload(self) -> dict[str, Any]:
-        return {
-            "occurred_at": self.occurred_at.isoformat(),
-            "request_id": self.request_id,
-            "actor_kind": self.actor_kind,
-            "actor_id": str(self.actor_id) if self.actor_id else None,
-            "relation": self.relation,
-            "action": self.action,
-            "object_type": self.object_type,
-            "object_id": str(self.object_id) if self.object_id else None,
-            "log_id": str(self.log_id) if self.log_id else None,
-            "fields": sorted(self.fields or []),
-            "client_address": self.client_address,
-        }
+        return payload_of(self, self.occurred_at)
+
+
+def payload_of(event: Any, occurred_at: datetime) -> dict[str, Any]:
+    """What an event's hash covers: its columns but the chain's own (an ``AuditEvent`` or
+    an ``AuditEntry`` about to become one)."""
+    return {
+        "occurred_at": occurred_at.isoformat(),
+        "request_id": event.request_id,
+        "actor_kind": event.actor_kind,
+        "actor_id": str(event.actor_id) if event.actor_id else None,
+        "relation": event.relation,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": str(event.object_id) if event.object_id else None,
+        "log_id": str(event.log_id) if event.log_id else None,
+        "fields": sorted(event.fields or []),
+        "client_address": event.client_address,
+    }
 
 
 def canonical_body(payload: dict[str, Any]) -> str:
@@ -125,20 +131,7 @@ async def append(session: AsyncSession, entries: Sequence[AuditEntry]) -> None:
     now = utcnow()
     rows = []
     for entry in entries:
-        event = AuditEvent(
-            occurred_at=entry.occurred_at or now,
-            request_id=entry.request_id,
-            actor_kind=entry.actor_kind,
-            actor_id=entry.actor_id,
-            relation=entry.relation,
-            action=entry.action,
-            object_type=entry.object_type,
-            object_id=entry.object_id,
-            log_id=entry.log_id,
-            fields=sorted(entry.fields),
-            client_address=entry.client_address,
-        )
-        payload = event.payload()
+        payload = payload_of(entry, entry.occurred_at or now)
         rows.append({**payload, "body": canonical_body(payload)})
     await session.execute(_APPEND, {"entries": json.dumps(rows)})
 

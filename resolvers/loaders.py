@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from sqlalchemy import ColumnElement, Select, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
@@ -111,9 +111,129 @@ def _by_id(session: AsyncSession, model: type[T]) -> DataLoader[Key, T | None]:
     return DataLoader(load_fn=load)
 
 
+L = TypeVar("L")
+
+
+class _Lazy(Generic[L]):
+    """A per-request loader made the first time a request asks for it."""
+
+    def __init__(self, make: Callable[[Loaders], L]) -> None:
+        self.make = make
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> _Lazy[L]: ...
+    @overload
+    def __get__(self, obj: Loaders, owner: type) -> L: ...
+    def __get__(self, obj: Loaders | None, owner: type) -> L | _Lazy[L]:
+        if obj is None:
+            return self
+        value = self.make(obj)
+        obj.__dict__[self.name] = value
+        return value
+
+
 class Loaders:
-    """Built once per request. ``access`` is the viewer's standing per log, shared with the
-    permission classes, so the relation to a log is computed once per request."""
+    """Built once per request; each loader on first use (a compiled read uses none).
+    ``access`` is the viewer's standing per log, shared with the permission classes, so the
+    relation to a log is computed once per request."""
+
+    session: AsyncSession
+    viewer: Viewer | None
+    today: date
+
+    log = _Lazy(lambda r: _by_id(r.session, RelayLog))
+    child = _Lazy(lambda r: _by_id(r.session, Child))
+    staff = _Lazy(lambda r: _by_id(r.session, StaffAccount))
+    organisation = _Lazy(lambda r: _by_id(r.session, Organisation))
+    guardian = _Lazy(lambda r: _by_id(r.session, Guardian))
+    point = _Lazy(lambda r: _by_id(r.session, PointOfAttention))
+    measure = _Lazy(lambda r: _by_id(r.session, Measure))
+    evaluation = _Lazy(lambda r: _by_id(r.session, Evaluation))
+    meeting = _Lazy(lambda r: _by_id(r.session, Meeting))
+    note = _Lazy(lambda r: _by_id(r.session, Note))
+    sparkle = _Lazy(lambda r: _by_id(r.session, Sparkle))
+    consent = _Lazy(lambda r: _by_id(r.session, Consent))
+    consent_document = _Lazy(lambda r: _by_id(r.session, ConsentDocument))
+    actor = _Lazy(lambda r: _by_id(r.session, ActorMembership))
+    concern = _Lazy(lambda r: _by_id(r.session, AttentionConversation))
+    transfer = _Lazy(lambda r: _by_id(r.session, Transfer))
+    concerns = _Lazy(
+        lambda r: _grouped(
+            r.session,
+            AttentionConversation,
+            AttentionConversation.log_id,
+            AttentionConversation.held_on,
+            AttentionConversation.created_at,
+            AttentionConversation.id,
+        )
+    )
+    child_guardians = _Lazy(
+        lambda r: _grouped(
+            r.session, ChildGuardian, ChildGuardian.child_id, ChildGuardian.guardian_id
+        )
+    )
+    level_changes = _Lazy(
+        lambda r: _grouped(
+            r.session, LevelChange, LevelChange.log_id, LevelChange.changed_at, LevelChange.id
+        )
+    )
+    consents = _Lazy(
+        lambda r: _grouped(r.session, Consent, Consent.log_id, Consent.given_on, Consent.id)
+    )
+    actors = _Lazy(
+        lambda r: _grouped(
+            r.session,
+            ActorMembership,
+            ActorMembership.log_id,
+            ActorMembership.is_holder.desc(),
+            ActorMembership.created_at,
+            ActorMembership.id,
+        )
+    )
+    points = _Lazy(
+        lambda r: _grouped(
+            r.session,
+            PointOfAttention,
+            PointOfAttention.log_id,
+            PointOfAttention.created_at,
+            PointOfAttention.id,
+        )
+    )
+    measures = _Lazy(
+        lambda r: _grouped(r.session, Measure, Measure.point_id, Measure.initiated_on, Measure.id)
+    )
+    measure_responsibles = _Lazy(
+        lambda r: _grouped(r.session, MeasureResponsible, MeasureResponsible.measure_id)
+    )
+    evaluations = _Lazy(
+        lambda r: _grouped(
+            r.session, Evaluation, Evaluation.measure_id, Evaluation.evaluated_at, Evaluation.id
+        )
+    )
+    meetings = _Lazy(
+        lambda r: _grouped(r.session, Meeting, Meeting.log_id, Meeting.held_on.desc(), Meeting.id)
+    )
+    participants = _Lazy(
+        lambda r: _grouped(
+            r.session,
+            MeetingParticipant,
+            MeetingParticipant.meeting_id,
+            MeetingParticipant.kind,
+            MeetingParticipant.id,
+        )
+    )
+    notes = _Lazy(lambda r: _grouped(r.session, Note, Note.log_id, Note.created_at.desc(), Note.id))
+    sparkles = _Lazy(
+        lambda r: _grouped(
+            r.session, Sparkle, Sparkle.log_id, Sparkle.occurred_on.desc(), Sparkle.id
+        )
+    )
+    activity = _Lazy(lambda r: activity_loader(r.session, r.today))
+    access_history = _Lazy(lambda r: access_history_loader(r.session))
 
     def __init__(self, session: AsyncSession, viewer: Viewer | None, today: date) -> None:
         self.session = session
@@ -124,77 +244,6 @@ class Loaders:
         self.guardian_row: DataLoader[Key, uuid.UUID | None] = DataLoader(
             load_fn=self._load_guardian_rows
         )
-        self.log = _by_id(session, RelayLog)
-        self.child = _by_id(session, Child)
-        self.staff = _by_id(session, StaffAccount)
-        self.organisation = _by_id(session, Organisation)
-        self.guardian = _by_id(session, Guardian)
-        self.point = _by_id(session, PointOfAttention)
-        self.measure = _by_id(session, Measure)
-        self.evaluation = _by_id(session, Evaluation)
-        self.meeting = _by_id(session, Meeting)
-        self.note = _by_id(session, Note)
-        self.sparkle = _by_id(session, Sparkle)
-        self.consent = _by_id(session, Consent)
-        self.consent_document = _by_id(session, ConsentDocument)
-        self.actor = _by_id(session, ActorMembership)
-        self.concern = _by_id(session, AttentionConversation)
-        self.transfer = _by_id(session, Transfer)
-        self.concerns = _grouped(
-            session,
-            AttentionConversation,
-            AttentionConversation.log_id,
-            AttentionConversation.held_on,
-            AttentionConversation.created_at,
-            AttentionConversation.id,
-        )
-        self.child_guardians = _grouped(
-            session, ChildGuardian, ChildGuardian.child_id, ChildGuardian.guardian_id
-        )
-        self.level_changes = _grouped(
-            session, LevelChange, LevelChange.log_id, LevelChange.changed_at, LevelChange.id
-        )
-        self.consents = _grouped(session, Consent, Consent.log_id, Consent.given_on, Consent.id)
-        self.actors = _grouped(
-            session,
-            ActorMembership,
-            ActorMembership.log_id,
-            ActorMembership.is_holder.desc(),
-            ActorMembership.created_at,
-            ActorMembership.id,
-        )
-        self.points = _grouped(
-            session,
-            PointOfAttention,
-            PointOfAttention.log_id,
-            PointOfAttention.created_at,
-            PointOfAttention.id,
-        )
-        self.measures = _grouped(
-            session, Measure, Measure.point_id, Measure.initiated_on, Measure.id
-        )
-        self.measure_responsibles = _grouped(
-            session, MeasureResponsible, MeasureResponsible.measure_id
-        )
-        self.evaluations = _grouped(
-            session, Evaluation, Evaluation.measure_id, Evaluation.evaluated_at, Evaluation.id
-        )
-        self.meetings = _grouped(
-            session, Meeting, Meeting.log_id, Meeting.held_on.desc(), Meeting.id
-        )
-        self.participants = _grouped(
-            session,
-            MeetingParticipant,
-            MeetingParticipant.meeting_id,
-            MeetingParticipant.kind,
-            MeetingParticipant.id,
-        )
-        self.notes = _grouped(session, Note, Note.log_id, Note.created_at.desc(), Note.id)
-        self.sparkles = _grouped(
-            session, Sparkle, Sparkle.log_id, Sparkle.occurred_on.desc(), Sparkle.id
-        )
-        self.activity = activity_loader(session, today)
-        self.access_history = access_history_loader(session)
 
     async def _load_access(self, keys: Sequence[Key]) -> list[LogAccess | None]:
         if self.viewer is None:
