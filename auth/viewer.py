@@ -99,7 +99,9 @@ async def resolve_viewer(
     pid_hash = keyed_hash(token.pid)
     if audience is Audience.FAMILY:
         return await _family_viewer(session, token, pid_hash, today)
-    staff = (await session.execute(_STAFF, {"pid_hash": pid_hash})).first()
+    # Core rows on the session's connection: no ORM work for a lookup of a few columns.
+    connection = await session.connection()
+    staff = (await connection.execute(_STAFF, {"pid_hash": pid_hash})).first()
     if staff is None or staff.role not in _AUDIENCE_ROLES[audience]:
         return None
     return Viewer(
@@ -119,7 +121,8 @@ async def _family_viewer(
     """Every guardian row and every child row of this person: each log has its own rows
     (``models.operations.person``), so a person in several logs has several of each. One
     statement finds both."""
-    rows = (await session.execute(_FAMILY, {"pid_hash": pid_hash})).all()
+    connection = await session.connection()
+    rows = (await connection.execute(_FAMILY, {"pid_hash": pid_hash})).all()
     guardian_ids = frozenset(row.id for row in rows if row.kind == "GUARDIAN")
     child_rows = [row for row in rows if row.kind == "CHILD"]
     subject_ids: frozenset[uuid.UUID] = frozenset()

@@ -133,7 +133,8 @@ async def append(session: AsyncSession, entries: Sequence[AuditEntry]) -> None:
     for entry in entries:
         payload = payload_of(entry, entry.occurred_at or now)
         rows.append({**payload, "body": canonical_body(payload)})
-    await session.execute(_APPEND, {"entries": json.dumps(rows)})
+    connection = await session.connection()  # a Core call: the ORM has nothing to track here
+    await connection.execute(_APPEND, {"entries": json.dumps(rows)})
 
 
 @dataclass(frozen=True, slots=True)
