@@ -106,10 +106,17 @@ class UnitOfWork(SchemaExtension):
             )
         failure = await finish_request(ctx, failed=bool(unexpected))
         if any(database_unavailable(e) for e in unexpected) or database_unavailable(failure):
-            self.execution_context.result = ExecutionResult(
-                data=None, errors=[unavailable_error()]
-            )
+            self._answer_instead(unavailable_error())
         elif failure is not None:
-            self.execution_context.result = ExecutionResult(
-                data=None, errors=[GraphQLError("Internal error")]
-            )
+            self._answer_instead(GraphQLError("Internal error"))
+
+    def _answer_instead(self, error: GraphQLError) -> None:
+        """Replace the answer *in place*: strawberry returns the result object it holds,
+        not ``execution_context.result``, so assigning a new one would leave the client with
+        the normal answer of a request whose transaction failed."""
+        result = self.execution_context.result
+        if result is None:
+            self.execution_context.result = ExecutionResult(data=None, errors=[error])
+            return
+        result.data = None
+        result.errors = [error]

@@ -54,6 +54,7 @@ from resolvers.context import Context
 from schema.export_view import holder_answer
 from schema.node import decode_global_id
 from schema.permissions import audiences
+from schema.text_input import text_problem
 
 __all__ = [
     "LOGS",
@@ -243,12 +244,9 @@ def check_input(value: object, field: str, name_of: Callable[[Any], str]) -> Non
     in 9999 is a typing mistake, and breaks day counting). Walks the decoded arguments once,
     before the mutation runs, so every mutation and every field gets the same rule."""
     if isinstance(value, str):
-        if "\x00" in value:
-            raise InvalidInput(f"{field} must not contain the character U+0000.", field=field)
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise InvalidInput(f"{field} must be valid Unicode text.", field=field) from None
+        problem = text_problem(value)
+        if problem is not None:
+            raise InvalidInput(f"{field} {problem}.", field=field)
     elif isinstance(value, date):
         day = value.date() if isinstance(value, datetime) else value
         if not EARLIEST_DATE <= day <= LATEST_DATE:

@@ -141,14 +141,76 @@ def test_an_id_with_anything_appended_does_not_decode() -> None:
         assert decode_global_id(bad) is None, repr(bad)
 
 
-async def test_a_log_id_with_a_nul_appended_names_no_log(
-    client: GraphQLClient, world: World
+@pytest.mark.parametrize("tail", [pytest.param("!", id="bang"), pytest.param("==", id="padding")])
+async def test_a_log_id_with_anything_appended_names_no_log(
+    client: GraphQLClient, world: World, tail: str
 ) -> None:
     log = await world.seed.log(world.youth, world.holder, level=1)
     data = await client.query(
         "query($id: ID!) { node(id: $id) { id } }",
         as_=world.holder,
-        variables={"id": gid("RelayLog", log) + "\u0000"},
+        variables={"id": gid("RelayLog", log) + tail},
     )
     assert data == {"node": None}
 
+
+async def test_a_log_id_with_a_nul_appended_is_refused_as_text(
+    client: GraphQLClient, world: World
+) -> None:
+    log = await world.seed.log(world.youth, world.holder, level=1)
+    body = await _ascii_query(
+        client,
+        "query($id: ID!) { node(id: $id) { id } }",
+        {"id": gid("RelayLog", log) + "\u0000"},
+        world,
+    )
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"] == {"code": "INVALID_INPUT", "field": "$id"}
+
+
+async def _ascii_query(
+    client: GraphQLClient, query: str, variables: dict[str, Any], world: World
+) -> dict[str, Any]:
+    response = await client.http.post(
+        "/graphql",
+        content=json.dumps({"query": query, "variables": variables}),
+        headers={
+            "content-type": "application/json",
+            "authorization": f"Bearer {client.token_for(world.holder)}",
+        },
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+@pytest.mark.parametrize(
+    "bad", [pytest.param(NUL, id="nul"), pytest.param(LONE_SURROGATE, id="lone-surrogate")]
+)
+async def test_text_postgresql_cannot_store_in_a_read_is_refused_naming_the_variable(
+    client: GraphQLClient, world: World, bad: str
+) -> None:
+    body = await _ascii_query(
+        client,
+        "query($name: String) { staffDirectory(nameContains: $name) { name } }",
+        {"name": bad},
+        world,
+    )
+    assert body["data"] is None
+    assert [(e["extensions"]["code"], e["extensions"]["field"]) for e in body["errors"]] == [
+        ("INVALID_INPUT", "$name")
+    ]
+
+
+async def test_a_nul_in_a_string_literal_of_a_read_names_the_argument(
+    client: GraphQLClient, world: World
+) -> None:
+    body = await _ascii_query(
+        client,
+        '{ staffDirectory(nameContains: "Hanne\\u0000") { name } }',
+        {},
+        world,
+    )
+    assert [(e["extensions"]["code"], e["extensions"]["field"]) for e in body["errors"]] == [
+        ("INVALID_INPUT", "nameContains")
+    ]
