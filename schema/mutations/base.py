@@ -9,10 +9,13 @@ async def delete_sparkle(w: Write, sparkle_id: strawberry.ID) -> SparklePayload:
     return reply(SparklePayload, sparkle=await ops.delete_sparkle(w.session, sparkle))
 ```
 
-Everything around it happens in one place, ``WriteExtension``: the function runs in a
-savepoint; a ``DomainError`` raised anywhere (the gate, an id that does not decode, the
-domain) rolls the savepoint back and becomes ``error { code message field }`` of the
-function's own payload type (the one error type of the schema, ``MutationError``); on
+Everything around it happens in one place, ``WriteExtension``: the decoded inputs are
+checked first (``check_input``: text PostgreSQL cannot store, dates out of range, each named
+by its field); the function runs in a savepoint; when it finds its log (``Write.log`` /
+``Write.find``) the log's row is locked until the request commits, so writes that depend on
+the log's state take turns; a ``DomainError`` raised anywhere (the gate, an id that does
+not decode, the domain) rolls the savepoint back and becomes ``error { code message field }``
+of the function's own payload type (the one error type of the schema, ``MutationError``); on
 success the log's last activity moves, the audit entry is recorded and the request's caches
 start over (levels, relations and lists may have changed).
 """
