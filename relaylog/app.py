@@ -64,7 +64,12 @@ from schema.trusted_operations import (
     TrustedRequestData,
     request_error,
 )
-from schema.unit_of_work import finish_request
+from schema.unit_of_work import (
+    SERVICE_UNAVAILABLE,
+    database_unavailable,
+    finish_request,
+    unavailable_error,
+)
 
 __all__ = ["Services", "build_app", "oslo_today"]
 
@@ -142,6 +147,24 @@ def _unauthorized(conn: HTTPConnection, exc: Exception) -> Response:
         status_code=401,
         headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
     )
+
+
+RETRY_AFTER_SECONDS = 2
+
+
+def unavailable_response() -> Response:
+    """HTTP 503 while PostgreSQL cannot be reached: one typed error, never database text,
+    and when to come back (clients and load balancers retry instead of showing a fault)."""
+    return JSONResponse(
+        {"data": None, "errors": [unavailable_error().formatted]},
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def _failed(exc: BaseException) -> GraphQLError:
+    """A compiled document that failed: unavailable when the database is, else masked."""
+    return unavailable_error() if database_unavailable(exc) else GraphQLError("Internal error")
 
 
 class _CompiledResult(ExecutionResult):
@@ -259,14 +282,18 @@ class AudienceGraphQL(GraphQL[Context, None]):
                 extra={"request_id": context.request_id, "error": type(exc).__name__},
             )
             await finish_request(context, failed=True)
-            return ExecutionResult(data=None, errors=[GraphQLError("Internal error")])
+            return ExecutionResult(data=None, errors=[_failed(exc)])
         if data_text is None:
             return None
-        if not await finish_request(context, failed=False):
-            return ExecutionResult(data=None, errors=[GraphQLError("Internal error")])
+        failure = await finish_request(context, failed=False)
+        if failure is not None:
+            return ExecutionResult(data=None, errors=[_failed(failure)])
         return _CompiledResult(data_text)
 
     async def process_result(self, request: Request, result: Any) -> GraphQLHTTPResponse:
+        errors = getattr(result, "errors", None) or []
+        if any(e.extensions.get("code") == SERVICE_UNAVAILABLE for e in errors):
+            request.state.relaylog_unavailable = True
         if isinstance(result, _CompiledResult):
             return _RawResponse(result.data_text)  # type: ignore[return-value]
         return await super().process_result(request, result)
@@ -296,6 +323,14 @@ class AudienceGraphQL(GraphQL[Context, None]):
             response = await self.run(request)
         except HTTPException as exc:
             response = graphql_error_response(exc.status_code, exc.reason)
+        except Exception as exc:
+            # Before the executor runs (finding the viewer) nothing turns it into an error.
+            if not database_unavailable(exc):
+                raise
+            log.error("database unavailable", extra={"error": type(exc).__name__})
+            response = unavailable_response()
+        if getattr(request.state, "relaylog_unavailable", False):
+            response = unavailable_response()
         await response(scope, receive, send)
 
     def parse_json(self, data: str | bytes) -> Any:

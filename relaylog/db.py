@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from sqlalchemy import text
@@ -19,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
 from relaylog.settings import ConfigurationError, Settings
 
 __all__ = [
+    "RequestSession",
     "SessionFactory",
     "async_url",
     "check_database",
@@ -28,6 +31,66 @@ __all__ = [
 ]
 
 SessionFactory = async_sessionmaker[AsyncSession]
+T = TypeVar("T")
+
+
+class RequestSession(AsyncSession):
+    """A request's session, safe to share between the resolvers that run concurrently.
+
+    The executor runs sibling fields at once and, when one fails (``myLogs(first: -1)``
+    beside ``node(id:)``), cancels the others; a cancelled DataLoader batch would stop its
+    statement halfway and leave the connection unusable, so the request's commit failed.
+    Here statements take turns on the one connection and a cancelled caller waits for its
+    round trip to finish before it gives up: the commit always finds an idle, consistent
+    connection, and a refused argument cannot poison the request.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._turn = asyncio.Lock()
+        self._holder: asyncio.Future[Any] | None = None
+
+    async def _in_turn(self, operation: Awaitable[T]) -> T:
+        if self._holder is not None and self._holder is asyncio.current_task():
+            return await operation  # ``scalars`` calling ``execute``: the same turn
+        async with self._turn:
+            running = asyncio.ensure_future(operation)
+            self._holder = running
+            try:
+                return await asyncio.shield(running)
+            except asyncio.CancelledError:
+                if not running.done():
+                    await asyncio.wait([running])
+                raise
+            finally:
+                self._holder = None
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._in_turn(super().execute(*args, **kwargs))
+
+    async def scalar(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._in_turn(super().scalar(*args, **kwargs))
+
+    async def scalars(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._in_turn(super().scalars(*args, **kwargs))
+
+    async def get(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._in_turn(super().get(*args, **kwargs))
+
+    async def refresh(self, *args: Any, **kwargs: Any) -> None:
+        await self._in_turn(super().refresh(*args, **kwargs))
+
+    async def flush(self, *args: Any, **kwargs: Any) -> None:
+        await self._in_turn(super().flush(*args, **kwargs))
+
+    async def commit(self) -> None:
+        await self._in_turn(super().commit())
+
+    async def rollback(self) -> None:
+        await self._in_turn(super().rollback())
+
+    async def close(self) -> None:
+        await self._in_turn(super().close())
 
 
 def async_url(url: str) -> str:

@@ -8,7 +8,7 @@ from auth.dev_keys import DevKeys
 from auth.tokens import Jwks, JwksError, TokenVerifier
 from models import secrets
 from relaylog.app import Services, build_app
-from relaylog.db import check_database, create_engine
+from relaylog.db import RequestSession, check_database, create_engine
 from relaylog.migrations import current_revision, head_revision
 from relaylog.settings import ConfigurationError, Settings
 
@@ -69,6 +69,8 @@ async def open_services(settings: Settings, url: str, *, require_migrated: bool 
     return Services(
         settings=settings,
         engine=engine,
-        session_factory=async_sessionmaker(engine, expire_on_commit=False),
+        session_factory=async_sessionmaker(
+            engine, class_=RequestSession, expire_on_commit=False
+        ),
         verifier=verifier,
     )

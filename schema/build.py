@@ -35,6 +35,7 @@ from schema.mutations import build_mutation
 from schema.permissions import AUDIENCES_KEY, POLICY_KEY
 from schema.query import FAMILY_NODE_TYPES, STAFF_NODE_TYPES, Query
 from schema.suggestions import HideSuggestions
+from schema.text_input import TextInputs
 from schema.unit_of_work import UnitOfWork
 
 __all__ = ["SDL_DIR", "AudienceSchema", "build_schema", "field_is_in", "sdl_path"]
@@ -115,6 +116,7 @@ def hardening(
         lambda: CheckedValidation(maxsize=256),
         lambda: MaskErrors(should_mask_error=_should_mask, error_message="Internal error"),
         UnitOfWork,
+        TextInputs,
     ]
     if not introspection:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))

@@ -24,6 +24,7 @@ from sqlalchemy.pool import NullPool
 from auth.dev_keys import DevKeys
 from models import secrets as data_protection
 from relaylog.app import Services, build_app
+from relaylog.db import RequestSession
 from relaylog.migrations import upgrade
 from relaylog.services import make_verifier
 from relaylog.settings import PROJECT_ROOT, Settings
@@ -107,7 +108,7 @@ async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 
 
 def _joined_session(connection: AsyncConnection) -> AsyncSession:
-    return AsyncSession(
+    return RequestSession(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from PIL import Image
+from pypdf import PdfWriter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Child, Guardian, Municipality, Organisation, RelayLog, StaffAccount
@@ -104,3 +107,42 @@ async def build_world(session: AsyncSession) -> World:
         other_guardian=(other := await s.guardian("Marit Foresatt")),
         youth=await s.child(kommune, "Ylva Ungdom", [guardian, other], birth_date=date(2010, 3, 1)),
     )
+
+
+def png_file() -> bytes:
+    """A real (tiny) scanned form: a PNG that decodes."""
+    out = io.BytesIO()
+    Image.new("L", (8, 8), 255).save(out, format="PNG")
+    return out.getvalue()
+
+
+def jpeg_file() -> bytes:
+    """A real (tiny) photographed form: a JPEG that decodes."""
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (255, 255, 255)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+def pdf_file(size: int | None = None) -> bytes:
+    """A one-page PDF that parses; ``size``: exactly that many bytes (padded with an
+    embedded file, so it still parses)."""
+
+    def build(padding: int) -> bytes:
+        writer = PdfWriter()
+        writer.add_blank_page(595, 842)
+        if padding:
+            writer.add_attachment("padding.bin", b"\x00" * padding)
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
+
+    content = build(0)
+    if size is None:
+        return content
+    padding = max(size - len(content) - 200, 1)
+    for _ in range(5):
+        content = build(padding)
+        if len(content) == size:
+            return content
+        padding += size - len(content)
+    raise AssertionError(f"could not build a PDF of {size} bytes")

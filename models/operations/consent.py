@@ -32,11 +32,15 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import io
 import uuid
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from PIL import Image
+from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -251,7 +255,38 @@ def decode_consent_form(data: str, field: str) -> tuple[bytes, str]:
     content_type = sniff_content_type(content)
     if content_type is None:
         raise InvalidInput(f"{field} must be a PDF, JPEG or PNG file.", field=field)
+    if not really_decodes(content, content_type):
+        raise InvalidInput(
+            f"{field} is not a readable {_TYPE_NAMES[content_type]} file.", field=field
+        )
     return content, content_type
+
+
+_TYPE_NAMES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
+# Where each format ends: nothing may follow it (a PNG with a ZIP behind it is a polyglot).
+_ENDINGS = {"application/pdf": b"%%EOF", "image/jpeg": b"\xff\xd9", "image/png": b"IEND\xaeB`\x82"}
+
+
+def really_decodes(content: bytes, content_type: str) -> bool:
+    """Is this the file its first bytes claim: a PDF that parses with at least one page, an
+    image that decodes within the decompression-bomb limit, ending where the format ends?
+
+    The magic bytes alone let anything through behind them (a ZIP after a PNG signature, an
+    archive a viewer of the municipal archive might open). Any parser error is a refusal:
+    the input is hostile until it has parsed."""
+    ending = content.rstrip(b"\r\n\t \x00") if content_type == "application/pdf" else content
+    if not ending.endswith(_ENDINGS[content_type]):
+        return False
+    try:
+        if content_type == "application/pdf":
+            return len(PdfReader(io.BytesIO(content)).pages) > 0
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(content)) as image:
+                image.verify()
+    except Exception:
+        return False
+    return True
 
 
 def _scopes(scopes: Sequence[ConsentScope], field: str) -> list[ConsentScope]:

@@ -49,6 +49,7 @@ from schema.compiled.compiler import (
 )
 from schema.compiled.tables import TABLES
 from schema.node import decode_global_id
+from schema.text_input import storable
 from schema.trusted import TrustedDocument
 
 __all__ = ["Answer", "CompiledOperation", "LogRead", "compile_document"]
@@ -149,8 +150,8 @@ class CompiledOperation:
     ) -> Answer | None:
         """Run the compiled statement as ``viewer`` (``None``: the executor must answer)."""
         plan_ = self.plan
-        if plan_ is None:
-            return None
+        if plan_ is None or not storable(raw_variables):
+            return None  # the executor answers, with its INVALID_INPUT for unstorable text
         variables = get_variable_values(
             plan_.schema, self.operation.variable_definitions or [], raw_variables or {}
         )

@@ -9,31 +9,37 @@ async def delete_sparkle(w: Write, sparkle_id: strawberry.ID) -> SparklePayload:
     return reply(SparklePayload, sparkle=await ops.delete_sparkle(w.session, sparkle))
 ```
 
-Everything around it happens in one place, ``WriteExtension``: the function runs in a
-savepoint; a ``DomainError`` raised anywhere (the gate, an id that does not decode, the
-domain) rolls the savepoint back and becomes ``error { code message field }`` of the
-function's own payload type (the one error type of the schema, ``MutationError``); on
+Everything around it happens in one place, ``WriteExtension``: the decoded inputs are
+checked first (``check_input``: text PostgreSQL cannot store, dates out of range, each named
+by its field); the function runs in a savepoint; when it finds its log (``Write.log`` /
+``Write.find``) the log's row is locked until the request commits, so writes that depend on
+the log's state take turns; a ``DomainError`` raised anywhere (the gate, an id that does
+not decode, the domain) rolls the savepoint back and becomes ``error { code message field }``
+of the function's own payload type (the one error type of the schema, ``MutationError``); on
 success the log's last activity moves, the audit entry is recorded and the request's caches
 start over (levels, relations and lists may have changed).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 import strawberry
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 from strawberry.extensions import FieldExtension
 from strawberry.types import Info
+from strawberry.types.base import has_object_definition
 from strawberry.types.field import StrawberryField
+from strawberry.utils.str_converters import to_camel_case
 
 from auth import gate
 from auth.gate import OBJECT_KINDS, ObjectKind
@@ -51,6 +57,7 @@ from resolvers.context import Context
 from schema.export_view import holder_answer
 from schema.node import decode_global_id
 from schema.permissions import audiences
+from schema.text_input import text_problem
 
 __all__ = [
     "LOGS",
@@ -159,7 +166,12 @@ class Write(Info[Context, None]):
     async def find(self, raw: strawberry.ID | None, kind: ObjectKind) -> Any:
         """The object this id names, if this viewer may read it (else: as if missing)."""
         ctx = self.context
-        obj, access = await gate.find_object(ctx.viewer, ctx.loaders, kind, decode(raw, kind))
+        object_id = decode(raw, kind)
+        if ctx.viewer is not None and object_id is not None:
+            found = await getattr(ctx.loaders, kind.loader).load(object_id)
+            if found is not None:
+                await self._serialise_on(found.log_id)
+        obj, access = await gate.find_object(ctx.viewer, ctx.loaders, kind, object_id)
         self.access, self.log_id = access, access.log_id
         self.author = await self._author()
         return obj
@@ -170,11 +182,33 @@ class Write(Info[Context, None]):
         """A mutation on the log this id names: find it as the viewer, then ``allow``."""
         ctx = self.context
         log_id = decode(raw, OBJECT_KINDS["RelayLog"])
+        if ctx.viewer is not None and log_id is not None:
+            await self._serialise_on(log_id)
         self.access = await gate.find_log(ctx.viewer, ctx.loaders, log_id)
         self.log_id = self.access.log_id
         self.author = await self._author()
         self.allow(action, facts)
         return self.access
+
+    async def _serialise_on(self, log_id: uuid.UUID) -> None:
+        """Writes to one log take turns: lock its row until the request commits, then read
+        its state (level, status, version) afresh, so every rule the gate and the domain
+        check holds against the state the write really lands on. Without it, lowering the
+        level while an outside actor is added, or closing while notes are written, could
+        both commit (each checked the state before the other). ``FOR NO KEY UPDATE``: it
+        conflicts with itself and with any change of the log row, not with rows that merely
+        refer to the log. Taken here, where every write finds its log, and released when the
+        savepoint of a refused write rolls back."""
+        await self.session.execute(
+            select(RelayLog)
+            .where(RelayLog.id == log_id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        )
+        loaders = self.context.loaders
+        loaders.access.pop(log_id, None)
+        with contextlib.suppress(KeyError):  # not asked yet
+            loaders.log_access.clear(log_id)
 
     def allow(self, action: Action, facts: WriteFacts = NOT_EVALUATED) -> None:
         """May the viewer do ``action`` in the log found (status, rule with ``facts``)?"""
@@ -202,6 +236,39 @@ class Write(Info[Context, None]):
         return Author(AuthorKind.SUBJECT)
 
 
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2099, 12, 31)
+
+
+def check_input(value: object, field: str, name_of: Callable[[Any], str]) -> None:
+    """Refuse, naming the field, what no column can hold: text with U+0000 or a lone
+    surrogate (PostgreSQL refuses both, which would end the request as an internal error),
+    and dates outside ``EARLIEST_DATE``..``LATEST_DATE`` (a meeting in year 1 or a deadline
+    in 9999 is a typing mistake, and breaks day counting). Walks the decoded arguments once,
+    before the mutation runs, so every mutation and every field gets the same rule."""
+    if isinstance(value, str):
+        problem = text_problem(value)
+        if problem is not None:
+            raise InvalidInput(f"{field} {problem}.", field=field)
+    elif isinstance(value, date):
+        day = value.date() if isinstance(value, datetime) else value
+        if not EARLIEST_DATE <= day <= LATEST_DATE:
+            raise InvalidInput(
+                f"{field} must be between {EARLIEST_DATE} and {LATEST_DATE}.", field=field
+            )
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            check_input(item, f"{field}.{index}", name_of)
+    elif has_object_definition(value):
+        for definition in value.__strawberry_definition__.fields:
+            inner = name_of(definition)
+            check_input(
+                getattr(value, definition.python_name),
+                f"{field}.{inner}" if field else inner,
+                name_of,
+            )
+
+
 class WriteExtension(FieldExtension):
     """The one place a mutation's outcome is handled: savepoint, typed errors, activity,
     audit (see the module docstring)."""
@@ -226,7 +293,12 @@ class WriteExtension(FieldExtension):
         kwargs[self.parameter] = w
         ctx: Context = info.context
         session = ctx.session
+        name_of = info.schema.config.name_converter.get_graphql_name
         try:
+            for name, value in kwargs.items():
+                if name != self.parameter:
+                    # ``input`` is the usual argument; its fields are named on their own.
+                    check_input(value, "" if name == "input" else to_camel_case(name), name_of)
             async with session.begin_nested():
                 result = await next_(source, w, **kwargs)
                 if w.action is None:

@@ -230,3 +230,16 @@ async def test_a_statement_failing_mid_read_is_a_clean_error_with_no_audit_entry
     assert "division" not in response.text
     after = await world.seed.session.scalar(select(func.count()).select_from(AuditEvent))
     assert after == before
+
+
+async def test_text_postgresql_cannot_store_is_invalid_input_on_the_compiled_path_too(
+    client: GraphQLClient, world: World
+) -> None:
+    log = await world.full_log(1)
+    view = _document("HolderLogView")
+    bad = {"id": encode_global_id("RelayLog", log.id) + "\u0000"}
+    executed = await client.post(view.text, as_=world.holder, variables=bad)
+    compiled = await client.post_document(view.document_id, as_=world.holder, variables=bad)
+    assert compiled.json() == executed.json()
+    (error,) = compiled.json()["errors"]
+    assert error["extensions"]["code"] == "INVALID_INPUT"

@@ -15,7 +15,7 @@ from models import AuditEvent, Guardian, RelayLog
 from models.enums import ConsentScope
 from relaylog.seed import SCOPES_FOR_LEVEL
 from schema.node import encode_global_id
-from tests.factories import World
+from tests.factories import World, jpeg_file, pdf_file, png_file
 from tests.graphql import GraphQLClient
 
 __all__ = [
@@ -31,9 +31,9 @@ __all__ = [
     "written",
 ]
 
-PDF = b"%PDF-1.4\n% signed consent form\n1 0 obj << >> endobj\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
+PDF = pdf_file()
+PNG = png_file()
+JPEG = jpeg_file()
 ERROR = "error { code message field }"
 
 

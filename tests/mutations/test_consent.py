@@ -4,6 +4,8 @@ level at once."""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -88,6 +90,14 @@ async def test_the_holder_uploads_a_renewed_consent_form(
     assert {c["document"]["contentType"] for c in jpeg["consents"]} == {"image/jpeg"}
 
 
+def _zip() -> bytes:
+    """A ZIP archive, as a polyglot would carry it behind an image's signature."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("payload.txt", "x" * 1000)
+    return out.getvalue()
+
+
 @pytest.mark.parametrize(
     ("file", "message"),
     [
@@ -103,6 +113,23 @@ async def test_the_holder_uploads_a_renewed_consent_form(
             id="one-byte-too-many",
         ),
         pytest.param("not base64!", "file must be base64-encoded.", id="not-base64"),
+        pytest.param(
+            b64(b"\x89PNG\r\n\x1a\n" + _zip()),
+            "file is not a readable PNG file.",
+            id="png-magic-then-a-zip",
+        ),
+        pytest.param(b64(PNG + _zip()), "file is not a readable PNG file.", id="png-then-a-zip"),
+        pytest.param(
+            b64(b"\xff\xd8\xff\xe0" + b"\x00" * 32 + b"\xff\xd9"),
+            "file is not a readable JPEG file.",
+            id="jpeg-magic-only",
+        ),
+        pytest.param(
+            b64(b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n"),
+            "file is not a readable PDF file.",
+            id="pdf-that-does-not-parse",
+        ),
+        pytest.param(b64(PDF + _zip()), "file is not a readable PDF file.", id="pdf-then-a-zip"),
         pytest.param("", "file must not be empty.", id="empty"),
     ],
 )

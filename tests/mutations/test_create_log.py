@@ -20,7 +20,7 @@ from models import (
 )
 from models.enums import ConcernOutcome
 from models.national_id import synthetic_national_id
-from tests.factories import World
+from tests.factories import World, pdf_file
 from tests.graphql import GraphQLClient
 from tests.mutations.lifecycle import PDF, b64, call, count, gid
 
@@ -378,7 +378,7 @@ async def test_a_consent_form_of_the_wrong_type_or_size_is_refused(
 async def test_a_form_of_exactly_10_mb_is_accepted(
     client: GraphQLClient, world: World, session: AsyncSession
 ) -> None:
-    content = b"%PDF-" + b"\x00" * (10 * 1024 * 1024 - 5)
+    content = pdf_file(size=10 * 1024 * 1024)
     form = _form(MOTHER, FATHER) | {"file": b64(content)}
     out = await call(
         client, "createLog", _input(consentForms=[form]), as_=world.holder, selection=ERRORLESS
