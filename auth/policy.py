@@ -21,6 +21,10 @@ The table is DESIGN.md §2, with these decisions where the design left room:
   ``idporten-loa-high`` sign-in (``NEEDS_STRONG_SIGN_IN``).
 - Outside any one log: a unit's passive-log report is for that unit's manager only; the
   de-identified statistics are for the reporting audience only.
+- The municipality's registers (units, staff accounts, managers) are not log data: they have
+  their own row, ``REGISTER_POLICY``, from each register action to who may take it and how far
+  (the whole municipality, or only the viewer's own unit). The municipal admin runs them; a
+  unit manager registers ordinary staff in her own unit; nobody else writes them.
 - The access history (``ACCESS_HISTORY``) is read through the same table: each write is about
   a kind of data (``WRITE_SUBJECT``) and shown where that kind may be read; family members
   (``FAMILY_RELATIONS``) are not shown each other's reads (``auth.access_history``).
@@ -37,6 +41,7 @@ __all__ = [
     "FAMILY_RELATIONS",
     "NEEDS_STRONG_SIGN_IN",
     "READ_POLICY",
+    "REGISTER_POLICY",
     "STRONG_ACR",
     "WRITABLE_WHEN_CLOSED",
     "WRITABLE_WHEN_PAUSED",
@@ -47,6 +52,8 @@ __all__ = [
     "Condition",
     "Facts",
     "PolicyField",
+    "RegisterAction",
+    "RegisterReach",
     "Relation",
     "Rule",
     "WriteCondition",
@@ -64,10 +71,12 @@ __all__ = [
     "may_mark_adults_only",
     "may_read_statistics",
     "may_receive_package",
+    "may_register",
     "may_see_unit_report",
     "may_start_log",
     "may_use_staff_directory",
     "min_level",
+    "register_role",
     "signed_in_strongly_enough",
 ]
 
@@ -471,3 +480,56 @@ def may_read_statistics(audience: Audience) -> bool:
 def audience_may_ever(audience: Audience, field: PolicyField) -> bool:
     """Could anyone in this audience ever read this field (does it belong in their schema)?"""
     return any(relation in READ_POLICY[field] for relation in AUDIENCE_RELATIONS[audience])
+
+
+class RegisterAction(StrEnum):
+    """A write to the municipality's registers (not to any log)."""
+
+    MANAGE_UNITS = "MANAGE_UNITS"  # create, edit, deactivate organisations
+    REGISTER_STAFF = "REGISTER_STAFF"  # create and edit ordinary staff accounts
+    DEACTIVATE_STAFF = "DEACTIVATE_STAFF"  # deactivate (and reactivate) a staff account
+    APPOINT_MANAGER = "APPOINT_MANAGER"  # make or unmake a unit manager
+    MANAGE_ROLES = "MANAGE_ROLES"  # accounts with another role than STAFF (admins, reporters)
+
+
+class RegisterReach(StrEnum):
+    """How far a register cell reaches."""
+
+    MUNICIPALITY = "MUNICIPALITY"  # every unit of the viewer's municipality
+    OWN_UNIT = "OWN_UNIT"  # only the viewer's own organisation
+
+
+# Who takes a register action: "MUNICIPAL_ADMIN" (a viewer kind) or "UNIT_MANAGER" (a staff
+# viewer with the manager flag). Conexus's chain: the admin creates managers, managers
+# register holders and actors in their unit.
+REGISTER_POLICY: dict[RegisterAction, dict[str, RegisterReach]] = {
+    RegisterAction.MANAGE_UNITS: {"MUNICIPAL_ADMIN": RegisterReach.MUNICIPALITY},
+    RegisterAction.REGISTER_STAFF: {
+        "MUNICIPAL_ADMIN": RegisterReach.MUNICIPALITY,
+        "UNIT_MANAGER": RegisterReach.OWN_UNIT,
+    },
+    RegisterAction.DEACTIVATE_STAFF: {"MUNICIPAL_ADMIN": RegisterReach.MUNICIPALITY},
+    RegisterAction.APPOINT_MANAGER: {"MUNICIPAL_ADMIN": RegisterReach.MUNICIPALITY},
+    RegisterAction.MANAGE_ROLES: {"MUNICIPAL_ADMIN": RegisterReach.MUNICIPALITY},
+}
+
+
+def register_role(viewer_kind: str, is_manager: bool) -> str | None:
+    """Which column of ``REGISTER_POLICY`` a viewer stands in, if any."""
+    if viewer_kind == "MUNICIPAL_ADMIN":
+        return "MUNICIPAL_ADMIN"
+    if viewer_kind == "STAFF" and is_manager:
+        return "UNIT_MANAGER"
+    return None
+
+
+def may_register(
+    viewer_kind: str, is_manager: bool, action: RegisterAction, *, own_unit: bool
+) -> bool:
+    """May this viewer take this register action on a unit (their own, or another one in
+    their municipality)?"""
+    role = register_role(viewer_kind, is_manager)
+    reach = None if role is None else REGISTER_POLICY[action].get(role)
+    if reach is None:
+        return False
+    return reach is RegisterReach.MUNICIPALITY or own_unit

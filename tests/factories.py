@@ -19,7 +19,7 @@ from models.enums import (
 )
 from relaylog.seed import Seeder
 
-__all__ = ["TODAY", "World", "build_world"]
+__all__ = ["TODAY", "World", "build_world", "other_municipality"]
 
 TODAY = date(2026, 11, 25)
 
@@ -104,3 +104,13 @@ async def build_world(session: AsyncSession) -> World:
         other_guardian=(other := await s.guardian("Marit Foresatt")),
         youth=await s.child(kommune, "Ylva Ungdom", [guardian, other], birth_date=date(2010, 3, 1)),
     )
+
+
+async def other_municipality(world: World) -> tuple[Organisation, StaffAccount]:
+    """A neighbouring municipality with one unit and its own admin: nothing of ours is theirs."""
+    s = world.seed
+    elsewhere = await s.municipality("Nabokommune")
+    unit = await s.organisation(elsewhere, "Nabo skole", OrganisationKind.SCHOOL)
+    office = await s.organisation(elsewhere, "Nabokommunen", OrganisationKind.PPT)
+    admin = await s.staff(office, "Nina Naboadmin", role=StaffRole.MUNICIPAL_ADMIN)
+    return unit, admin

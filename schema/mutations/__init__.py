@@ -9,6 +9,7 @@ import strawberry
 
 from schema.mutations import (
     actor,
+    administration,
     concern,
     consent,
     export,
@@ -24,6 +25,7 @@ from schema.mutations.base import MUTATIONS
 
 __all__ = [
     "actor",
+    "administration",
     "build_mutation",
     "concern",
     "consent",
