@@ -33,6 +33,7 @@ from models.secrets import keyed_hash
 
 __all__ = [
     "StaffData",
+    "clean_staff",
     "create_organisation",
     "create_staff",
     "deactivate_staff",
@@ -163,7 +164,8 @@ async def _require_new_person(
         raise InvalidInput(f"{field} is already registered to a staff account.", field=field)
 
 
-def _clean(data: StaffData, today: date, prefix: str = "") -> tuple[StaffData, bytes]:
+def clean_staff(data: StaffData, today: date, prefix: str = "") -> tuple[StaffData, bytes]:
+    """The account data validated and trimmed, and the keyed hash of its national id."""
     nid = valid_national_id(data.national_id.strip(), f"{prefix}nationalId", today)
     clean = StaffData(
         name=require_text(data.name, f"{prefix}name", max_length=NAME_MAX),
@@ -188,7 +190,7 @@ async def create_staff(
 ) -> StaffAccount:
     """A new staff account in ``unit``; its national id is what sign-in matches."""
     _require_open_unit(unit, "organisationId")
-    clean, nid_hash = _clean(data, today)
+    clean, nid_hash = clean_staff(data, today)
     await _require_new_person(session, nid_hash, "nationalId")
     account = StaffAccount(
         organisation_id=unit.id,
