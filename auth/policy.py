@@ -212,6 +212,9 @@ class Action(StrEnum):
     ARCHIVE = "ARCHIVE"
     ANSWER_TRANSFER = "ANSWER_TRANSFER"  # accept or decline the holder role offered to you
     SHARE_MOBILE = "SHARE_MOBILE"  # an actor shows (or hides) their own mobile to the family
+    EDIT_PEOPLE = "EDIT_PEOPLE"  # correct the child's address, the guardians' contact details
+    CHANGE_GUARDIANS = "CHANGE_GUARDIANS"  # add a guardian, remove one (custody changed)
+    EDIT_OWN_CONTACT = "EDIT_OWN_CONTACT"  # a guardian corrects their own phone and e-mail
 
 
 class WriteCondition(StrEnum):
@@ -306,6 +309,11 @@ WRITE_POLICY: dict[Action, dict[Relation, WriteRule]] = {
         N: W(0, _RECIPIENT),
     },
     Action.SHARE_MOBILE: {H: W(0), A: W(1), X: W(2)},
+    # The people of the log are the holder's to keep right (as she registered them); a
+    # guardian corrects only their own contact details (the mutation names no other row).
+    Action.EDIT_PEOPLE: {H: W(0)},
+    Action.CHANGE_GUARDIANS: {H: W(0)},
+    Action.EDIT_OWN_CONTACT: {G: W(1)},
 }
 
 # What each write is about. Its entry in a log's access history is shown to whoever may read
@@ -331,6 +339,10 @@ WRITE_SUBJECT: dict[Action, PolicyField] = {
     Action.ARCHIVE: F.LOG_SUMMARY,
     Action.ANSWER_TRANSFER: F.LOG_SUMMARY,
     Action.SHARE_MOBILE: F.ACTOR_MOBILE,
+    # A correction may be to the child's address: shown only where that may be read.
+    Action.EDIT_PEOPLE: F.CHILD_IDENTITY,
+    Action.CHANGE_GUARDIANS: F.GUARDIAN_CONTACT,
+    Action.EDIT_OWN_CONTACT: F.GUARDIAN_CONTACT,
 }
 
 # Family members are not told when another family member read the log (or printed it): it is
