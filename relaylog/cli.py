@@ -57,7 +57,18 @@ def token(
             "--as",
             help="demo user: "
             + ", ".join(
-                ["holder", "actor", "external", "guardian", "youth", "manager", "admin", "reporter"]
+                [
+                    "holder",
+                    "actor",
+                    "external",
+                    "guardian",
+                    "youth",
+                    "manager",
+                    "teacher",
+                    "doctor",
+                    "admin",
+                    "reporter",
+                ]
             ),
         ),
     ],
