@@ -21,6 +21,10 @@ The table is DESIGN.md §2, with these decisions where the design left room:
   ``idporten-loa-high`` sign-in (``NEEDS_STRONG_SIGN_IN``).
 - Outside any one log: a unit's passive-log report is for that unit's manager only; the
   de-identified statistics are for the reporting audience only.
+- The municipality's registers (units, staff accounts, managers) are not log data: they have
+  their own row, ``REGISTER_POLICY``, from each register action to who may take it and how far
+  (the whole municipality, or only the viewer's own unit). The municipal admin runs them; a
+  unit manager registers ordinary staff in her own unit; nobody else writes them.
 - The access history (``ACCESS_HISTORY``) is read through the same table: each write is about
   a kind of data (``WRITE_SUBJECT``) and shown where that kind may be read; family members
   (``FAMILY_RELATIONS``) are not shown each other's reads (``auth.access_history``).
@@ -38,6 +42,7 @@ __all__ = [
     "NEEDS_STRONG_SIGN_IN",
     "PASSIVE_REPORT_READS",
     "READ_POLICY",
+    "REGISTER_POLICY",
     "STRONG_ACR",
     "WRITABLE_WHEN_CLOSED",
     "WRITABLE_WHEN_PAUSED",
@@ -48,6 +53,8 @@ __all__ = [
     "Condition",
     "Facts",
     "PolicyField",
+    "RegisterAction",
+    "RegisterReach",
     "Relation",
     "Rule",
     "WriteCondition",
@@ -65,10 +72,12 @@ __all__ = [
     "may_mark_adults_only",
     "may_read_statistics",
     "may_receive_package",
+    "may_register",
     "may_see_unit_report",
     "may_start_log",
     "may_use_staff_directory",
     "min_level",
+    "register_role",
     "signed_in_strongly_enough",
 ]
 
@@ -204,6 +213,9 @@ class Action(StrEnum):
     ARCHIVE = "ARCHIVE"
     ANSWER_TRANSFER = "ANSWER_TRANSFER"  # accept or decline the holder role offered to you
     SHARE_MOBILE = "SHARE_MOBILE"  # an actor shows (or hides) their own mobile to the family
+    EDIT_PEOPLE = "EDIT_PEOPLE"  # correct the child's address, the guardians' contact details
+    CHANGE_GUARDIANS = "CHANGE_GUARDIANS"  # add a guardian, remove one (custody changed)
+    EDIT_OWN_CONTACT = "EDIT_OWN_CONTACT"  # a guardian corrects their own phone and e-mail
 
 
 class WriteCondition(StrEnum):
@@ -298,6 +310,11 @@ WRITE_POLICY: dict[Action, dict[Relation, WriteRule]] = {
         N: W(0, _RECIPIENT),
     },
     Action.SHARE_MOBILE: {H: W(0), A: W(1), X: W(2)},
+    # The people of the log are the holder's to keep right (as she registered them); a
+    # guardian corrects only their own contact details (the mutation names no other row).
+    Action.EDIT_PEOPLE: {H: W(0)},
+    Action.CHANGE_GUARDIANS: {H: W(0)},
+    Action.EDIT_OWN_CONTACT: {G: W(1)},
 }
 
 # What each write is about. Its entry in a log's access history is shown to whoever may read
@@ -323,6 +340,10 @@ WRITE_SUBJECT: dict[Action, PolicyField] = {
     Action.ARCHIVE: F.LOG_SUMMARY,
     Action.ANSWER_TRANSFER: F.LOG_SUMMARY,
     Action.SHARE_MOBILE: F.ACTOR_MOBILE,
+    # A correction may be to the child's address: shown only where that may be read.
+    Action.EDIT_PEOPLE: F.CHILD_IDENTITY,
+    Action.CHANGE_GUARDIANS: F.GUARDIAN_CONTACT,
+    Action.EDIT_OWN_CONTACT: F.GUARDIAN_CONTACT,
 }
 
 # Family members are not told when another family member read the log (or printed it): it is
@@ -476,3 +497,56 @@ def may_read_statistics(audience: Audience) -> bool:
 def audience_may_ever(audience: Audience, field: PolicyField) -> bool:
     """Could anyone in this audience ever read this field (does it belong in their schema)?"""
     return any(relation in READ_POLICY[field] for relation in AUDIENCE_RELATIONS[audience])
+
+
+class RegisterAction(StrEnum):
+    """A write to the municipality's registers (not to any log)."""
+
+    MANAGE_UNITS = "MANAGE_UNITS"  # create, edit, deactivate organisations
+    REGISTER_STAFF = "REGISTER_STAFF"  # create and edit ordinary staff accounts
+    DEACTIVATE_STAFF = "DEACTIVATE_STAFF"  # deactivate (and reactivate) a staff account
+    APPOINT_MANAGER = "APPOINT_MANAGER"  # make or unmake a unit manager
+    MANAGE_ROLES = "MANAGE_ROLES"  # accounts with another role than STAFF (admins, reporters)
+
+
+class RegisterReach(StrEnum):
+    """How far a register cell reaches."""
+
+    MUNICIPALITY = "MUNICIPALITY"  # every unit of the viewer's municipality
+    OWN_UNIT = "OWN_UNIT"  # only the viewer's own organisation
+
+
+# Who takes a register action: "MUNICIPAL_ADMIN" (a viewer kind) or "UNIT_MANAGER" (a staff
+# viewer with the manager flag). Conexus's chain: the admin creates managers, managers
+# register holders and actors in their unit.
+REGISTER_POLICY: dict[RegisterAction, dict[str, RegisterReach]] = {
+    RegisterAction.MANAGE_UNITS: {"MUNICIPAL_ADMIN": RegisterReach.MUNICIPALITY},
+    RegisterAction.REGISTER_STAFF: {
+        "MUNICIPAL_ADMIN": RegisterReach.MUNICIPALITY,
+        "UNIT_MANAGER": RegisterReach.OWN_UNIT,
+    },
+    RegisterAction.DEACTIVATE_STAFF: {"MUNICIPAL_ADMIN": RegisterReach.MUNICIPALITY},
+    RegisterAction.APPOINT_MANAGER: {"MUNICIPAL_ADMIN": RegisterReach.MUNICIPALITY},
+    RegisterAction.MANAGE_ROLES: {"MUNICIPAL_ADMIN": RegisterReach.MUNICIPALITY},
+}
+
+
+def register_role(viewer_kind: str, is_manager: bool) -> str | None:
+    """Which column of ``REGISTER_POLICY`` a viewer stands in, if any."""
+    if viewer_kind == "MUNICIPAL_ADMIN":
+        return "MUNICIPAL_ADMIN"
+    if viewer_kind == "STAFF" and is_manager:
+        return "UNIT_MANAGER"
+    return None
+
+
+def may_register(
+    viewer_kind: str, is_manager: bool, action: RegisterAction, *, own_unit: bool
+) -> bool:
+    """May this viewer take this register action on a unit (their own, or another one in
+    their municipality)?"""
+    role = register_role(viewer_kind, is_manager)
+    reach = None if role is None else REGISTER_POLICY[action].get(role)
+    if reach is None:
+        return False
+    return reach is RegisterReach.MUNICIPALITY or own_unit

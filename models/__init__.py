@@ -15,6 +15,7 @@ from models.content import (
 )
 from models.organisation import Municipality, Organisation, StaffAccount
 from models.person import Child, ChildGuardian, Guardian
+from models.person_history import GuardianChange
 from models.relay_log import ActorMembership, Consent, ConsentDocument, LevelChange, RelayLog
 from models.statistics import LogStatistics
 from models.transfer import ArchiveRecord, Transfer
@@ -31,6 +32,7 @@ __all__ = [
     "ConsentDocument",
     "Evaluation",
     "Guardian",
+    "GuardianChange",
     "LevelChange",
     "LogStatistics",
     "Measure",

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -41,6 +42,7 @@ class Organisation(UUIDPrimaryKey, TimestampMixin, Base):
     municipality_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("municipality.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[OrganisationKind] = mapped_column(pg_enum(OrganisationKind, "organisation_kind"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class StaffAccount(UUIDPrimaryKey, TimestampMixin, Base):

@@ -40,6 +40,7 @@ from models.enums import RelayLogStatus
 from models.errors import InvalidInput
 from models.organisation import Municipality
 from models.person import Child, ChildGuardian, Guardian
+from models.person_history import GuardianChange
 from models.relay_log import RelayLog
 from models.transfer import ArchiveRecord
 
@@ -215,6 +216,12 @@ async def purge(
     guardian_ids = list(
         await session.scalars(
             select(ChildGuardian.guardian_id).where(ChildGuardian.child_id.in_(child_ids))
+        )
+    )
+    # Guardians removed from a log are no longer linked to the child; their rows go too.
+    guardian_ids += list(
+        await session.scalars(
+            select(GuardianChange.guardian_id).where(GuardianChange.log_id.in_(ids))
         )
     )
     for table, condition in _owned_tables():

@@ -1,11 +1,12 @@
-"""``relaylog``: run the service, the demo, migrations, mint development tokens, and the
-accountability commands (audit verify, passive report, purge)."""
+"""``relaylog``: run the service, the demo, migrations, mint development tokens, import the
+staff list, and the accountability commands (audit verify, passive report, purge)."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -56,7 +57,18 @@ def token(
             "--as",
             help="demo user: "
             + ", ".join(
-                ["holder", "actor", "external", "guardian", "youth", "manager", "admin", "reporter"]
+                [
+                    "holder",
+                    "actor",
+                    "external",
+                    "guardian",
+                    "youth",
+                    "manager",
+                    "teacher",
+                    "doctor",
+                    "admin",
+                    "reporter",
+                ]
             ),
         ),
     ],
@@ -231,6 +243,56 @@ def _run(settings: Settings, url: str, *, demo: bool) -> None:
     )
 
 
+import_app = typer.Typer(no_args_is_help=True, help="Bulk registers from spreadsheet files.")
+
+
+@import_app.command("staff")
+def import_staff(
+    file: Annotated[Path, typer.Argument(help="CSV: UTF-8 (BOM or not), ',' or ';' separated")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="check every line and count; write nothing")
+    ] = False,
+    municipality: Annotated[
+        str | None,
+        typer.Option(help="the municipality's number or name (needed when there are several)"),
+    ] = None,
+) -> None:
+    """Create or update staff accounts by national id; nothing is written if a line is wrong."""
+    from relaylog.app import oslo_today
+    from relaylog.staff_import import COLUMNS, ImportRejected, run_import
+
+    settings = _settings()
+    try:
+        content = file.read_bytes()
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read {file}: {exc.strerror}") from None
+    try:
+        report = asyncio.run(
+            run_import(
+                settings,
+                _database_url(settings),
+                content,
+                oslo_today(),
+                municipality=municipality,
+                dry_run=dry_run,
+            )
+        )
+    except ImportRejected as exc:
+        for error in exc.errors:
+            typer.echo(f"{file.name}: {error}", err=True)
+        typer.echo(
+            f"{len(exc.errors)} line(s) wrong; nothing imported (columns: {', '.join(COLUMNS)})",
+            err=True,
+        )
+        raise typer.Exit(1) from None
+    verb = "would be" if dry_run else "were"
+    typer.echo(
+        f"{report.lines} staff lines: {report.created} {verb} created, {report.updated} "
+        f"{verb} updated, {report.unchanged} unchanged"
+    )
+
+
+app.add_typer(import_app, name="import")
 app.add_typer(audit_app, name="audit")
 app.add_typer(report_app, name="report")
 app.command("purge")(purge)

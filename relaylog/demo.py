@@ -1,5 +1,9 @@
 """The demo municipality: one of every kind of user, and logs at levels 0, 1 and 2.
 
+Every kind of unit is there (two schools, a kindergarten, the health station, PPT, child
+welfare and BUP for specialist health), each with staff and a unit manager, so every level
+rule (BUP needs level 3) and a school-to-school transfer can be walked.
+
 Demo people have fixed synthetic national ids, so ``relaylog token --as guardian`` mints a
 token that matches the data on every run.
 """
@@ -12,7 +16,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Municipality
+from models import Municipality, Organisation
 from models.enums import (
     ConsentScope,
     EvaluationOutcome,
@@ -97,6 +101,20 @@ DEMO_USERS: dict[str, DemoUser] = {
             "organisations and staff accounts; no log content",
         ),
         DemoUser(
+            "teacher",
+            "Tor Lærer",
+            _nid(date(1984, 8, 8), 9),
+            "/graphql",
+            "a teacher at Dalen skole: no log until one is transferred to him",
+        ),
+        DemoUser(
+            "doctor",
+            "Dina Doktor",
+            _nid(date(1977, 12, 12), 10),
+            "/graphql",
+            "a BUP psychologist (specialist health): an actor only at level 3",
+        ),
+        DemoUser(
             "reporter",
             "Rune Rapport",
             _nid(date(1990, 7, 7), 8),
@@ -154,6 +172,7 @@ async def load_demo(session: AsyncSession, today: date) -> bool:
         position="Analytiker",
         role=StaffRole.REPORTER,
     )
+    await _more_units(s, kommune)
     father = await s.guardian(u["guardian"].name, national_id=u["guardian"].national_id)
     mother = await s.guardian("Marit Foresatt")
 
@@ -241,3 +260,63 @@ async def load_demo(session: AsyncSession, today: date) -> bool:
     )
     del manager
     return True
+
+
+# The other units: (name, kind, [(staff name, position, is manager), ...]); the staff with a
+# demo-user key get that user's national id (and a token), the others fixed synthetic ones.
+OTHER_UNITS: list[tuple[str, OrganisationKind, list[tuple[str, str, bool]]]] = [
+    (
+        "Dalen skole",
+        OrganisationKind.SCHOOL,
+        [("Tor Lærer", "Kontaktlærer", False), ("Dag Rektor", "Rektor", True)],
+    ),
+    (
+        "Solsikken barnehage",
+        OrganisationKind.KINDERGARTEN,
+        [("Bente Barnehagelærer", "Pedagogisk leder", False), ("Siv Styrer", "Styrer", True)],
+    ),
+    (
+        "PPT Demo",
+        OrganisationKind.PPT,
+        [("Petter Rådgiver", "PP-rådgiver", False), ("Liv PPT-leder", "Leder", True)],
+    ),
+    (
+        "Barneverntjenesten",
+        OrganisationKind.CHILD_WELFARE,
+        [
+            ("Bjørn Saksbehandler", "Barnevernspedagog", False),
+            ("Åse Barnevernleder", "Leder", True),
+        ],
+    ),
+    (
+        "BUP Demo",
+        OrganisationKind.SPECIALIST_HEALTH,
+        [("Dina Doktor", "Psykolog", False), ("Hans Overlege", "Avdelingsleder", True)],
+    ),
+]
+_BY_NAME = {user.name: user for user in DEMO_USERS.values()}
+
+
+async def _more_units(s: Seeder, kommune: Municipality) -> None:
+    """Every other kind of unit, each with staff and a unit manager."""
+    health = await s.session.scalar(
+        select(Organisation).where(
+            Organisation.municipality_id == kommune.id, Organisation.name == "Helsestasjonen"
+        )
+    )
+    assert health is not None
+    await s.staff(
+        health,
+        "Helga Helseleder",
+        national_id=_nid(date(1969, 3, 3), 20),
+        position="Leder",
+        is_manager=True,
+    )
+    seq = 21
+    for name, kind, staff in OTHER_UNITS:
+        unit = await s.organisation(kommune, name, kind)
+        for person, position, manager in staff:
+            user = _BY_NAME.get(person)
+            nid = user.national_id if user else _nid(date(1972, 1 + seq % 12, 1 + seq), seq)
+            seq += 1
+            await s.staff(unit, person, national_id=nid, position=position, is_manager=manager)

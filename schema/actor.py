@@ -45,6 +45,7 @@ class Organisation(Node):
     id: strawberry.ID = node_id_field("Organisation")
     name: str
     kind: OrganisationKind
+    active: bool = strawberry.field(description="False once the municipal admin closed it.")
 
     @classmethod
     def is_type_of(cls, obj: Any, info: Info) -> bool:

@@ -22,7 +22,7 @@ from models.enums import (
 )
 from relaylog.seed import Seeder
 
-__all__ = ["TODAY", "World", "build_world"]
+__all__ = ["TODAY", "World", "build_world", "other_municipality"]
 
 TODAY = date(2026, 11, 25)
 
@@ -146,3 +146,13 @@ def pdf_file(size: int | None = None) -> bytes:
             return content
         padding += size - len(content)
     raise AssertionError(f"could not build a PDF of {size} bytes")
+
+
+async def other_municipality(world: World) -> tuple[Organisation, StaffAccount]:
+    """A neighbouring municipality with one unit and its own admin: nothing of ours is theirs."""
+    s = world.seed
+    elsewhere = await s.municipality("Nabokommune")
+    unit = await s.organisation(elsewhere, "Nabo skole", OrganisationKind.SCHOOL)
+    office = await s.organisation(elsewhere, "Nabokommunen", OrganisationKind.PPT)
+    admin = await s.staff(office, "Nina Naboadmin", role=StaffRole.MUNICIPAL_ADMIN)
+    return unit, admin

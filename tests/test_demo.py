@@ -49,6 +49,8 @@ def test_every_demo_user_has_a_distinct_national_id() -> None:
         pytest.param("actor", "STAFF", id="actor"),
         pytest.param("external", "STAFF", id="external"),
         pytest.param("manager", "STAFF", id="manager"),
+        pytest.param("teacher", "STAFF", id="teacher"),
+        pytest.param("doctor", "STAFF", id="doctor"),
         pytest.param("admin", "MUNICIPAL_ADMIN", id="admin"),
         pytest.param("reporter", "REPORTER", id="reporter"),
         pytest.param("guardian", "GUARDIAN", id="guardian"),
@@ -81,6 +83,8 @@ async def test_each_demo_user_is_known_on_their_own_endpoint(
         pytest.param("youth", [2], id="youth sees her own log"),
         pytest.param("manager", [0, 1, 2], id="manager sees the school's logs"),
         pytest.param("admin", [], id="admin sees no log"),
+        pytest.param("teacher", [], id="the other school's teacher sees none yet"),
+        pytest.param("doctor", [], id="BUP sees none until added at level 3"),
     ],
 )
 async def test_each_demo_user_sees_the_promised_logs(
@@ -102,3 +106,20 @@ async def test_the_demo_admin_sees_the_organisations(client: GraphQLClient) -> N
     data = await client.query("{ organisations { name } }", as_=person, audience=audience)
 
     assert {"Bakken skole", "Helsestasjonen"} <= {org["name"] for org in data["organisations"]}
+
+
+@pytest.mark.usefixtures("demo")
+async def test_the_demo_has_every_kind_of_unit_each_with_a_manager(client: GraphQLClient) -> None:
+    person, audience = as_demo_user("admin")
+
+    data = await client.query(
+        "{ organisations { name kind } staffAccounts { organisationId isManager } }",
+        as_=person,
+        audience=audience,
+    )
+
+    kinds = [org["kind"] for org in data["organisations"]]
+    assert {"KINDERGARTEN", "HEALTH", "PPT", "CHILD_WELFARE", "SPECIALIST_HEALTH"} <= set(kinds)
+    assert kinds.count("SCHOOL") == 2
+    managed = {a["organisationId"] for a in data["staffAccounts"] if a["isManager"]}
+    assert len(managed) == 7  # every unit but the admin office

@@ -9,12 +9,14 @@ import strawberry
 
 from schema.mutations import (
     actor,
+    administration,
     concern,
     consent,
     export,
     measure,
     meeting,
     note,
+    people,
     point,
     relay_log,
     sparkle,
@@ -24,6 +26,7 @@ from schema.mutations.base import MUTATIONS
 
 __all__ = [
     "actor",
+    "administration",
     "build_mutation",
     "concern",
     "consent",
@@ -31,6 +34,7 @@ __all__ = [
     "measure",
     "meeting",
     "note",
+    "people",
     "point",
     "relay_log",
     "sparkle",

@@ -43,7 +43,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from auth import gate
 from auth.gate import OBJECT_KINDS, ObjectKind
-from auth.policy import NOT_EVALUATED, Action, Audience, Relation, WriteFacts
+from auth.policy import NOT_EVALUATED, Action, Audience, RegisterAction, Relation, WriteFacts
 from auth.scoping import LogAccess
 from auth.viewer import Viewer
 from exports.printed import ExportAnswer, ExportReader
@@ -133,7 +133,7 @@ class Write(Info[Context, None]):
     """What a mutation function gets instead of ``Info``: the request, and the write it is
     doing, filled in by the gate as it answers (the log, the viewer's standing, the author)."""
 
-    action: Action | None = None
+    action: Action | RegisterAction | None = None
     access: LogAccess | None = None
     author: Author = dataclasses.field(default_factory=lambda: Author(AuthorKind.SUBJECT))
     log_id: uuid.UUID | None = None
@@ -329,7 +329,7 @@ class WriteExtension(FieldExtension):
             AuditEntry(
                 actor_kind=viewer.kind.value,
                 actor_id=w.author.guardian_id or viewer.person_id,
-                relation=(w.access.relation if w.access else Relation.HOLDER).value,
+                relation=_audited_relation(w).value,
                 action=w.action.value,
                 object_type=self.object_type,
                 object_id=w.object_id or getattr(_first_object(result), "id", None),
@@ -339,6 +339,13 @@ class WriteExtension(FieldExtension):
             )
         )
         return result
+
+
+def _audited_relation(w: Write) -> Relation:
+    """The relation a write is recorded under: a register write is to no log (``NONE``)."""
+    if w.access is not None:
+        return w.access.relation
+    return Relation.NONE if isinstance(w.action, RegisterAction) else Relation.HOLDER
 
 
 def _first_object(payload: Any) -> Any:

@@ -18,7 +18,7 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -56,6 +56,7 @@ from models import (
 )
 from models.enums import CloseReason, ConsentScope, RelayLogStatus
 from models.errors import NotAllowed
+from models.national_id import synthetic_national_id
 from schema.mutations.base import MUTATIONS
 from schema.permissions import AUDIENCES_KEY
 from tests.factories import TODAY, World
@@ -68,6 +69,7 @@ STATUSES = ["active", "paused", "closed"]
 CLOSED_MESSAGE = "The log is closed and can no longer be changed."
 PAUSED_MESSAGE = "The log is paused; resume it first."
 REFUSED = "You may not do this in this log."
+NEW_GUARDIAN = synthetic_national_id(date(1984, 7, 7), 3)
 
 
 @dataclass
@@ -230,6 +232,18 @@ REPRESENTATIVES: dict[Action, Representative] = {
     ),
     Action.SHARE_MOBILE: R(
         "set_mobile_sharing", "RelayLog", "input", lambda s, r, c: _log(s, sharesMobile=True)
+    ),
+    Action.EDIT_PEOPLE: R(
+        "edit_child", "RelayLog", "input", lambda s, r, c: _versioned(s, address="Nyveien 2")
+    ),
+    Action.CHANGE_GUARDIANS: R(
+        "add_guardian",
+        "RelayLog",
+        "input",
+        lambda s, r, c: _versioned(s, name="Nils Ny", nationalId=NEW_GUARDIAN),
+    ),
+    Action.EDIT_OWN_CONTACT: R(
+        "edit_own_contact", "RelayLog", "input", lambda s, r, c: _versioned(s, phone="98765432")
     ),
 }
 # While a log is a concern (level 0, a draft), closing it is ending the concern.

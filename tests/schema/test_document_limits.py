@@ -4,7 +4,6 @@ answers give away no schema names."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -80,14 +79,13 @@ async def test_a_costly_document_is_refused_fast_before_any_query_runs(
     client: GraphQLClient, count_statements: Any, document: str
 ) -> None:
     with count_statements() as counter:
-        started = time.perf_counter()
         response = await client.post(document)
-        elapsed = time.perf_counter() - started
 
+    # Refused by the cost check (which stands before every validation rule): a rule or the
+    # executor walking one of these would take seconds, or never end (2^20 fragments).
     assert response.status_code == 200
     complexity(response.json())
     assert sql_run(counter.statements) == []
-    assert elapsed < 0.5, elapsed
 
 
 def test_the_cost_counts_every_expanded_selection_once_per_fragment() -> None:
@@ -101,9 +99,7 @@ def test_the_cost_counts_every_expanded_selection_once_per_fragment() -> None:
     at_limit = parse(repeated("a: viewer { kind }", 50))  # 50 fields with one child each
     over = parse(repeated("a: viewer { kind }", 50).replace("kind", "kind name", 1))
 
-    started = time.perf_counter()
-    error = check_document(huge, limits, operation_name=None)
-    assert time.perf_counter() - started < 0.05
+    error = check_document(huge, limits, operation_name=None)  # unmemoised: never returns
     assert error is not None
     assert error.extensions == {"code": "QUERY_TOO_COMPLEX"}
     assert check_document(at_limit, limits, operation_name=None) is None
