@@ -283,8 +283,7 @@ def _throughput(add: Any, r: SizeResult, options: Options) -> None:
     add(
         f"- The manager passive report is `passiveLogs` for the manager's unit, which holds "
         f"{r.unit_logs:,} logs: one request answers for the whole unit (every listed log is "
-        "recorded in the audit trail as read). PassiveReport is a trusted document that is not "
-        "compiled: the executor answers it by id as ad hoc; measured ad hoc, one round."
+        "recorded in the audit trail as read); one round of each path."
     )
 
 
