@@ -19,8 +19,7 @@ Every mutation asks, in this order, and stops at the first no:
    matrix finds it at once. Then the sign-in strength the action needs.
 
 ``auth/`` knows no GraphQL: the per-request loaders come in as a ``Lookups`` protocol. The
-object-by-id lookup here mirrors the read side's ``node()`` visibility (same policy rows);
-the lead engineer unifies both into one node-type table.
+object-by-id lookup reads the same node-type table as ``node()`` (``auth.node_types``).
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from auth.node_types import NODE_POLICY
 from auth.ownership import facts_for
 from auth.policy import (
     NOT_EVALUATED,
@@ -75,21 +75,25 @@ class ObjectKind:
     field: str  # the input field that names it
 
 
+def _kind(type_name: str, loader: str, label: str, field: str) -> ObjectKind:
+    """A kind whose visibility is its node type's row (``auth.node_types``): what
+    ``node(id:)`` would show is exactly what a mutation may name."""
+    return ObjectKind(type_name, loader, NODE_POLICY.get(type_name), label, field)
+
+
 OBJECT_KINDS: dict[str, ObjectKind] = {
     kind.type_name: kind
     for kind in (
-        ObjectKind("RelayLog", "log", PolicyField.LOG_SUMMARY, "log", "logId"),
-        ObjectKind(
-            "PointOfAttention", "point", PolicyField.POINTS, "point of attention", "pointId"
-        ),
-        ObjectKind("Measure", "measure", PolicyField.MEASURES, "measure", "measureId"),
-        ObjectKind("Meeting", "meeting", PolicyField.MEETINGS, "meeting", "meetingId"),
-        ObjectKind("Note", "note", PolicyField.NOTES, "note", "noteId"),
-        ObjectKind("AttentionConversation", "concern", PolicyField.NOTES, "concern", "concernId"),
-        ObjectKind("Sparkle", "sparkle", PolicyField.SPARKLES, "sparkle", "sparkleId"),
-        ObjectKind("Consent", "consent", PolicyField.CONSENT_STATUS, "consent", "consentId"),
-        ObjectKind("Actor", "actor", PolicyField.ACTOR_CONTACT, "actor", "actorId"),
-        ObjectKind("Transfer", "transfer", None, "transfer", "transferId"),
+        _kind("RelayLog", "log", "log", "logId"),
+        _kind("PointOfAttention", "point", "point of attention", "pointId"),
+        _kind("Measure", "measure", "measure", "measureId"),
+        _kind("Meeting", "meeting", "meeting", "meetingId"),
+        _kind("Note", "note", "note", "noteId"),
+        _kind("AttentionConversation", "concern", "concern", "concernId"),
+        _kind("Sparkle", "sparkle", "sparkle", "sparkleId"),
+        _kind("Consent", "consent", "consent", "consentId"),
+        _kind("Actor", "actor", "actor", "actorId"),
+        _kind("Transfer", "transfer", "transfer", "transferId"),  # not a node: the transfer rule
     )
 }
 
