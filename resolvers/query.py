@@ -124,8 +124,8 @@ def _node_statement(
             return None
         link, log = aliased(ChildGuardian), aliased(RelayLog)
         return (
-            select(model, access.c.id, *columns)
-            .join(link, and_(link.guardian_id == model.id, link.parental_responsibility))
+            select(model, access.c.id, *columns, link.parental_responsibility)
+            .join(link, link.guardian_id == model.id)
             .join(log, and_(log.child_id == link.child_id, log.id == log_id))
             .join(access, access.c.id == log.id)
             .where(model.id == object_id)
@@ -163,7 +163,7 @@ async def node(info: Info, type_name: str, object_id: uuid.UUID, log_id: uuid.UU
     ctx.loaders.remember(access)
     ctx.record_read(found_log, policy_field)
     if type_name == "Guardian":
-        return InLog(obj, found_log)
+        return InLog(obj, found_log, row[5])
     if type_name == "Actor":
         return ActorView.of(obj, row[5], row[6])
     if type_name == "RelayLog":

@@ -74,14 +74,16 @@ async def child(root: RelayLog, info: Info) -> InLog:
 
 
 async def guardians(root: RelayLog, info: Info) -> list[InLog]:
-    """The log's guardians: those with parental responsibility (a link without it is kept
-    on record only; it gives no access and is never shown)."""
+    """The child's guardians in this log, each with whether they have parental
+    responsibility (one without it is shown, never dropped; it gives no access)."""
     loaders = _ctx(info).loaders
     links = await loaders.child_guardians.load(root.child_id)
-    rows = await loaders.guardian.load_many(
-        [link.guardian_id for link in links if link.parental_responsibility]
-    )
-    return [InLog(row, root.id) for row in rows if row is not None]
+    rows = await loaders.guardian.load_many([link.guardian_id for link in links])
+    return [
+        InLog(row, root.id, link.parental_responsibility)
+        for row, link in zip(rows, links, strict=True)
+        if row is not None
+    ]
 
 
 async def level_history(root: RelayLog, info: Info) -> list[LevelChange]:

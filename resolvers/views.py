@@ -15,13 +15,17 @@ __all__ = ["ActivityView", "ActorView", "InLog", "ParticipantView"]
 
 
 class InLog:
-    """Wraps a row (a child, a guardian) with the log it is seen through."""
+    """Wraps a row (a child, a guardian) with the log it is seen through; a guardian also
+    with whether they have parental responsibility for this log's child."""
 
-    __slots__ = ("log_id", "wrapped")
+    __slots__ = ("log_id", "parental_responsibility", "wrapped")
 
-    def __init__(self, wrapped: Any, log_id: uuid.UUID) -> None:
+    def __init__(
+        self, wrapped: Any, log_id: uuid.UUID, parental_responsibility: bool | None = None
+    ) -> None:
         self.wrapped = wrapped
         self.log_id = log_id
+        self.parental_responsibility = parental_responsibility
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.wrapped, name)

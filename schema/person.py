@@ -45,6 +45,10 @@ class Guardian(Node):
     name: str | None = covered(P.GUARDIAN_CONTACT)
     phone: str | None = covered(P.GUARDIAN_CONTACT)
     email: str | None = covered(P.GUARDIAN_CONTACT)
+    parental_responsibility: bool | None = covered(
+        P.GUARDIAN_CONTACT,
+        description="Without it: shown, but no access to the log and no consent counted.",
+    )
     national_id: str | None = gated(P.GUARDIAN_NATIONAL_ID)
 
     @classmethod

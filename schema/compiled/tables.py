@@ -157,7 +157,7 @@ TABLES: dict[str, Table] = {
             "guardians": Many(
                 "Guardian",
                 "child_guardian {t}_cg JOIN guardian {t} ON {t}.id = {t}_cg.guardian_id"
-                " WHERE {t}_cg.child_id = {p}.child_id AND {t}_cg.parental_responsibility",
+                " WHERE {t}_cg.child_id = {p}.child_id",
                 "{t}.id",
             ),
             "consents": Many(
@@ -234,7 +234,7 @@ TABLES: dict[str, Table] = {
     "Guardian": Table(
         source=(
             "guardian {t} JOIN child_guardian {t}_cg ON {t}_cg.guardian_id = {t}.id"
-            " AND {t}_cg.parental_responsibility JOIN relay_log {t}_l"
+            " JOIN relay_log {t}_l"
             " ON {t}_l.child_id = {t}_cg.child_id AND {t}_l.id = :node_log_id"
             " WHERE {t}.id = :node_id"
         ),
@@ -244,6 +244,7 @@ TABLES: dict[str, Table] = {
         fields={
             "id": Value(global_id_sql("Guardian", "{t}.id", "a.log_id")),
             **_cols(name="name", phone="phone", email="email"),
+            "parentalResponsibility": Value("{t}_cg.parental_responsibility"),
             "nationalId": Value("{t}.national_id", encrypted=True),
         },
     ),

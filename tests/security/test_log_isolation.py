@@ -217,8 +217,13 @@ async def test_a_made_up_guardian_of_a_new_log_does_not_read_another_log_of_the_
         "nationalId": world.youth.national_id,
         "address": None,
     }
-    # Only guardians with parental responsibility are the log's guardians (F8).
-    assert [g["name"] for g in attacker_log["guardians"]] == ["Falsk Forelder"]
+    # Guardians without parental responsibility are shown as entered (issue 14), marked, and
+    # are no guardians of the log: the names are the attacker's own input to their own log.
+    assert sorted(g["name"] for g in attacker_log["guardians"]) == [
+        "Falsk Forelder",
+        "Gunnar",
+        "Marit",
+    ]
     assert sorted(p["kind"] for p in attacker_log["meetings"][0]["participants"]) == [
         "ACTOR",
         "GUARDIAN",
@@ -293,13 +298,31 @@ async def test_a_guardian_without_parental_responsibility_is_not_a_guardian_of_t
         as_=world.outsider,
         variables={"id": _guardian_in(unlisted.id, out["log"]["id"])},
     )
-    assert node["node"] is None
+    # Shown to the log's holder as she entered it, marked; it is no guardian of the log:
+    assert node["node"] == {"name": unlisted.name}
+    flags = await client.query(
+        "query($id: ID!) { node(id: $id) { ... on RelayLog { guardians { name "
+        "parentalResponsibility } } } }",
+        as_=world.outsider,
+        variables={"id": out["log"]["id"]},
+    )
+    assert {g["name"]: g["parentalResponsibility"] for g in flags["node"]["guardians"]} == {
+        "Falsk Forelder": True,
+        "Gunnar": False,
+        "Marit": False,
+    }
+    as_the_real_guardian = await client.query(
+        "{ myLogs { edges { node { id } } } }", as_=world.guardian, audience=Audience.FAMILY
+    )
+    assert out["log"]["id"] not in {
+        e["node"]["id"] for e in as_the_real_guardian["myLogs"]["edges"]
+    }
     answer = await holder_answer(session, log_id, TODAY)
     assert answer is not None
     view = printed_log(answer.data, log_id, printed_at=datetime.now(UTC), archive=True)
     assert view is not None
     assert view.guardians is not None
-    assert [g.name for g in view.guardians] == ["Falsk Forelder"]
+    assert sorted(g.name for g in view.guardians) == ["Falsk Forelder", "Gunnar", "Marit"]
 
 
 # --- one person, a guardian in two logs ----------------------------------------------------
