@@ -10,6 +10,7 @@ the schema refuses before it validates a document in ``schema.document_limits``.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -167,6 +168,9 @@ def _failed(exc: BaseException) -> GraphQLError:
     return unavailable_error() if database_unavailable(exc) else GraphQLError("Internal error")
 
 
+_NAMES_A_DOCUMENT = re.compile(rb"documentId|persistedQuery")
+
+
 class _CompiledResult(ExecutionResult):
     """The answer of a compiled trusted document: ``data`` is PostgreSQL's JSON text."""
 
@@ -226,7 +230,11 @@ class AudienceGraphQL(GraphQL[Context, None]):
         if request.method == "GET":
             data = self.parse_query_params(request.query_params)
         elif "application/json" in content_type:
-            data = self.parse_json(await request.get_body())
+            body = await request.get_body()
+            # Only a body that can name a document is parsed here; any other is parsed once,
+            # by Strawberry (an ad hoc query is not read twice).
+            if _NAMES_A_DOCUMENT.search(body if isinstance(body, bytes) else body.encode()):
+                data = self.parse_json(body)
         if isinstance(data, dict):
             trusted = self.trusted.resolve(data, "http")
             if trusted is not None:
