@@ -1,24 +1,35 @@
 #!/usr/bin/env python3
 """Bootstrap and run Relay Log with nothing but Python 3.11+.
 
-``python3 dev.py demo`` and ``python3 dev.py test`` create ``.venv`` on first use (and
-re-install when ``pyproject.toml`` changes), so a fresh clone needs no other setup.
+``python3 dev.py demo`` and ``python3 dev.py test`` create ``.venv`` on first use and install
+exactly the versions (and file hashes) pinned in ``requirements.lock``, then this project on
+top without resolving anything; they re-install when the lock or ``pyproject.toml`` changes.
+``python3 dev.py lock`` rewrites the lock from ``pyproject.toml`` (docs/operations.md).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import venv
 from pathlib import Path
+from types import FrameType
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".relaylog-installed"
+LOCK = ROOT / "requirements.lock"
+UV = "uv==0.13.9"  # only `dev.py lock` needs it; installs never do
+LOCK_COMMAND = [
+    "pip", "compile", "pyproject.toml", "--extra", "dev", "--universal", "--generate-hashes",
+    "--python-version", "3.11", "--quiet", "--custom-compile-command", "python3 dev.py lock",
+    "-o", "requirements.lock",
+]  # fmt: skip
 
 USAGE = """usage: python3 dev.py COMMAND [ARGS...]
 
@@ -26,12 +37,22 @@ USAGE = """usage: python3 dev.py COMMAND [ARGS...]
   test [ARGS...]   ruff, mypy and the whole pytest suite (ARGS go to pytest)
   lint             ruff and mypy only
   sdl              rewrite the committed per-audience schema SDL files
+  lock [ARGS...]   re-resolve requirements.lock from pyproject.toml (ARGS go to
+                   `uv pip compile`, e.g. --upgrade or --upgrade-package strawberry-graphql)
   relaylog ARGS    any relaylog CLI command (token, migrate, serve, ...)
 """
 
 
 def _wanted_stamp() -> str:
-    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    for name in ("requirements.lock", "pyproject.toml"):
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
+def _pip(*args: str) -> None:
+    pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, *args], check=True)
 
 
 def ensure_env() -> None:
@@ -41,15 +62,36 @@ def ensure_env() -> None:
         print("Creating .venv ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     if not STAMP.exists() or STAMP.read_text() != _wanted_stamp():
-        print("Installing Relay Log and its dependencies into .venv ...", flush=True)
-        pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-        subprocess.run([*pip, "--upgrade", "pip"], check=True)
-        subprocess.run([*pip, "-e", f"{ROOT}[dev]"], check=True)
+        print("Installing Relay Log and its locked dependencies into .venv ...", flush=True)
+        # Every package at its locked version, each file checked against its hash; then this
+        # project itself, with the locked setuptools rather than one fetched for the build.
+        _pip("--require-hashes", "--no-deps", "-r", str(LOCK))
+        _pip("--no-deps", "--no-build-isolation", "-e", str(ROOT))
         STAMP.write_text(_wanted_stamp())
 
 
 def run(*args: str) -> int:
-    return subprocess.run(list(args), cwd=ROOT).returncode
+    """Run a child and pass on how it ended: Ctrl-C reaches it directly (same process group)
+    and SIGTERM is forwarded, so the child stops cleanly and this process prints nothing."""
+    child = subprocess.Popen(list(args), cwd=ROOT)
+
+    def forward(signum: int, frame: FrameType | None) -> None:
+        child.send_signal(signum)
+
+    previous_term = signal.signal(signal.SIGTERM, forward)
+    previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return child.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous_term)
+        signal.signal(signal.SIGINT, previous_int)
+
+
+def lock(args: list[str]) -> int:
+    uv = BIN / "uv"
+    if not uv.exists():
+        _pip(UV)
+    return run(str(uv), *LOCK_COMMAND, *args)
 
 
 def main(argv: list[str]) -> int:
@@ -71,6 +113,8 @@ def main(argv: list[str]) -> int:
         )
     if command == "sdl":
         return run(py, "-m", "relaylog", "sdl", "--write")
+    if command == "lock":
+        return lock(rest)
     if command == "relaylog":
         return run(py, "-m", "relaylog", *rest)
     print(USAGE, file=sys.stderr)
@@ -78,4 +122,9 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:  # Ctrl-C while installing: no traceback
+        sys.exit(130)
+    except subprocess.CalledProcessError as exc:
+        sys.exit(f"dev.py: {' '.join(map(str, exc.cmd[:6]))} ... failed (exit {exc.returncode})")

@@ -4,6 +4,9 @@ staff list, and the accountability commands (audit verify, passive report, purge
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import socket
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +26,22 @@ app = typer.Typer(
 def _settings(**overrides: object) -> Settings:
     settings = get_settings()
     return settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+
+
+def _check_port_free(settings: Settings) -> None:
+    """Find a used port before anything is printed or started (not after the banner)."""
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    probe = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        probe.bind((settings.host, settings.port))
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot listen on {settings.host}:{settings.port} ({exc.strerror or exc}); "
+            "is another server running there? Set RELAYLOG_PORT or --port"
+        ) from None
+    finally:
+        probe.close()
 
 
 def _database_url(settings: Settings) -> str:
@@ -160,10 +179,18 @@ def operations(
 
 
 @app.command()
-def serve(host: str | None = None, port: int | None = None) -> None:
+def serve(
+    host: str | None = None,
+    port: int | None = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="API worker processes (default RELAYLOG_WORKERS, 1)"),
+    ] = None,
+) -> None:
     """Serve the API (the database must be migrated)."""
-    settings = _settings(host=host, port=port)
-    _run(settings, _database_url(settings), demo=False)
+    settings = _settings(host=host, port=port, workers=workers)
+    _check_port_free(settings)
+    _run(settings, _database_url(settings))
 
 
 @app.command()
@@ -173,16 +200,24 @@ def demo(
     port: int | None = None,
 ) -> None:
     """Run the service with the demo municipality on the embedded PostgreSQL."""
-    settings = _settings(host=host, port=port, mode="demo")
+    settings = _settings(host=host, port=port, mode="demo", workers=1)
+    _check_port_free(settings)
+    from relaylog.services import configure_data_protection, make_verifier
+
+    configure_data_protection(settings)  # a wrong secret or key file before the database
+    make_verifier(settings)
     url = _database_url(settings)
     from relaylog import migrations
 
     if reset:
-        migrations.downgrade(url, "base")
+        migrations.reset(url)  # not the downgrades: they may refuse real data
     migrations.upgrade(url)
     asyncio.run(_load_demo(settings, url))
+    from relaylog.services import preflight
+
+    asyncio.run(preflight(settings, url))  # before the tokens, so a mistake is the only line
     _print_tokens(settings)
-    _run(settings, url, demo=True)
+    _run(settings, url, checked=True)
 
 
 async def _load_demo(settings: Settings, url: str) -> None:
@@ -224,20 +259,30 @@ def _print_tokens(settings: Settings) -> None:
         typer.echo(f"{user.key:9} {user.name} — {base}{user.audience_path}\n          {token_}\n")
 
 
-def _run(settings: Settings, url: str, *, demo: bool) -> None:
+def _run(settings: Settings, url: str, *, checked: bool = False) -> None:
+    """Check once, then let uvicorn run ``relaylog.asgi:create_app`` in each worker.
+
+    uvloop and httptools are used where installed (uvicorn's ``auto``). On SIGTERM or Ctrl-C
+    uvicorn stops accepting, lets running requests finish (``RELAYLOG_SHUTDOWN_GRACE_SECONDS``)
+    and closes the pools; the embedded PostgreSQL stops when this process exits."""
     import uvicorn
 
     from relaylog.logging import configure_logging
-    from relaylog.services import build_app, open_services
+    from relaylog.services import preflight
 
-    services = asyncio.run(open_services(settings, url))
+    if not checked:
+        asyncio.run(preflight(settings, url))
+    # What the workers need and did not read from the environment themselves.
+    os.environ["DATABASE_URL"] = url
+    os.environ["RELAYLOG_MODE"] = settings.mode
     configure_logging(settings.log_level)
-    # The engine was created on the check's loop; uvicorn runs its own, so start a fresh one.
-    asyncio.run(services.engine.dispose())
     uvicorn.run(
-        build_app(services),
+        "relaylog.asgi:create_app",
+        factory=True,
         host=settings.host,
         port=settings.port,
+        workers=settings.workers,
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
         log_config=None,
         access_log=False,  # it records query strings: relaylog.access_log replaces it
     )
@@ -298,7 +343,14 @@ app.add_typer(report_app, name="report")
 app.command("purge")(purge)
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM (systemd, container runtimes) ends the process like Ctrl-C: ``atexit`` hooks
+    run, so the embedded PostgreSQL is stopped and its handle list cleaned."""
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         app()
     except ConfigurationError as exc:

@@ -25,6 +25,7 @@ __all__ = [
     "SessionFactory",
     "async_url",
     "check_database",
+    "connection_problem",
     "create_engine",
     "resolve_database_url",
     "session_scope",
@@ -110,20 +111,70 @@ def async_url(url: str) -> str:
 def resolve_database_url(settings: Settings) -> str:
     if settings.database_url:
         return async_url(settings.database_url)
+    if settings.is_production:
+        raise ConfigurationError(
+            "DATABASE_URL must be set in production (the embedded PostgreSQL is for dev and demo)"
+        )
     from relaylog.embedded import embedded_database_url
 
     return async_url(embedded_database_url(settings.data_dir / "pg"))
 
 
-def create_engine(url: str, **kwargs: object) -> AsyncEngine:
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # hide_parameters: a failed statement's text may reach a log line; its values must not.
-    return create_async_engine(
-        async_url(url),
-        pool_pre_ping=False,
-        pool_size=10,
-        max_overflow=10,
-        hide_parameters=True,
-        **kwargs,
+    options: dict[str, Any] = {"pool_pre_ping": False, "pool_size": 10, "max_overflow": 10}
+    options.update(kwargs)
+    return create_async_engine(async_url(url), hide_parameters=True, **options)
+
+
+# SQLSTATEs an operator meets when DATABASE_URL is wrong, and what to tell them.
+_CONNECT_PROBLEMS = {
+    "3D000": "the database does not exist (create it, or fix the name in DATABASE_URL)",
+    "28000": "the server refused the role (create it, or fix the user in DATABASE_URL)",
+    "28P01": "the server refused the password in DATABASE_URL",
+    "42501": "the role lacks a privilege the service needs",
+    "57P03": "the server is starting up or shutting down; try again",
+    "53300": "the server has no free connection slots (max_connections)",
+}
+
+_NETWORK_ERRORS = ("ConnectionRefusedError", "gaierror", "TimeoutError", "OSError")
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        chain.append(current)
+        todo.extend([getattr(current, "orig", None), current.__cause__, current.__context__])
+    return chain
+
+
+def connection_problem(exc: BaseException, url: str | None = None) -> str:
+    """One line for an operator about a database that cannot be used: what is wrong and where
+    (host, port, database; never the password), without the server's own text."""
+    where = ""
+    if url is not None:
+        try:
+            parsed = make_url(url)
+            host = parsed.query.get("host") or parsed.host or "localhost"
+            where = f" at {host}{f':{parsed.port}' if parsed.port else ''}/{parsed.database}"
+        except ArgumentError:
+            where = ""
+    for cause in _causes(exc):
+        state = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+        if isinstance(state, str) and state in _CONNECT_PROBLEMS:
+            return f"cannot use the database{where}: {_CONNECT_PROBLEMS[state]}"
+    names = {type(cause).__name__ for cause in _causes(exc)}
+    network = [name for name in _NETWORK_ERRORS if name in names]
+    reason = network[0] if network else type(exc).__name__
+    return (
+        f"cannot connect to the database{where} ({reason}); is it running and is "
+        "DATABASE_URL right?"
     )
 
 
@@ -134,8 +185,7 @@ async def check_database(engine: AsyncEngine) -> None:
             await conn.execute(text("SELECT 1"))
     except Exception as exc:
         raise ConfigurationError(
-            f"cannot connect to the database ({type(exc).__name__}); is it running and is "
-            "DATABASE_URL right?"
+            connection_problem(exc, engine.url.render_as_string(hide_password=True))
         ) from exc
 
 

@@ -1,4 +1,9 @@
-"""Run Alembic from code, and tell whether the database is at the newest revision."""
+"""Run Alembic from code, tell whether the database is at the newest revision, and start a
+database over.
+
+``upgrade`` and ``downgrade`` fail with a ``ConfigurationError`` (one line for the operator)
+when the database cannot be used or a migration refuses, never with the driver's traceback.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,28 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
-from relaylog.db import async_url
-from relaylog.settings import PROJECT_ROOT
+from relaylog.db import async_url, connection_problem
+from relaylog.settings import PROJECT_ROOT, ConfigurationError
 
-__all__ = ["alembic_config", "current_revision", "downgrade", "head_revision", "upgrade"]
+__all__ = [
+    "DowngradeRefused",
+    "alembic_config",
+    "current_revision",
+    "downgrade",
+    "head_revision",
+    "reset",
+    "upgrade",
+]
+
+
+class DowngradeRefused(ConfigurationError):
+    """A downgrade that would lose or break data; raised by a migration before it changes
+    anything (the whole run is one transaction, so earlier steps are rolled back too)."""
 
 
 def alembic_config(url: str) -> Config:
@@ -24,13 +45,57 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+async def _probe(url: str) -> None:
+    engine = create_async_engine(async_url(url), poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        raise ConfigurationError(connection_problem(exc, url)) from None
+    finally:
+        await engine.dispose()
+
+
+def _alembic(url: str, run: str, revision: str) -> None:
+    asyncio.run(_probe(url))
+    try:
+        getattr(command, run)(alembic_config(url), revision)
+    except ConfigurationError:
+        raise
+    except DBAPIError as exc:
+        raise ConfigurationError(
+            f"{run} to {revision} failed and was rolled back: {connection_problem(exc, url)}"
+        ) from None
+    except Exception as exc:  # alembic's own refusals (an unknown revision) are one line
+        if type(exc).__module__.startswith("alembic"):
+            raise ConfigurationError(f"{run} to {revision}: {exc}") from None
+        raise
+
+
 def upgrade(url: str, revision: str = "head") -> None:
     """Blocking; runs its own event loop, so call it from a thread when one is running."""
-    command.upgrade(alembic_config(url), revision)
+    _alembic(url, "upgrade", revision)
 
 
 def downgrade(url: str, revision: str = "base") -> None:
-    command.downgrade(alembic_config(url), revision)
+    _alembic(url, "downgrade", revision)
+
+
+def reset(url: str) -> None:
+    """An empty database (every table, type and function of the public schema dropped), with
+    no migration's downgrade involved: ``demo --reset`` works whatever the data holds."""
+
+    async def run() -> None:
+        await _probe(url)
+        engine = create_async_engine(async_url(url), poolclass=NullPool)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+                await conn.execute(text("CREATE SCHEMA public"))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
 
 
 def head_revision() -> str | None:

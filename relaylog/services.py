@@ -14,17 +14,19 @@ from relaylog.settings import ConfigurationError, Settings
 
 __all__ = [
     "build_app",
+    "build_services",
     "configure_data_protection",
     "dev_keys",
     "make_verifier",
     "open_services",
+    "preflight",
 ]
 
 ACCEPTED_ACR = frozenset({"idporten-loa-high"})
 
 
 def configure_data_protection(settings: Settings) -> None:
-    secrets.configure(settings.resolved_data_secret())
+    secrets.configure(settings.resolved_data_secret(), settings.resolved_accepted_secret())
 
 
 def dev_keys(settings: Settings) -> DevKeys:
@@ -55,17 +57,14 @@ def make_verifier(settings: Settings) -> TokenVerifier:
     )
 
 
-async def open_services(settings: Settings, url: str, *, require_migrated: bool = True) -> Services:
-    """Everything the app needs, or a ``ConfigurationError`` saying in one line what is wrong."""
+def build_services(settings: Settings, url: str) -> Services:
+    """Everything the app needs; connects to nothing yet (an engine opens its connections on
+    the event loop that first uses it: a worker's own)."""
     configure_data_protection(settings)
     verifier = make_verifier(settings)
-    engine = create_engine(url)
-    await check_database(engine)
-    if require_migrated and await current_revision(engine) != head_revision():
-        await engine.dispose()
-        raise ConfigurationError(
-            "the database schema is not up to date; run `relaylog migrate` first"
-        )
+    engine = create_engine(
+        url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+    )
     return Services(
         settings=settings,
         engine=engine,
@@ -74,3 +73,26 @@ async def open_services(settings: Settings, url: str, *, require_migrated: bool 
         ),
         verifier=verifier,
     )
+
+
+async def open_services(settings: Settings, url: str, *, require_migrated: bool = True) -> Services:
+    """Everything the app needs, or a ``ConfigurationError`` saying in one line what is wrong."""
+    services = build_services(settings, url)
+    engine = services.engine
+    try:
+        await check_database(engine)
+        if require_migrated and await current_revision(engine) != head_revision():
+            raise ConfigurationError(
+                "the database schema is not up to date; run `relaylog migrate` first"
+            )
+    except BaseException:
+        await engine.dispose()
+        raise
+    return services
+
+
+async def preflight(settings: Settings, url: str) -> None:
+    """Check keys, secrets and the database before a server starts, on one event loop that
+    also closes what it opened (an engine disposed on another loop logs an error)."""
+    services = await open_services(settings, url)
+    await services.engine.dispose()

@@ -11,10 +11,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["ConfigurationError", "Settings", "get_settings"]
+__all__ = ["ConfigurationError", "Settings", "environment_name", "get_settings"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,7 +32,14 @@ class Settings(BaseSettings):
     )
     data_dir: Path = PROJECT_ROOT / ".data"
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(default=8000, ge=0, le=65535)
+    # API worker processes of `relaylog serve` (each its own event loop and database pool).
+    workers: int = Field(default=1, ge=1, le=64)
+    # On SIGTERM/Ctrl-C: stop accepting, let running requests finish for this long.
+    shutdown_grace_seconds: float = Field(default=30.0, ge=0)
+    # Connections per worker process: pool_size, plus overflow under bursts.
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
 
     token_issuer: str = "https://idporten.relaylog.test/"
     token_audience: str = "relaylog"
@@ -50,6 +57,9 @@ class Settings(BaseSettings):
     max_json_values: int = 10_000
 
     data_secret: SecretStr | None = None
+    # While rotating RELAYLOG_DATA_SECRET: the other secret, still read and looked up, never
+    # written (`relaylog rotate-data-secret` re-encrypts its rows under RELAYLOG_DATA_SECRET).
+    data_secret_accepted: SecretStr | None = None
 
     max_query_depth: int = 12
     max_aliases: int = 30
@@ -103,6 +113,34 @@ class Settings(BaseSettings):
             path.chmod(0o600)
         return path.read_text().strip().encode()
 
+    def resolved_accepted_secret(self) -> bytes | None:
+        """The second secret during a rotation (read and looked up, never written)."""
+        if self.data_secret_accepted is None:
+            return None
+        value = self.data_secret_accepted.get_secret_value().encode()
+        if len(value) < 32:
+            raise ConfigurationError(
+                "RELAYLOG_DATA_SECRET_ACCEPTED must be at least 32 characters"
+            )
+        return value
+
+
+def environment_name(field: str) -> str:
+    """The variable an operator sets for a settings field."""
+    if field == "database_url":
+        return "DATABASE_URL"
+    return f"RELAYLOG_{field.upper()}"
+
 
 def get_settings() -> Settings:
-    return Settings()
+    """The settings, or a ``ConfigurationError`` naming each wrong variable in one line.
+
+    The value itself is never echoed (it may be a secret)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            problems.append(f"{environment_name(field)}: {error['msg']}")
+        raise ConfigurationError("; ".join(problems)) from None
