@@ -15,7 +15,7 @@ from auth.tokens import VerifiedToken
 from models import Child, Guardian, Municipality, Organisation, StaffAccount
 from models.enums import StaffRole
 from models.national_id import NationalIdError, age_on, parse_national_id
-from models.secrets import keyed_hash
+from models.secrets import lookup_hashes
 
 __all__ = ["Viewer", "ViewerKind", "resolve_viewer"]
 
@@ -66,8 +66,9 @@ _AUDIENCE_ROLES = {
 }
 
 
-# Built once: every request runs one of these with the keyed hash of its person's id.
-_PID_HASH = bindparam("pid_hash", type_=LargeBinary)
+# Built once: every request runs one of these with the keyed hashes of its person's id (one;
+# two while the data secret is being rotated, ``models.secrets.lookup_hashes``).
+_PID_HASH = bindparam("pid_hashes", type_=LargeBinary, expanding=True)
 _STAFF = (
     select(
         StaffAccount.id,
@@ -77,15 +78,15 @@ _STAFF = (
         Organisation.municipality_id,
     )
     .join(Organisation, Organisation.id == StaffAccount.organisation_id)
-    .where(StaffAccount.national_id_hash == _PID_HASH, StaffAccount.active.is_(True))
+    .where(StaffAccount.national_id_hash.in_(_PID_HASH), StaffAccount.active.is_(True))
 )
 _FAMILY = union_all(
     select(
         literal("GUARDIAN").label("kind"), Guardian.id, literal(None, Integer).label("age")
-    ).where(Guardian.national_id_hash == _PID_HASH),
+    ).where(Guardian.national_id_hash.in_(_PID_HASH)),
     select(literal("CHILD"), Child.id, Municipality.subject_consent_age)
     .join(Municipality, Municipality.id == Child.municipality_id)
-    .where(Child.national_id_hash == _PID_HASH),
+    .where(Child.national_id_hash.in_(_PID_HASH)),
 )
 
 
@@ -96,12 +97,12 @@ async def resolve_viewer(
 
     ``None`` when the person is not known to this audience: they see the public surface only.
     """
-    pid_hash = keyed_hash(token.pid)
+    pid_hash = list(lookup_hashes(token.pid))
     if audience is Audience.FAMILY:
         return await _family_viewer(session, token, pid_hash, today)
     # Core rows on the session's connection: no ORM work for a lookup of a few columns.
     connection = await session.connection()
-    staff = (await connection.execute(_STAFF, {"pid_hash": pid_hash})).first()
+    staff = (await connection.execute(_STAFF, {"pid_hashes": pid_hash})).first()
     if staff is None or staff.role not in _AUDIENCE_ROLES[audience]:
         return None
     return Viewer(
@@ -116,13 +117,13 @@ async def resolve_viewer(
 
 
 async def _family_viewer(
-    session: AsyncSession, token: VerifiedToken, pid_hash: bytes, today: date
+    session: AsyncSession, token: VerifiedToken, pid_hash: list[bytes], today: date
 ) -> Viewer | None:
     """Every guardian row and every child row of this person: each log has its own rows
     (``models.operations.person``), so a person in several logs has several of each. One
     statement finds both."""
     connection = await session.connection()
-    rows = (await connection.execute(_FAMILY, {"pid_hash": pid_hash})).all()
+    rows = (await connection.execute(_FAMILY, {"pid_hashes": pid_hash})).all()
     guardian_ids = frozenset(row.id for row in rows if row.kind == "GUARDIAN")
     child_rows = [row for row in rows if row.kind == "CHILD"]
     subject_ids: frozenset[uuid.UUID] = frozenset()

@@ -288,6 +288,37 @@ def _run(settings: Settings, url: str, *, checked: bool = False) -> None:
     )
 
 
+@app.command("rotate-data-secret")
+def rotate_data_secret(
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="rows per transaction (each locks only its rows)")
+    ] = 500,
+) -> None:
+    """Re-encrypt national ids under RELAYLOG_DATA_SECRET and recompute their keyed hashes,
+    reading the old values with RELAYLOG_DATA_SECRET_ACCEPTED; resumable (docs/operations.md)."""
+    from relaylog.rotation import rotate
+    from relaylog.services import configure_data_protection
+
+    settings = _settings()
+    if settings.data_secret_accepted is None:
+        raise ConfigurationError(
+            "set RELAYLOG_DATA_SECRET_ACCEPTED to the old secret and RELAYLOG_DATA_SECRET to "
+            "the new one (and run the service so) before rotating"
+        )
+    configure_data_protection(settings)
+    url = _database_url(settings)
+
+    def progress(table: str, checked: int, rotated: int) -> None:
+        typer.echo(f"{table}: {checked} rows checked, {rotated} re-encrypted")
+
+    report = asyncio.run(rotate(url, batch_size=batch_size, progress=progress))
+    typer.echo(
+        f"done: {report.total_rotated} rows re-encrypted, {sum(report.checked.values())} "
+        "checked; every national id is under RELAYLOG_DATA_SECRET now, so "
+        "RELAYLOG_DATA_SECRET_ACCEPTED can be removed"
+    )
+
+
 import_app = typer.Typer(no_args_is_help=True, help="Bulk registers from spreadsheet files.")
 
 

@@ -28,6 +28,7 @@ from models import Municipality, Organisation, StaffAccount, audit
 from models.errors import InvalidInput
 from models.operations import administration as ops
 from models.retention import SYSTEM_ACTOR
+from models.secrets import lookup_hashes
 from relaylog.settings import ConfigurationError, Settings
 
 __all__ = [
@@ -198,7 +199,7 @@ async def _validate(
             continue
         seen[nid_hash] = number
         parsed.append(_Line(number, clean, nid_hash, found[0]))
-    accounts = await _existing(session, [line.nid_hash for line in parsed])
+    accounts = await _existing(session, parsed)
     for line in parsed:
         existing = accounts.get(line.nid_hash)
         if existing is not None and existing[1] != municipality_id:
@@ -211,16 +212,26 @@ async def _validate(
 
 
 async def _existing(
-    session: AsyncSession, hashes: list[bytes]
+    session: AsyncSession, lines: list[_Line]
 ) -> dict[bytes, tuple[StaffAccount, uuid.UUID]]:
-    if not hashes:
+    """The accounts of these lines' people, by each line's (current) hash; an account not yet
+    rotated to the current data secret is found by its older hash too."""
+    current = {
+        other: line.nid_hash
+        for line in lines
+        for other in lookup_hashes(line.data.national_id)
+    }
+    if not current:
         return {}
     rows = await session.execute(
         select(StaffAccount, Organisation.municipality_id)
         .join(Organisation, Organisation.id == StaffAccount.organisation_id)
-        .where(StaffAccount.national_id_hash.in_(hashes))
+        .where(StaffAccount.national_id_hash.in_(list(current)))
     )
-    return {account.national_id_hash: (account, municipality) for account, municipality in rows}
+    return {
+        current[account.national_id_hash]: (account, municipality)
+        for account, municipality in rows
+    }
 
 
 def _changes(account: StaffAccount, data: ops.StaffData) -> dict[str, str | None]:
@@ -249,7 +260,7 @@ async def import_staff(
     """
     lines = await _validate(session, municipality_id, _decode(content), today)
     report = ImportReport(dry_run=dry_run, lines=len(lines))
-    accounts = await _existing(session, [line.nid_hash for line in lines])
+    accounts = await _existing(session, lines)
     entries = []
     for line in lines:
         existing = accounts.get(line.nid_hash)

@@ -46,7 +46,8 @@ def downgrade() -> None:
     shared = op.get_bind().execute(sa.text(SHARED_PEOPLE)).scalar_one()
     if shared:
         raise DowngradeRefused(
-            f"cannot downgrade below 0003: {shared} people are in more than one log, and "
+            f"cannot downgrade below 0003: {shared} "
+            f"{'person is' if shared == 1 else 'people are'} in more than one log, and "
             "the older schema has one row per person; restore a backup taken before the "
             "upgrade instead"
         )

@@ -29,7 +29,7 @@ from models.operations.person import valid_national_id
 from models.operations.validation import require_text
 from models.organisation import Organisation, StaffAccount
 from models.relay_log import ActorMembership, RelayLog
-from models.secrets import keyed_hash
+from models.secrets import keyed_hash, lookup_hashes
 
 __all__ = [
     "StaffData",
@@ -155,9 +155,12 @@ def _require_open_unit(unit: Organisation, field: str) -> None:
 
 
 async def _require_new_person(
-    session: AsyncSession, national_id_hash: bytes, field: str, but: uuid.UUID | None = None
+    session: AsyncSession,
+    national_id_hash: tuple[bytes, ...],
+    field: str,
+    but: uuid.UUID | None = None,
 ) -> None:
-    stmt = select(StaffAccount.id).where(StaffAccount.national_id_hash == national_id_hash)
+    stmt = select(StaffAccount.id).where(StaffAccount.national_id_hash.in_(national_id_hash))
     if but is not None:
         stmt = stmt.where(StaffAccount.id != but)
     if await session.scalar(stmt) is not None:
@@ -191,7 +194,7 @@ async def create_staff(
     """A new staff account in ``unit``; its national id is what sign-in matches."""
     _require_open_unit(unit, "organisationId")
     clean, nid_hash = clean_staff(data, today)
-    await _require_new_person(session, nid_hash, "nationalId")
+    await _require_new_person(session, lookup_hashes(clean.national_id), "nationalId")
     account = StaffAccount(
         organisation_id=unit.id,
         national_id=clean.national_id,

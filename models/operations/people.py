@@ -40,7 +40,7 @@ from models.operations.versioning import bump, require_version
 from models.person import Child, ChildGuardian, Guardian
 from models.person_history import GUARDIAN_ADDED, GUARDIAN_REMOVED, GuardianChange
 from models.relay_log import RelayLog
-from models.secrets import keyed_hash
+from models.secrets import keyed_hash, lookup_hashes
 
 __all__ = [
     "UNSET",
@@ -157,14 +157,15 @@ async def add_guardian(
     _touch(log, expected_version)
     nid = valid_national_id(national_id.strip(), "nationalId", today)
     nid_hash = keyed_hash(nid.value)
+    known_as = lookup_hashes(nid.value)  # two while the data secret is rotated
     child = await session.get(Child, log.child_id)
     assert child is not None
     already = await session.scalar(
         select(Guardian.id)
         .join(ChildGuardian, ChildGuardian.guardian_id == Guardian.id)
-        .where(ChildGuardian.child_id == child.id, Guardian.national_id_hash == nid_hash)
+        .where(ChildGuardian.child_id == child.id, Guardian.national_id_hash.in_(known_as))
     )
-    if already is not None or child.national_id_hash == nid_hash:
+    if already is not None or child.national_id_hash in known_as:
         raise InvalidInput("nationalId names someone already in the log.", field="nationalId")
     guardian = Guardian(
         name=require_text(name, "name", max_length=NAME_MAX),

@@ -1,0 +1,155 @@
+"""Rotating RELAYLOG_DATA_SECRET: while both secrets are configured the service signs people
+in and finds them by either hash; ``rotate`` re-encrypts every national id and address under
+the new secret and recomputes the hashes, in batches, and picks up where a stopped run left
+off; afterwards the old secret is not needed for anything."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from auth.policy import Audience
+from auth.tokens import VerifiedToken
+from auth.viewer import resolve_viewer
+from models import Base, Child, Guardian, StaffAccount
+from models import secrets as data_protection
+from models.secrets import EncryptedString
+from relaylog.db import async_url
+from relaylog.migrations import upgrade
+from relaylog.rotation import ENCRYPTED, rotate
+from tests.conftest import TEST_SECRET, fresh_database
+from tests.factories import TODAY, World, build_world
+
+OLD = b"the-old-data-secret-of-this-municipality-0001"
+NEW = b"the-new-data-secret-of-this-municipality-0002"
+
+
+def token_of(national_id: str) -> VerifiedToken:
+    now = datetime.now(UTC)
+    return VerifiedToken(
+        pid=national_id, acr="idporten-loa-high", subject="s", issued_at=now, expires_at=now,
+        claims={},
+    )
+
+
+async def in_session(url: str, work: Any) -> Any:
+    engine = create_async_engine(async_url(url), poolclass=NullPool)
+    try:
+        async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+            result = await work(session)
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+async def people(session: AsyncSession) -> dict[str, str]:
+    """Every person's national id as the ORM decrypts it (under the configured keys)."""
+    found = {}
+    for model in (StaffAccount, Guardian, Child):
+        for row in (await session.scalars(select(model))).all():
+            if row.national_id is not None:
+                found[f"{model.__tablename__}:{row.id}"] = row.national_id
+    return found
+
+
+async def signs_in(session: AsyncSession, world_ids: dict[str, str]) -> dict[str, bool]:
+    staff = await resolve_viewer(session, token_of(world_ids["holder"]), Audience.STAFF, TODAY)
+    family = await resolve_viewer(
+        session, token_of(world_ids["guardian"]), Audience.FAMILY, TODAY
+    )
+    return {"holder": staff is not None, "guardian": family is not None}
+
+
+async def stored_hashes_match(session: AsyncSession) -> bool:
+    for table in ("staff_account", "guardian", "child"):
+        rows = (await session.execute(text(f"SELECT id FROM {table}"))).all()
+        model = {"staff_account": StaffAccount, "guardian": Guardian, "child": Child}[table]
+        for (row_id,) in rows:
+            row = await session.get(model, row_id)
+            assert row is not None
+            if row.national_id is not None and row.national_id_hash != (
+                data_protection.keyed_hash(row.national_id)
+            ):
+                return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def old_database() -> Iterator[tuple[str, dict[str, str]]]:
+    """A database written under the old secret: the factories' world and a log."""
+    with fresh_database("relaylog_rotation") as url:
+        upgrade(url)
+        data_protection.configure(OLD)
+
+        async def write(session: AsyncSession) -> dict[str, str]:
+            world: World = await build_world(session)
+            await world.full_log(2)
+            return {"holder": world.holder.national_id, "guardian": world.guardian.national_id}
+
+        try:
+            ids = asyncio.run(in_session(url, write))
+            yield url, ids
+        finally:
+            data_protection.configure(TEST_SECRET)
+
+
+def test_rotation_is_resumable_and_leaves_nothing_under_the_old_secret(
+    old_database: tuple[str, dict[str, str]],
+) -> None:
+    url, ids = old_database
+    data_protection.configure(OLD)
+    before = asyncio.run(in_session(url, people))
+    try:
+        data_protection.configure(NEW, accepted=OLD)
+        assert asyncio.run(in_session(url, lambda s: signs_in(s, ids))) == {
+            "holder": True,
+            "guardian": True,
+        }
+
+        class Stopped(Exception):
+            pass
+
+        def stop_after_first_batch(table: str, checked: int, rotated: int) -> None:
+            raise Stopped
+
+        with pytest.raises(Stopped):
+            asyncio.run(rotate(url, batch_size=2, progress=stop_after_first_batch))
+        resumed = asyncio.run(rotate(url, batch_size=2))
+        again = asyncio.run(rotate(url, batch_size=2))
+
+        data_protection.configure(NEW)  # the old secret is gone
+        after = asyncio.run(in_session(url, people))
+        still_signs_in = asyncio.run(in_session(url, lambda s: signs_in(s, ids)))
+        hashes_match = asyncio.run(in_session(url, stored_hashes_match))
+    finally:
+        data_protection.configure(TEST_SECRET)
+
+    assert after == before
+    staff = sum(key.startswith("staff_account:") for key in before)
+    guardians = sum(key.startswith("guardian:") for key in before)
+    assert resumed.rotated["staff_account"] == staff - 2  # the stopped run's batch was kept
+    assert resumed.rotated["guardian"] == guardians
+    assert again.total_rotated == 0
+    assert still_signs_in == {"holder": True, "guardian": True}
+    assert hashes_match
+
+
+def test_rotation_covers_every_encrypted_column() -> None:
+    encrypted = {
+        (table.name, column.name)
+        for table in Base.metadata.tables.values()
+        for column in table.columns
+        if isinstance(column.type, EncryptedString)
+    }
+
+    listed = {(spec.table, column) for spec in ENCRYPTED for column in spec.columns}
+
+    assert listed == encrypted
