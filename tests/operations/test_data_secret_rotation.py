@@ -53,7 +53,8 @@ async def in_session(url: str, work: Any) -> Any:
 async def people(session: AsyncSession) -> dict[str, str]:
     """Every person's national id as the ORM decrypts it (under the configured keys)."""
     found = {}
-    for model in (StaffAccount, Guardian, Child):
+    models: tuple[type[Any], ...] = (StaffAccount, Guardian, Child)
+    for model in models:
         for row in (await session.scalars(select(model))).all():
             if row.national_id is not None:
                 found[f"{model.__tablename__}:{row.id}"] = row.national_id
@@ -71,7 +72,9 @@ async def signs_in(session: AsyncSession, world_ids: dict[str, str]) -> dict[str
 async def stored_hashes_match(session: AsyncSession) -> bool:
     for table in ("staff_account", "guardian", "child"):
         rows = (await session.execute(text(f"SELECT id FROM {table}"))).all()
-        model = {"staff_account": StaffAccount, "guardian": Guardian, "child": Child}[table]
+        model: type[Any] = {"staff_account": StaffAccount, "guardian": Guardian, "child": Child}[
+            table
+        ]
         for (row_id,) in rows:
             row = await session.get(model, row_id)
             assert row is not None
