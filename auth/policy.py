@@ -11,7 +11,7 @@ Everything that reads log data asks these functions: GraphQL field permissions, 
 filters, ``node(id:)``, the SQL that scopes lists (built from this table, see
 ``auth.scoping``), the PDF export and reporting. Nothing else decides access.
 
-The table is DESIGN.md §2, with these decisions where the design left room:
+The table is docs/design.md §2, with these decisions where the design left room:
 - ``LEVEL_HISTORY`` belongs to the log summary row (level and status are there too).
 - ``CONSENT_STATUS`` for managers at level 0 mirrors the design table.
 - Municipal admins and reporters have no relation to any log (``NONE``): they read no log data.
@@ -286,7 +286,7 @@ WRITE_POLICY: dict[Action, dict[Relation, WriteRule]] = {
         S: W(1, _AUTHOR),
     },
     Action.ADD_SPARKLE: {H: W(0), A: W(1), X: W(2), G: W(1), S: W(1)},
-    # DESIGN §1.6: the author (or the holder) deletes a sparkle, the youth included.
+    # docs/design.md §1.6: the author (or the holder) deletes a sparkle, the youth included.
     Action.DELETE_SPARKLE: {
         H: W(0),
         A: W(1, _AUTHOR),

@@ -221,7 +221,7 @@ async def file_closure(
     today: date,
     was_open: bool = True,
 ) -> None:
-    """Closing a log files its archive copy (DESIGN §1.9-10) in the same transaction, whichever
+    """Closing a log files its archive copy (design §1.9-10) in the same transaction, whichever
     path closed it (the holder, the family, a withdrawn consent, an ended concern): a log is
     never closed without its PDF filed, nor filed without being closed. Nothing happens when
     ``log`` is not closed now, or was closed before this write."""

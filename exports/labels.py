@@ -1,4 +1,4 @@
-"""The words of the printed log, in bokmål (default) and English, from DESIGN.md §5."""
+"""The words of the printed log, in bokmål (default) and English, from docs/design.md §4."""
 
 from __future__ import annotations
 

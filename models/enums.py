@@ -1,4 +1,4 @@
-"""Enumerations of the routines, exactly as the municipal guides name them (DESIGN.md §1, §5)."""
+"""Enumerations of the routines, exactly as the municipal guides name them (docs/design.md)."""
 
 from __future__ import annotations
 

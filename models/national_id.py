@@ -1,7 +1,7 @@
 """Norwegian national identity numbers (fødselsnummer, D-number, H-number, synthetic ids).
 
 A national id is 11 digits, ``DDMMYYIIIKK``: birth date (``DDMMYY``), individual number
-(``III``, which also fixes the century) and two mod-11 check digits (``KK``). See DESIGN.md §4.
+(``III``, which also fixes the century) and two mod-11 check digits (``KK``). See docs/design.md §3.
 
 Why this module looks the way it does:
 

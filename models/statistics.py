@@ -132,7 +132,7 @@ FACT_COLUMNS = (
     "measures_by_type_outcome"
 )
 
-# Calendar dates are Oslo dates (DESIGN §4). The log "opens" when it first reaches level 1.
+# Calendar dates are Oslo dates (docs/design.md §3). The log "opens" when it first reaches level 1.
 _OSLO = "AT TIME ZONE 'Europe/Oslo'"
 
 

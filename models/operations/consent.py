@@ -1,6 +1,6 @@
 """Consent: who agreed to what, on what evidence, until when — and what level that allows.
 
-Decisions (DESIGN.md §4 left room for them):
+Decisions (docs/design.md §3 left room for them):
 
 - **Scopes are cumulative.** Level 1 needs a valid ``CREATE`` consent, level 2 ``CREATE`` and
   ``SHARE``, level 3 all three (``REQUIRED_SCOPES``). Sharing with other services without

@@ -508,6 +508,6 @@ async def test_nobody_evaluates_in_a_closed_log(
 
 
 def test_guardians_do_not_evaluate_measures_even_those_they_are_responsible_for() -> None:
-    """DESIGN §2: actors evaluate measures they are responsible for; guardians write notes."""
+    """design.md §2: actors evaluate measures they are responsible for; guardians write notes."""
     assert "evaluateMeasure" not in printed_schema(Audience.FAMILY)
     assert "addMeasure" not in printed_schema(Audience.FAMILY)

@@ -1,4 +1,4 @@
-"""The policy table is DESIGN.md §2 to the letter; changing a cell must be a decision,
+"""The policy table is docs/design.md §2 to the letter; changing a cell must be a decision,
 made here too, not an accident."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Municipal admins and reporters never stand in a relation to a log (DESIGN §2), whatever
+"""Municipal admins and reporters never stand in a relation to a log (docs/design.md §2), whatever
 their account carries: a manager flag, or memberships from before they changed role."""
 
 from __future__ import annotations
