@@ -138,8 +138,9 @@ def generated_part(name: str) -> str | None:
 def rewrite() -> None:
     for name, (document, render) in GENERATED.items():
         path = DOCS / document
+        table = render()
         text, count = _pattern(name).subn(
-            lambda m, render=render: f"{m[1]}\n{render()}\n{m[3]}", path.read_text()
+            lambda m: f"{m[1]}\n{table}\n{m[3]}", path.read_text()
         )
         assert count == 1, f"{document} has no generated part {name!r}"
         path.write_text(text)
