@@ -125,3 +125,33 @@ async def test_the_audit_table_refuses_to_be_rewritten(
         text("SELECT action FROM audit_event WHERE id = :id"), {"id": event_id}
     )
     assert action == "READ"
+
+
+def test_downgrade_and_upgrade_again_with_the_demo_municipality_in_the_database() -> None:
+    """Real data (the demo municipality: logs at three levels, consents, meetings, notes) goes
+    down to base and up again; only data that cannot go back refuses (tests/test_process.py)."""
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from models import secrets as data_protection
+    from relaylog.db import session_scope
+    from relaylog.demo import load_demo
+    from tests.conftest import TEST_SECRET
+    from tests.factories import TODAY
+
+    async def load(url: str) -> None:
+        engine = create_async_engine(async_url(url), poolclass=NullPool)
+        try:
+            async with session_scope(async_sessionmaker(engine)) as session:
+                assert await load_demo(session, TODAY)
+        finally:
+            await engine.dispose()
+
+    data_protection.configure(TEST_SECRET)
+    with fresh_database("relaylog_demo_downgrade") as url:
+        upgrade(url)
+        asyncio.run(load(url))
+
+        downgrade(url, "base")
+        assert on_database(url, names(PUBLIC_TABLES)) == ["alembic_version"]
+        upgrade(url)
+        assert on_database(url, revision) == head_revision()

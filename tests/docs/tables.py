@@ -138,9 +138,9 @@ def generated_part(name: str) -> str | None:
 def rewrite() -> None:
     for name, (document, render) in GENERATED.items():
         path = DOCS / document
-        table = render()
+        begin, end = f"<!-- generated: {name} -->", f"<!-- end: {name} -->"
         text, count = _pattern(name).subn(
-            lambda m: f"{m[1]}\n{table}\n{m[3]}", path.read_text()
+            f"{begin}\n{render()}\n{end}".replace("\\", "\\\\"), path.read_text()
         )
         assert count == 1, f"{document} has no generated part {name!r}"
         path.write_text(text)
