@@ -52,7 +52,9 @@ def _wanted_stamp() -> str:
 
 def _pip(*args: str) -> None:
     pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, *args], check=True)
+    # setuptools warns about every editable install; the install is ours, the warning noise.
+    quiet = dict(os.environ, PYTHONWARNINGS="ignore")
+    subprocess.run([*pip, *args], check=True, env=quiet)
 
 
 def ensure_env() -> None:
