@@ -282,7 +282,7 @@ def _run(settings: Settings, url: str, *, checked: bool = False) -> None:
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
-        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
         log_config=None,
         access_log=False,  # it records query strings: relaylog.access_log replaces it
     )

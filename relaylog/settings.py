@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     # API worker processes of `relaylog serve` (each its own event loop and database pool).
     workers: int = Field(default=1, ge=1, le=64)
     # On SIGTERM/Ctrl-C: stop accepting, let running requests finish for this long.
-    shutdown_grace_seconds: float = Field(default=30.0, ge=0)
+    shutdown_grace_seconds: int = Field(default=30, ge=0)
     # Connections per worker process: pool_size, plus overflow under bursts.
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
