@@ -41,6 +41,7 @@ from strawberry.http.async_base_view import AsyncHTTPRequestAdapter
 from strawberry.http.parse_content_type import parse_content_type
 
 from auth.policy import Audience
+from auth.remote_jwks import RemoteJwks
 from auth.tokens import TokenError, TokenVerifier, VerifiedToken
 from auth.viewer import resolve_viewer
 from relaylog.access_log import AccessLog
@@ -94,6 +95,7 @@ class Services:
     session_factory: SessionFactory | Callable[[], AsyncSession]
     verifier: TokenVerifier
     today: Callable[[], date] = oslo_today
+    key_refresh: RemoteJwks | None = None  # RELAYLOG_JWKS_URL: keys follow the issuer's
 
 
 class TokenUser(BaseUser):
@@ -110,8 +112,14 @@ class SeveralAuthorizationHeaders(AuthenticationError):
 
 
 class BearerBackend(AuthenticationBackend):
-    def __init__(self, verifier: TokenVerifier) -> None:
+    def __init__(self, verifier: TokenVerifier, key_refresh: RemoteJwks | None = None) -> None:
         self.verifier = verifier
+        self.key_refresh = key_refresh
+
+    async def _verify(self, token: str) -> VerifiedToken:
+        if self.key_refresh is not None:
+            return await self.key_refresh.verify(token)
+        return self.verifier.verify(token)
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
         headers = conn.headers.getlist("authorization")
@@ -124,7 +132,7 @@ class BearerBackend(AuthenticationBackend):
         if scheme.lower() != "bearer" or not token:
             raise AuthenticationError("MALFORMED")
         try:
-            verified = self.verifier.verify(token.strip())
+            verified = await self._verify(token.strip())
         except TokenError as exc:
             raise AuthenticationError(exc.code) from None
         return AuthCredentials(["authenticated"]), TokenUser(verified)
@@ -401,7 +409,7 @@ def build_app(services: Services) -> Starlette:
             Middleware(AccessLog, paths=[route.path for route in routes]),
             Middleware(
                 AuthenticationMiddleware,
-                backend=BearerBackend(services.verifier),
+                backend=BearerBackend(services.verifier, services.key_refresh),
                 on_error=_unauthorized,
             ),
             # Inside authentication: only a signed-in person may send a large body, and only

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     token_audience: str = "relaylog"
     jwks_file: Path | None = None
     jwks_url: str | None = None
+    # An unknown kid refetches the JWKS at most this often (anyone can send one); the
+    # issuer's Cache-Control max-age is honoured, but never more often than this either.
+    jwks_min_refresh_seconds: float = Field(default=60, ge=0)
     accept_legacy_level4: bool = False
     max_token_bytes: int = 8192
     # createLog with three signed forms of 10 MB each, base64-encoded, fits; more does not.
