@@ -428,7 +428,8 @@ class AudienceGraphQL(GraphQL[Context, None]):
         user = request.scope.get("user")
         if isinstance(user, TokenUser):
             viewer = await resolve_viewer(session, user.token, self.audience, today)
-            if viewer is None:
+            if viewer is None and request.scope["type"] == "http":
+                # (a websocket would need a close code; it is told nothing for now)
                 home = await home_audience(session, user.token, self.audience, today)
                 if home is not None:
                     raise WrongEndpoint(home)
