@@ -67,6 +67,7 @@ __all__ = [
     "TokenErrorCode",
     "TokenVerifier",
     "VerifiedToken",
+    "check_jwks_url",
 ]
 
 TokenErrorCode = Literal[
@@ -209,12 +210,7 @@ class Jwks:
     @classmethod
     def from_url(cls, url: str, timeout: float = 5, *, client: httpx.Client | None = None) -> Jwks:
         """Fetch a JWKS with a synchronous GET (https, or http on loopback for development)."""
-        parts = urlsplit(url)
-        if not (
-            parts.scheme == "https"
-            or (parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS)
-        ):
-            raise JwksError("JWKS URL must use https (plain http only on localhost)")
+        check_jwks_url(url)
         try:
             if client is None:
                 response = httpx.get(url, timeout=timeout)
@@ -397,6 +393,15 @@ class TokenVerifier:
             expires_at=expires_at,
             claims=MappingProxyType(claims),
         )
+
+
+def check_jwks_url(url: str) -> None:
+    """Keys come over https only (plain http on loopback, for development and tests)."""
+    parts = urlsplit(url)
+    if not (
+        parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS)
+    ):
+        raise JwksError("JWKS URL must use https (plain http only on localhost)")
 
 
 def _usable_public_key(raw: Mapping[str, Any]) -> dict[str, Any] | None:

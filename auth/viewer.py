@@ -17,7 +17,7 @@ from models.enums import StaffRole
 from models.national_id import NationalIdError, age_on, parse_national_id
 from models.secrets import lookup_hashes
 
-__all__ = ["Viewer", "ViewerKind", "resolve_viewer"]
+__all__ = ["Viewer", "ViewerKind", "home_audience", "resolve_viewer"]
 
 
 class ViewerKind(StrEnum):
@@ -142,3 +142,17 @@ async def _family_viewer(
         guardian_ids=guardian_ids,
         subject_child_ids=subject_ids,
     )
+
+
+async def home_audience(
+    session: AsyncSession, token: VerifiedToken, asked: Audience, today: date
+) -> Audience | None:
+    """The endpoint that would admit the person of a token that ``asked`` does not admit.
+
+    Asked only after ``resolve_viewer`` found nobody, so a front end that sends a guardian
+    to the staff endpoint is told where to go (the token's owner learns only about
+    themself). ``None``: nobody anywhere, the public surface as before."""
+    for audience in Audience:
+        if audience is not asked and await resolve_viewer(session, token, audience, today):
+            return audience
+    return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -120,6 +120,9 @@ class AuditEntry:
 
 
 _APPEND = text("SELECT relaylog_audit_append(CAST(:entries AS jsonb))")
+# Told of every batch ``append`` hands to the chain (the metrics count them); the domain
+# knows nothing of who listens.
+APPEND_LISTENERS: list[Callable[[Sequence[AuditEntry]], None]] = []
 
 
 async def append(session: AsyncSession, entries: Sequence[AuditEntry]) -> None:
@@ -135,6 +138,8 @@ async def append(session: AsyncSession, entries: Sequence[AuditEntry]) -> None:
         rows.append({**payload, "body": canonical_body(payload)})
     connection = await session.connection()  # a Core call: the ORM has nothing to track here
     await connection.execute(_APPEND, {"entries": json.dumps(rows)})
+    for listener in APPEND_LISTENERS:
+        listener(entries)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,9 +32,11 @@ from starlette.authentication import (
 )
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -41,9 +44,10 @@ from strawberry.http.async_base_view import AsyncHTTPRequestAdapter
 from strawberry.http.parse_content_type import parse_content_type
 
 from auth.policy import Audience
+from auth.remote_jwks import RemoteJwks
 from auth.tokens import TokenError, TokenVerifier, VerifiedToken
-from auth.viewer import resolve_viewer
-from relaylog.access_log import AccessLog
+from auth.viewer import home_audience, resolve_viewer
+from relaylog.access_log import AccessLog, request_id_of
 from relaylog.body_limit import BodySizeLimit
 from relaylog.db import SessionFactory
 from relaylog.http_limits import (
@@ -52,7 +56,14 @@ from relaylog.http_limits import (
     graphql_error_response,
     parse_request_json,
 )
+from relaylog.metrics import METRICS, metrics_endpoint
 from relaylog.migrations import current_revision, head_revision
+from relaylog.negotiation import (
+    GRAPHQL_RESPONSE_JSON,
+    JSON,
+    is_request_error,
+    response_media_type,
+)
 from relaylog.settings import Settings
 from resolvers.context import Context
 from resolvers.loaders import Loaders
@@ -94,6 +105,7 @@ class Services:
     session_factory: SessionFactory | Callable[[], AsyncSession]
     verifier: TokenVerifier
     today: Callable[[], date] = oslo_today
+    key_refresh: RemoteJwks | None = None  # RELAYLOG_JWKS_URL: keys follow the issuer's
 
 
 class TokenUser(BaseUser):
@@ -110,8 +122,14 @@ class SeveralAuthorizationHeaders(AuthenticationError):
 
 
 class BearerBackend(AuthenticationBackend):
-    def __init__(self, verifier: TokenVerifier) -> None:
+    def __init__(self, verifier: TokenVerifier, key_refresh: RemoteJwks | None = None) -> None:
         self.verifier = verifier
+        self.key_refresh = key_refresh
+
+    async def _verify(self, token: str) -> VerifiedToken:
+        if self.key_refresh is not None:
+            return await self.key_refresh.verify(token)
+        return self.verifier.verify(token)
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
         headers = conn.headers.getlist("authorization")
@@ -124,7 +142,7 @@ class BearerBackend(AuthenticationBackend):
         if scheme.lower() != "bearer" or not token:
             raise AuthenticationError("MALFORMED")
         try:
-            verified = self.verifier.verify(token.strip())
+            verified = await self._verify(token.strip())
         except TokenError as exc:
             raise AuthenticationError(exc.code) from None
         return AuthCredentials(["authenticated"]), TokenUser(verified)
@@ -151,6 +169,7 @@ def _unauthorized(conn: HTTPConnection, exc: Exception) -> Response:
 
 
 RETRY_AFTER_SECONDS = 2
+_INTERNAL = "Internal error"
 
 
 def unavailable_response() -> Response:
@@ -165,7 +184,31 @@ def unavailable_response() -> Response:
 
 def _failed(exc: BaseException) -> GraphQLError:
     """A compiled document that failed: unavailable when the database is, else masked."""
-    return unavailable_error() if database_unavailable(exc) else GraphQLError("Internal error")
+    return unavailable_error() if database_unavailable(exc) else GraphQLError(_INTERNAL)
+
+
+class WrongEndpoint(Exception):
+    """A valid token of a person this endpoint does not admit, but another one does."""
+
+    def __init__(self, home: Audience) -> None:
+        super().__init__(home.value)
+        self.home = home
+
+    def response(self) -> Response:
+        endpoint = ENDPOINTS[self.home]
+        log.info("token for another endpoint", extra={"endpoint": endpoint})
+        return JSONResponse(
+            {
+                "errors": [
+                    {
+                        "message": f"This endpoint does not serve you; send your requests "
+                        f"to {endpoint}.",
+                        "extensions": {"code": "WRONG_ENDPOINT", "endpoint": endpoint},
+                    }
+                ]
+            },
+            status_code=403,
+        )
 
 
 _NAMES_A_DOCUMENT = re.compile(rb"documentId|persistedQuery")
@@ -213,6 +256,10 @@ class AudienceGraphQL(GraphQL[Context, None]):
         self.trusted = TrustedOperations(schema, audience)
         self.trusted_only = settings.trusted_only(audience.value)
 
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL from the files shipped in this package, never from a CDN."""
+        return HTMLResponse(graphiql_page())
+
     def should_render_graphql_ide(self, request: Any) -> bool:
         """A GET that names a trusted document is a query, not a browser opening GraphiQL."""
         params = request.query_params
@@ -251,6 +298,9 @@ class AudienceGraphQL(GraphQL[Context, None]):
         sub_response: Any,
     ) -> Any:
         if isinstance(request_data, TrustedRequestData):
+            if request_data.operation is not None:
+                # A name from a committed file: a bounded label for metrics, never a client's.
+                request.state.relaylog_operation = request_data.operation.document.name
             if request_data.error is not None:
                 return ExecutionResult(data=None, errors=[request_data.error])
             operation = request_data.operation
@@ -303,8 +353,19 @@ class AudienceGraphQL(GraphQL[Context, None]):
         if any(e.extensions.get("code") == SERVICE_UNAVAILABLE for e in errors):
             request.state.relaylog_unavailable = True
         if isinstance(result, _CompiledResult):
+            request.state.relaylog_outcome = "ok"
             return _RawResponse(result.data_text)  # type: ignore[return-value]
-        return await super().process_result(request, result)
+        processed = await super().process_result(request, result)
+        request_error = is_request_error(result) and not any(e.message == _INTERNAL for e in errors)
+        request.state.relaylog_outcome = (
+            "request_error" if request_error else "graphql_error" if errors else "ok"
+        )
+        wants_status = getattr(request.state, "relaylog_media_type", JSON) == GRAPHQL_RESPONSE_JSON
+        if request_error and wants_status:
+            # Nothing was executed: a 4xx with no ``data`` entry (GraphQL over HTTP).
+            request.state.relaylog_request_error = True
+            processed.pop("data", None)
+        return processed
 
     def encode_json(self, data: object) -> str:
         if isinstance(data, _RawResponse):
@@ -325,12 +386,20 @@ class AudienceGraphQL(GraphQL[Context, None]):
 
     async def _answer_http(self, scope: Scope, receive: Receive, send: Send) -> None:
         """strawberry's HTTP handling, with its refusals (bad JSON, unsupported content type,
-        unknown operation name, a mutation over GET) as GraphQL error bodies, not plain text."""
+        unknown operation name, a mutation over GET) as GraphQL error bodies, not plain text,
+        in the media type the client asked for (``relaylog.negotiation``)."""
         request = Request(scope=scope, receive=receive)
+        media_type = response_media_type(request.headers.get("accept"))
+        request.state.relaylog_media_type = media_type
+        request.state.relaylog_operation = "ad_hoc"
         try:
             response = await self.run(request)
         except HTTPException as exc:
+            request.state.relaylog_outcome = "request_error"
             response = graphql_error_response(exc.status_code, exc.reason)
+        except WrongEndpoint as exc:
+            request.state.relaylog_outcome = "wrong_endpoint"
+            response = exc.response()
         except Exception as exc:
             # Before the executor runs (finding the viewer) nothing turns it into an error.
             if not database_unavailable(exc):
@@ -338,7 +407,12 @@ class AudienceGraphQL(GraphQL[Context, None]):
             log.error("database unavailable", extra={"error": type(exc).__name__})
             response = unavailable_response()
         if getattr(request.state, "relaylog_unavailable", False):
+            request.state.relaylog_outcome = "unavailable"
             response = unavailable_response()
+        elif getattr(request.state, "relaylog_request_error", False):
+            response.status_code = 400
+        if response.media_type == JSON or response.headers.get("content-type") == JSON:
+            response.headers["content-type"] = media_type
         await response(scope, receive, send)
 
     def parse_json(self, data: str | bytes) -> Any:
@@ -354,12 +428,17 @@ class AudienceGraphQL(GraphQL[Context, None]):
         user = request.scope.get("user")
         if isinstance(user, TokenUser):
             viewer = await resolve_viewer(session, user.token, self.audience, today)
+            if viewer is None and request.scope["type"] == "http":
+                # (a websocket would need a close code; it is told nothing for now)
+                home = await home_audience(session, user.token, self.audience, today)
+                if home is not None:
+                    raise WrongEndpoint(home)
         return Context(
             session=session,
             viewer=viewer,
             loaders=Loaders(session, viewer, today),
             today=today,
-            request_id=request.headers.get("x-request-id", uuid.uuid4().hex)[:64],
+            request_id=request_id_of(request.scope),
             client_address=request.client.host if request.client else None,
             page_size_max=self.services.settings.page_size_max,
         )
@@ -382,11 +461,48 @@ def readyz_endpoint(services: Services) -> Callable[[Request], Any]:
     return readyz
 
 
+GRAPHIQL_DIR = Path(__file__).parent / "static" / "graphiql"
+GRAPHIQL_ASSETS = "/graphiql/assets"
+
+
+@lru_cache(maxsize=1)
+def graphiql_page() -> str:
+    return (
+        (GRAPHIQL_DIR / "index.html")
+        .read_text(encoding="utf-8")
+        .replace("{{ASSETS}}", GRAPHIQL_ASSETS)
+    )
+
+
+def cors_middleware(settings: Settings) -> list[Middleware]:
+    """Browsers on the allowed origins may call the API (``RELAYLOG_CORS_ALLOW_ORIGINS``).
+    Bearer tokens, not cookies: no credentials mode, so no origin can ride on a session."""
+    origins = settings.cors_origins()
+    if not origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type", "accept", "x-request-id"],
+            expose_headers=["x-request-id", "retry-after", "www-authenticate"],
+            allow_credentials=False,
+            max_age=settings.cors_max_age_seconds,
+        )
+    ]
+
+
 def build_app(services: Services) -> Starlette:
-    routes: list[Route] = [
+    routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/readyz", readyz_endpoint(services)),
     ]
+    if services.settings.metrics_enabled:
+        routes.append(Route("/metrics", metrics_endpoint(METRICS)))
+        METRICS.watch_engine(services.engine)
+    if services.settings.introspection:
+        routes.append(Mount(GRAPHIQL_ASSETS, StaticFiles(directory=GRAPHIQL_DIR)))
     for audience, path in ENDPOINTS.items():
         routes.append(Route(path, AudienceGraphQL(services, audience), methods=["GET", "POST"]))
 
@@ -398,10 +514,16 @@ def build_app(services: Services) -> Starlette:
     return Starlette(
         routes=routes,
         middleware=[
-            Middleware(AccessLog, paths=[route.path for route in routes]),
+            Middleware(
+                AccessLog,
+                paths=[route.path for route in routes if isinstance(route, Route)],
+                prefixes=[route.path for route in routes if isinstance(route, Mount)],
+                metrics=METRICS,
+            ),
+            *cors_middleware(services.settings),
             Middleware(
                 AuthenticationMiddleware,
-                backend=BearerBackend(services.verifier),
+                backend=BearerBackend(services.verifier, services.key_refresh),
                 on_error=_unauthorized,
             ),
             # Inside authentication: only a signed-in person may send a large body, and only

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -104,10 +103,13 @@ def head_revision() -> str | None:
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
+    """Read ``alembic_version`` directly: ``MigrationContext.configure`` logs two INFO lines
+    each time, and ``/readyz`` asks on every probe."""
     async with engine.connect() as conn:
-        return await conn.run_sync(
-            lambda sync: MigrationContext.configure(sync).get_current_revision()
-        )
+        if await conn.scalar(text("SELECT to_regclass('alembic_version')")) is None:
+            return None
+        revisions = (await conn.scalars(text("SELECT version_num FROM alembic_version"))).all()
+        return revisions[0] if len(revisions) == 1 else None
 
 
 async def upgrade_async(url: str, revision: str = "head") -> None:

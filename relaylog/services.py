@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from auth.dev_keys import DevKeys
+from auth.remote_jwks import RemoteJwks, fetch_jwks
 from auth.tokens import Jwks, JwksError, TokenVerifier
 from models import secrets
 from relaylog.app import Services, build_app
@@ -36,11 +37,17 @@ def dev_keys(settings: Settings) -> DevKeys:
 
 
 def make_verifier(settings: Settings) -> TokenVerifier:
+    return _verifier(settings)[0]
+
+
+def _verifier(settings: Settings) -> tuple[TokenVerifier, float | None]:
+    max_age: float | None = None
     try:
         if settings.jwks_file is not None:
             jwks = Jwks.from_file(settings.jwks_file)
         elif settings.jwks_url is not None:
-            jwks = Jwks.from_url(settings.jwks_url)
+            fetched = fetch_jwks(settings.jwks_url)
+            jwks, max_age = fetched.jwks, fetched.max_age
         elif settings.is_production:
             raise ConfigurationError("set RELAYLOG_JWKS_FILE or RELAYLOG_JWKS_URL in production")
         else:
@@ -48,30 +55,38 @@ def make_verifier(settings: Settings) -> TokenVerifier:
     except JwksError as exc:
         raise ConfigurationError(f"cannot load the token keys: {exc}") from exc
     accepted = ACCEPTED_ACR | ({"Level4"} if settings.accept_legacy_level4 else set())
-    return TokenVerifier(
+    verifier = TokenVerifier(
         jwks,
         issuer=settings.token_issuer,
         audience=settings.token_audience,
         accepted_acr=frozenset(accepted),
         max_token_bytes=settings.max_token_bytes,
     )
+    return verifier, max_age
 
 
 def build_services(settings: Settings, url: str) -> Services:
     """Everything the app needs; connects to nothing yet (an engine opens its connections on
     the event loop that first uses it: a worker's own)."""
     configure_data_protection(settings)
-    verifier = make_verifier(settings)
+    verifier, max_age = _verifier(settings)
+    key_refresh = None
+    if settings.jwks_file is None and settings.jwks_url is not None:
+        key_refresh = RemoteJwks(
+            verifier,
+            settings.jwks_url,
+            min_refresh_seconds=settings.jwks_min_refresh_seconds,
+            max_age=max_age,
+        )
     engine = create_engine(
         url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
     )
     return Services(
         settings=settings,
         engine=engine,
-        session_factory=async_sessionmaker(
-            engine, class_=RequestSession, expire_on_commit=False
-        ),
+        session_factory=async_sessionmaker(engine, class_=RequestSession, expire_on_commit=False),
         verifier=verifier,
+        key_refresh=key_refresh,
     )
 
 

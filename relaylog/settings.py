@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     token_audience: str = "relaylog"
     jwks_file: Path | None = None
     jwks_url: str | None = None
+    # An unknown kid refetches the JWKS at most this often (anyone can send one); the
+    # issuer's Cache-Control max-age is honoured, but never more often than this either.
+    jwks_min_refresh_seconds: float = Field(default=60, ge=0)
     accept_legacy_level4: bool = False
     max_token_bytes: int = 8192
     # createLog with three signed forms of 10 MB each, base64-encoded, fits; more does not.
@@ -77,6 +80,12 @@ class Settings(BaseSettings):
     # The shortest retention of closed logs the law allows; a purge with less is refused.
     retention_minimum_days: int = Field(default=365, ge=0)
     log_level: str = "INFO"
+    # Origins of web front ends allowed to call the API from a browser, comma-separated
+    # ("https://stafett.kommune.no,https://admin.kommune.no"); unset: none (same origin only).
+    cors_allow_origins: str | None = None
+    cors_max_age_seconds: int = Field(default=600, ge=0)
+    # Serve Prometheus metrics on /metrics (restrict it at the reverse proxy).
+    metrics_enabled: bool = True
 
     @property
     def is_production(self) -> bool:
@@ -85,6 +94,16 @@ class Settings(BaseSettings):
     @property
     def introspection(self) -> bool:
         return not self.is_production
+
+    def cors_origins(self) -> list[str]:
+        if not self.cors_allow_origins:
+            return []
+        origins = [origin.strip() for origin in self.cors_allow_origins.split(",")]
+        if "*" in origins:
+            raise ConfigurationError(
+                "RELAYLOG_CORS_ALLOW_ORIGINS must name origins; '*' is not allowed"
+            )
+        return [origin.rstrip("/") for origin in origins if origin]
 
     def trusted_only(self, audience: str) -> bool:
         """Does this audience's endpoint refuse ad hoc documents (the OWASP allow-list)?"""

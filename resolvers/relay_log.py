@@ -151,7 +151,7 @@ async def meeting_participants(root: Meeting, info: Info) -> list[ParticipantVie
             name = child_row.name if child_row is not None else ""
         else:
             name = names.get(row.staff_id or row.guardian_id, "")
-        views.append(ParticipantView(root.log_id, row.kind, name, row.invited, row.present))
+        views.append(ParticipantView(row.id, root.log_id, row.kind, name, row.invited, row.present))
     return views
 
 

@@ -72,6 +72,7 @@ class ActorView:
 
 @dataclass(frozen=True, slots=True)
 class ParticipantView:
+    id: uuid.UUID
     log_id: uuid.UUID
     kind: ParticipantKind
     name: str

@@ -9,6 +9,7 @@ import strawberry
 from auth.policy import PolicyField
 from resolvers.access_history import AccessKind, AccessorKind
 from schema.enums import Relation
+from schema.node import VALUE_TYPE
 from schema.permissions import covered
 
 __all__ = ["AccessEntry", "AccessHistory", "Accessor"]
@@ -22,7 +23,8 @@ strawberry.enum(PolicyField, name="DataKind", description="A kind of data in a l
 
 @strawberry.type(
     description="Who accessed. Staff are named with position and unit; family members only by "
-    "their role (a guardian is not told when the other guardian or the child looked)."
+    "their role (a guardian is not told when the other guardian or the child looked). "
+    "A value, not an entity: no id, caches keep it inside its parent."
 )
 class Accessor:
     kind: AccessorKind | None = covered(P.ACCESS_HISTORY)
@@ -37,7 +39,8 @@ class Accessor:
 
 @strawberry.type(
     description="One access: a write or an export, or a viewer's reads of the log within one "
-    "clock hour (with every kind of data read in it)."
+    "clock hour (with every kind of data read in it). "
+    "A value, not an entity: no id, caches keep it inside its parent."
 )
 class AccessEntry:
     at: datetime.datetime | None = covered(P.ACCESS_HISTORY, description="The latest event.")
@@ -51,7 +54,7 @@ class AccessEntry:
     who: Accessor | None = covered(P.ACCESS_HISTORY)
 
 
-@strawberry.type(description="A page of the access history, newest first.")
+@strawberry.type(description="A page of the access history, newest first." + VALUE_TYPE)
 class AccessHistory:
     entries: list[AccessEntry] | None = covered(P.ACCESS_HISTORY)
     has_next_page: bool | None = covered(P.ACCESS_HISTORY)

@@ -25,13 +25,13 @@ ADMIN = [Audience.STAFF]
 @strawberry.type(description="A staff member working in a log; the relay holder is marked.")
 class Actor(Node):
     id: strawberry.ID = node_id_field("Actor", P.ACTOR_CONTACT)
-    name: str | None = covered(P.ACTOR_CONTACT)
-    position: str | None = covered(P.ACTOR_CONTACT)
-    organisation_name: str | None = covered(P.ACTOR_CONTACT)
+    name: str = covered(P.ACTOR_CONTACT)
+    position: str = covered(P.ACTOR_CONTACT)
+    organisation_name: str = covered(P.ACTOR_CONTACT)
     office_phone: str | None = covered(P.ACTOR_CONTACT)
     email: str | None = covered(P.ACTOR_CONTACT, description="Work e-mail.")
-    is_holder: bool | None = covered(P.ACTOR_CONTACT)
-    status: ActorStatus | None = covered(P.ACTOR_CONTACT)
+    is_holder: bool = covered(P.ACTOR_CONTACT)
+    status: ActorStatus = covered(P.ACTOR_CONTACT)
     deactivated_reason: str | None = gated(P.LOG_REASONS)
     mobile: str | None = gated(P.ACTOR_MOBILE)
 

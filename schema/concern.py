@@ -27,12 +27,12 @@ P = PolicyField
 )
 class AttentionConversation(Node):
     id: strawberry.ID = node_id_field("AttentionConversation", P.NOTES)
-    observation: str | None = covered(P.NOTES)
-    held_on: datetime.date | None = covered(P.NOTES)
+    observation: str = covered(P.NOTES)
+    held_on: datetime.date = covered(P.NOTES)
     shared_with_contact_on: datetime.date | None = covered(P.NOTES)
     shared_with_guardians_on: datetime.date | None = covered(P.NOTES)
-    outcome: ConcernOutcome | None = covered(P.NOTES)
-    version: int | None = covered(P.NOTES)
+    outcome: ConcernOutcome = covered(P.NOTES)
+    version: int = covered(P.NOTES)
 
     @classmethod
     def is_type_of(cls, obj: Any, info: Info) -> bool:

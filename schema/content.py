@@ -29,7 +29,7 @@ from schema.enums import (
     PointStatus,
     StatusAfterEvaluation,
 )
-from schema.node import Node, encode_global_id, node_id_field
+from schema.node import Node, encode_global_id, entity_id_field, node_id_field
 from schema.permissions import covered, gated
 
 __all__ = ["Evaluation", "Measure", "Meeting", "Note", "PointOfAttention", "Sparkle"]
@@ -50,11 +50,11 @@ def _reference(type_name: str, attribute: str, policy: PolicyField, description:
 @strawberry.type(description="Red / yellow / green, with a short comment.")
 class Evaluation(Node):
     id: strawberry.ID = node_id_field("Evaluation", P.MEASURES)
-    outcome: EvaluationOutcome | None = covered(P.MEASURES)
-    status_after: StatusAfterEvaluation | None = covered(P.MEASURES)
-    comment: str | None = covered(P.MEASURES)
-    evaluated_at: datetime.datetime | None = covered(P.MEASURES)
-    author_kind: AuthorKind | None = covered(P.MEASURES)
+    outcome: EvaluationOutcome = covered(P.MEASURES)
+    status_after: StatusAfterEvaluation = covered(P.MEASURES)
+    comment: str = covered(P.MEASURES)
+    evaluated_at: datetime.datetime = covered(P.MEASURES)
+    author_kind: AuthorKind = covered(P.MEASURES)
     author_name: str | None = gated(P.AUTHORS, resolver=rc.author_name)
 
     @classmethod
@@ -65,23 +65,23 @@ class Evaluation(Node):
 @strawberry.type(description="A measure (tiltak) under a point of attention.")
 class Measure(Node):
     id: strawberry.ID = node_id_field("Measure", P.MEASURES)
-    point_id: strawberry.ID | None = _reference(
+    point_id: strawberry.ID = _reference(
         "PointOfAttention", "point_id", P.MEASURES, "The point of attention it serves."
     )
-    type: MeasureType | None = covered(P.MEASURES)
-    description: str | None = covered(P.MEASURES)
-    responsible_guardians: bool | None = covered(P.MEASURES)
-    responsible_child: bool | None = covered(P.MEASURES)
+    type: MeasureType = covered(P.MEASURES)
+    description: str = covered(P.MEASURES)
+    responsible_guardians: bool = covered(P.MEASURES)
+    responsible_child: bool = covered(P.MEASURES)
     responsible_actors: list[Actor] | None = covered(
         P.MEASURES, resolver=r.measure_responsible_actors
     )
-    initiated_on: datetime.date | None = covered(P.MEASURES)
-    finished_by: datetime.date | None = covered(P.MEASURES)
-    status: MeasureStatus | None = covered(P.MEASURES)
-    version: int | None = covered(P.MEASURES)
+    initiated_on: datetime.date = covered(P.MEASURES)
+    finished_by: datetime.date = covered(P.MEASURES)
+    status: MeasureStatus = covered(P.MEASURES)
+    version: int = covered(P.MEASURES)
     evaluations: list[Evaluation] | None = covered(P.MEASURES, resolver=r.evaluations)
 
-    days_to_deadline: int | None = covered(
+    days_to_deadline: int = covered(
         P.MEASURES, resolver=r.days_to_deadline, description="Negative when overdue."
     )
 
@@ -93,15 +93,15 @@ class Measure(Node):
 @strawberry.type(description="«We are specially aware of …» with the goal to reach.")
 class PointOfAttention(Node):
     id: strawberry.ID = node_id_field("PointOfAttention", P.POINTS)
-    category: PointCategory | None = covered(P.POINTS)
-    description: str | None = covered(P.POINTS)
-    goal: str | None = covered(P.POINTS)
-    informed_manager: bool | None = covered(P.POINTS)
-    informed_guardian: bool | None = covered(P.POINTS)
-    informed_child: bool | None = covered(P.POINTS)
-    assessed_level: int | None = covered(P.POINTS)
-    status: PointStatus | None = covered(P.POINTS)
-    version: int | None = covered(P.POINTS)
+    category: PointCategory = covered(P.POINTS)
+    description: str = covered(P.POINTS)
+    goal: str = covered(P.POINTS)
+    informed_manager: bool = covered(P.POINTS)
+    informed_guardian: bool = covered(P.POINTS)
+    informed_child: bool = covered(P.POINTS)
+    assessed_level: int = covered(P.POINTS)
+    status: PointStatus = covered(P.POINTS)
+    version: int = covered(P.POINTS)
     measures: list[Measure] | None = gated(P.MEASURES, resolver=r.measures)
 
     @classmethod
@@ -111,23 +111,24 @@ class PointOfAttention(Node):
 
 @strawberry.type(description="Someone invited to, or present at, a meeting.")
 class MeetingParticipant:
-    kind: ParticipantKind | None = covered(P.MEETINGS)
-    name: str | None = covered(P.MEETINGS)
-    invited: bool | None = covered(P.MEETINGS)
+    id: strawberry.ID = entity_id_field("MeetingParticipant", P.MEETINGS)
+    kind: ParticipantKind = covered(P.MEETINGS)
+    name: str = covered(P.MEETINGS)
+    invited: bool = covered(P.MEETINGS)
     present: bool | None = covered(P.MEETINGS)
 
 
 @strawberry.type(description="A log meeting.")
 class Meeting(Node):
     id: strawberry.ID = node_id_field("Meeting", P.MEETINGS)
-    held_on: datetime.date | None = covered(P.MEETINGS)
-    starts_at: datetime.time | None = covered(P.MEETINGS)
-    ends_at: datetime.time | None = covered(P.MEETINGS)
-    place: str | None = covered(P.MEETINGS)
+    held_on: datetime.date = covered(P.MEETINGS)
+    starts_at: datetime.time = covered(P.MEETINGS)
+    ends_at: datetime.time = covered(P.MEETINGS)
+    place: str = covered(P.MEETINGS)
     organisation_name: str | None = covered(P.MEETINGS, resolver=rc.meeting_organisation_name)
-    status: MeetingStatus | None = covered(P.MEETINGS)
-    comments: str | None = covered(P.MEETINGS)
-    version: int | None = covered(P.MEETINGS)
+    status: MeetingStatus = covered(P.MEETINGS)
+    comments: str = covered(P.MEETINGS)
+    version: int = covered(P.MEETINGS)
     participants: list[MeetingParticipant] | None = covered(
         P.MEETINGS, resolver=r.meeting_participants
     )
@@ -140,19 +141,19 @@ class Meeting(Node):
 @strawberry.type(description="A note (minutes, observations); may be marked adults-only.")
 class Note(Node):
     id: strawberry.ID = node_id_field("Note", P.NOTES)
-    text: str | None = covered(P.NOTES)
-    adults_only: bool | None = covered(P.NOTES)
-    is_summary: bool | None = covered(P.NOTES)
+    text: str = covered(P.NOTES)
+    adults_only: bool = covered(P.NOTES)
+    is_summary: bool = covered(P.NOTES)
     point_id: strawberry.ID | None = _reference(
         "PointOfAttention", "point_id", P.NOTES, "The point of attention it is about, if any."
     )
     meeting_id: strawberry.ID | None = _reference(
         "Meeting", "meeting_id", P.NOTES, "The meeting it is the minutes of, if any."
     )
-    author_kind: AuthorKind | None = covered(P.NOTES)
+    author_kind: AuthorKind = covered(P.NOTES)
     author_name: str | None = gated(P.AUTHORS, resolver=rc.author_name)
-    created_at: datetime.datetime | None = covered(P.NOTES)
-    version: int | None = covered(P.NOTES)
+    created_at: datetime.datetime = covered(P.NOTES)
+    version: int = covered(P.NOTES)
 
     @classmethod
     def is_type_of(cls, obj: Any, info: Info) -> bool:
@@ -162,9 +163,9 @@ class Note(Node):
 @strawberry.type(description="A sparkle (lysglimt): a small or big improvement.")
 class Sparkle(Node):
     id: strawberry.ID = node_id_field("Sparkle", P.SPARKLES)
-    occurred_on: datetime.date | None = covered(P.SPARKLES)
-    text: str | None = covered(P.SPARKLES)
-    author_kind: AuthorKind | None = covered(P.SPARKLES)
+    occurred_on: datetime.date = covered(P.SPARKLES)
+    text: str = covered(P.SPARKLES)
+    author_kind: AuthorKind = covered(P.SPARKLES)
     author_name: str | None = gated(P.AUTHORS, resolver=rc.author_name)
 
     @classmethod

@@ -12,19 +12,21 @@ from auth.policy import Audience
 from models.passive import PassiveLog as PassiveLogRow
 from resolvers.control import passive_log_report
 from schema.enums import RelayLogStatus
-from schema.node import decode_global_id, encode_global_id
+from schema.node import VALUE_TYPE, decode_global_id, encode_global_id
 from schema.permissions import audiences
 
 __all__ = ["ControlQuery", "PassiveLog", "PassiveLogReport"]
 
 
-@strawberry.type(description="The relay holder of a passive log.")
+@strawberry.type(description="The relay holder of a passive log." + VALUE_TYPE)
 class PassiveLogHolder:
     name: str
     position: str
 
 
-@strawberry.type(description="A log that needs the manager's attention: counts, never content.")
+@strawberry.type(
+    description="A log that needs the manager's attention: counts, never content." + VALUE_TYPE
+)
 class PassiveLog:
     status: RelayLogStatus
     level: int
@@ -52,7 +54,7 @@ class PassiveLog:
         return isinstance(obj, PassiveLogRow)
 
 
-@strawberry.type(description="The passive-log report of one unit, as of today.")
+@strawberry.type(description="The passive-log report of one unit, as of today." + VALUE_TYPE)
 class PassiveLogReport:
     organisation: str
     inactive_days: int

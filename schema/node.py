@@ -15,7 +15,20 @@ from strawberry.types import Info
 from auth.policy import PolicyField
 from schema.permissions import covered
 
-__all__ = ["GlobalId", "Node", "decode_global_id", "encode_global_id", "node_id_field"]
+__all__ = [
+    "VALUE_TYPE",
+    "GlobalId",
+    "Node",
+    "decode_global_id",
+    "encode_global_id",
+    "entity_id_field",
+    "node_id_field",
+]
+
+
+# The end of a value type's description: it has no id of its own, and normalising caches
+# (Apollo Client, urql) keep it inside the object that holds it.
+VALUE_TYPE = " A value, not an entity: no id, caches keep it inside its parent."
 
 
 def encode_global_id(type_name: str, object_id: uuid.UUID, log_id: uuid.UUID | None = None) -> str:
@@ -69,3 +82,19 @@ def node_id_field(type_name: str, policy: PolicyField | None = None) -> Any:
     if policy is None:
         return strawberry.field(resolver=resolve, description="Global id.")
     return covered(policy, resolver=resolve, description="Global id.")
+
+
+def entity_id_field(
+    type_name: str, policy: PolicyField, attribute: str = "id", *, in_log: bool = False
+) -> Any:
+    """The ``id`` of an object clients cache but do not fetch by ``node(id:)`` (a log's
+    child, its activity counters, a level change): stable and unique, so normalising caches
+    (Apollo Client, urql's graphcache) merge what two queries selected instead of one
+    answer replacing the other. ``node(id:)`` answers ``null`` for it, as for any id it does
+    not serve. ``in_log``: the id names the log too, as a person's does."""
+
+    def resolve(root: Any, info: Info) -> strawberry.ID:
+        log_id = root.log_id if in_log else None
+        return strawberry.ID(encode_global_id(type_name, getattr(root, attribute), log_id))
+
+    return covered(policy, resolver=resolve, description="Stable id (for client caches).")

@@ -12,7 +12,7 @@ from auth.policy import PolicyField
 from models import Child as ChildRow
 from models import Guardian as GuardianRow
 from resolvers.views import InLog
-from schema.node import Node, encode_global_id
+from schema.node import Node, encode_global_id, entity_id_field
 from schema.permissions import covered, gated
 
 __all__ = ["Child", "Guardian"]
@@ -29,7 +29,8 @@ def _scoped_id(type_name: str) -> Any:
 
 @strawberry.type(description="The child (or youth) the log is about.")
 class Child:
-    name: str | None = covered(P.LOG_SUMMARY)
+    id: strawberry.ID = entity_id_field("Child", P.LOG_SUMMARY, in_log=True)
+    name: str = covered(P.LOG_SUMMARY)
     birth_date: datetime.date | None = covered(P.LOG_SUMMARY)
     national_id: str | None = gated(P.CHILD_IDENTITY)
     address: str | None = gated(P.CHILD_IDENTITY)
@@ -42,7 +43,7 @@ class Child:
 @strawberry.type(description="A guardian with parental responsibility.")
 class Guardian(Node):
     id: strawberry.ID = _scoped_id("Guardian")
-    name: str | None = covered(P.GUARDIAN_CONTACT)
+    name: str = covered(P.GUARDIAN_CONTACT)
     phone: str | None = covered(P.GUARDIAN_CONTACT)
     email: str | None = covered(P.GUARDIAN_CONTACT)
     parental_responsibility: bool | None = covered(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import strawberry
@@ -15,7 +16,7 @@ from schema.actor import Actor, Organisation, StaffAccount
 from schema.content import Evaluation, Measure, Meeting, Note, PointOfAttention, Sparkle
 from schema.control import ControlQuery
 from schema.enums import RelayLogStatus
-from schema.node import Node, decode_global_id, encode_global_id
+from schema.node import VALUE_TYPE, Node, decode_global_id, encode_global_id
 from schema.permissions import audiences
 from schema.person import Guardian
 from schema.relay_log import Consent, RelayLog
@@ -42,6 +43,9 @@ STAFF_NODE_TYPES: list[type] = [*FAMILY_NODE_TYPES, Organisation, StaffAccount]
 
 @strawberry.type(description="Who is asking.")
 class Viewer:
+    id: strawberry.ID = strawberry.field(
+        description="Stable for this person on this endpoint (for client caches)."
+    )
     kind: str
     audience: str
 
@@ -65,19 +69,19 @@ class DirectoryEntry:
     organisation_name: str
 
 
-@strawberry.type
+@strawberry.type(description="Where a page ends." + VALUE_TYPE)
 class PageInfo:
     has_next_page: bool
     end_cursor: str | None
 
 
-@strawberry.type
+@strawberry.type(description="A log in a page, with its cursor." + VALUE_TYPE)
 class RelayLogEdge:
     cursor: str
     node: RelayLog
 
 
-@strawberry.type(description="A page of logs, newest activity first.")
+@strawberry.type(description="A page of logs, newest activity first." + VALUE_TYPE)
 class RelayLogConnection:
     edges: list[RelayLogEdge]
 
@@ -92,7 +96,11 @@ class Query(ControlQuery, StatisticsQueryFields):
     @strawberry.field(description="The signed-in person, or null without a valid token.")
     def viewer(self, info: Info) -> Viewer | None:
         v = info.context.viewer
-        return None if v is None else Viewer(kind=v.kind.value, audience=v.audience.value)
+        if v is None:
+            return None
+        person = v.person_id or uuid.UUID(int=0)  # every viewer has one; the type says maybe
+        viewer_id = encode_global_id(f"Viewer{v.audience.value.title()}", person)
+        return Viewer(id=strawberry.ID(viewer_id), kind=v.kind.value, audience=v.audience.value)
 
     @strawberry.field(description="Liveness of the API and its database.")
     def health(self) -> Health:

@@ -21,7 +21,7 @@ from schema.actor import Actor
 from schema.concern import AttentionConversation
 from schema.content import Meeting, Note, PointOfAttention, Sparkle
 from schema.enums import AuthorKind, CloseReason, ConsentEvidence, ConsentScope, RelayLogStatus
-from schema.node import Node, node_id_field
+from schema.node import Node, entity_id_field, node_id_field
 from schema.permissions import covered, gated
 from schema.person import Child, Guardian
 
@@ -32,27 +32,29 @@ P = PolicyField
 
 @strawberry.type(description="A change of level, with its reason.")
 class LevelChange:
+    id: strawberry.ID = entity_id_field("LevelChange", P.LOG_SUMMARY)
     from_level: int | None = covered(P.LOG_SUMMARY)
-    to_level: int | None = covered(P.LOG_SUMMARY)
+    to_level: int = covered(P.LOG_SUMMARY)
     reason: str | None = gated(P.LOG_REASONS)
-    changed_at: datetime.datetime | None = covered(P.LOG_SUMMARY)
+    changed_at: datetime.datetime = covered(P.LOG_SUMMARY)
 
 
 @strawberry.type(description="The signed consent form; the file itself is downloaded apart.")
 class ConsentDocument:
-    content_type: str | None = covered(P.CONSENT_DOCUMENT)
-    size_bytes: int | None = covered(P.CONSENT_DOCUMENT)
-    sha256: str | None = covered(P.CONSENT_DOCUMENT)
+    id: strawberry.ID = entity_id_field("ConsentDocument", P.CONSENT_DOCUMENT)
+    content_type: str = covered(P.CONSENT_DOCUMENT)
+    size_bytes: int = covered(P.CONSENT_DOCUMENT)
+    sha256: str = covered(P.CONSENT_DOCUMENT)
 
 
 @strawberry.type(description="A consent: who gave it, for what scope, until when.")
 class Consent(Node):
     id: strawberry.ID = node_id_field("Consent", P.CONSENT_STATUS)
-    scope: ConsentScope | None = covered(P.CONSENT_STATUS)
-    given_by_kind: AuthorKind | None = covered(P.CONSENT_STATUS)
+    scope: ConsentScope = covered(P.CONSENT_STATUS)
+    given_by_kind: AuthorKind = covered(P.CONSENT_STATUS)
     given_by_name: str | None = gated(P.AUTHORS, resolver=consent_given_by_name)
-    evidence: ConsentEvidence | None = covered(P.CONSENT_STATUS)
-    given_on: datetime.date | None = covered(P.CONSENT_STATUS)
+    evidence: ConsentEvidence = covered(P.CONSENT_STATUS)
+    given_on: datetime.date = covered(P.CONSENT_STATUS)
     valid_until: datetime.date | None = covered(P.CONSENT_STATUS)
     withdrawn_at: datetime.datetime | None = covered(P.CONSENT_STATUS)
     document: ConsentDocument | None = gated(P.CONSENT_DOCUMENT, resolver=r.consent_document)
@@ -64,10 +66,11 @@ class Consent(Node):
 
 @strawberry.type(description="Activity counters and deadlines, for follow-up and control.")
 class Activity:
-    last_activity_at: datetime.datetime | None = covered(P.ACTIVITY)
-    open_measures: int | None = covered(P.ACTIVITY)
-    overdue_measures: int | None = covered(P.ACTIVITY)
-    unrecorded_meetings: int | None = covered(P.ACTIVITY)
+    id: strawberry.ID = entity_id_field("Activity", P.ACTIVITY, "log_id")
+    last_activity_at: datetime.datetime = covered(P.ACTIVITY)
+    open_measures: int = covered(P.ACTIVITY)
+    overdue_measures: int = covered(P.ACTIVITY)
+    unrecorded_meetings: int = covered(P.ACTIVITY)
     next_meeting_on: datetime.date | None = covered(P.ACTIVITY)
     activity_plan_reported_on: datetime.date | None = covered(P.ACTIVITY)
     activity_plan_deadline: datetime.date | None = covered(P.ACTIVITY)
@@ -81,12 +84,12 @@ class Activity:
 @strawberry.type(description="A relay log (stafettlogg).")
 class RelayLog(Node):
     id: strawberry.ID = node_id_field("RelayLog", P.LOG_SUMMARY)
-    status: RelayLogStatus | None = covered(P.LOG_SUMMARY)
-    level: int | None = covered(P.LOG_SUMMARY)
+    status: RelayLogStatus = covered(P.LOG_SUMMARY)
+    level: int = covered(P.LOG_SUMMARY)
     close_reason: CloseReason | None = covered(P.LOG_SUMMARY)
     paused_reason: str | None = gated(P.LOG_REASONS)
-    created_at: datetime.datetime | None = covered(P.LOG_SUMMARY)
-    version: int | None = covered(P.LOG_SUMMARY)
+    created_at: datetime.datetime = covered(P.LOG_SUMMARY)
+    version: int = covered(P.LOG_SUMMARY)
     reader_name: str | None = covered(
         P.LOG_SUMMARY,
         resolver=r.reader_name,

@@ -193,6 +193,7 @@ TABLES: dict[str, Table] = {
         source="",
         log_id="{t}.id",
         fields={
+            "id": Value(global_id_sql("Activity", "{t}.id")),  # {t}: the log's own row
             "lastActivityAt": _at("last_activity_at"),
             "openMeasures": Value(
                 "(SELECT count(*) FROM measure {t}_m WHERE {t}_m.log_id = {t}.id"
@@ -226,6 +227,7 @@ TABLES: dict[str, Table] = {
         source="",
         log_id="a.log_id",
         fields={
+            "id": Value(global_id_sql("Child", "{t}.id", "a.log_id")),
             **_cols(name="name", birthDate="birth_date"),
             "nationalId": Value("{t}.national_id", encrypted=True),
             "address": Value("{t}.address", encrypted=True),
@@ -252,6 +254,7 @@ TABLES: dict[str, Table] = {
         source="",
         log_id="{t}.log_id",
         fields={
+            "id": _id("LevelChange"),
             **_cols(fromLevel="from_level", toLevel="to_level", reason="reason"),
             "changedAt": _at("changed_at"),
         },
@@ -279,7 +282,10 @@ TABLES: dict[str, Table] = {
     "ConsentDocument": Table(
         source="",
         log_id="{t}.log_id",
-        fields=_cols(contentType="content_type", sizeBytes="size_bytes", sha256="sha256"),
+        fields={
+            "id": _id("ConsentDocument"),
+            **_cols(contentType="content_type", sizeBytes="size_bytes", sha256="sha256"),
+        },
     ),
     "Actor": Table(
         source=_ACTORS + " WHERE {t}.id = :node_id",
@@ -391,6 +397,7 @@ TABLES: dict[str, Table] = {
         source="",
         log_id="a.log_id",
         fields={
+            "id": _id("MeetingParticipant"),
             **_cols(kind="kind", invited="invited", present="present"),
             "name": Value(
                 f"coalesce(CASE WHEN {{t}}.kind = '{ParticipantKind.CHILD.value}' THEN"

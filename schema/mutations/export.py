@@ -31,6 +31,7 @@ from models.base import utcnow
 from models.errors import NotFound
 from schema.export_view import export_answer
 from schema.mutations.base import LOGS, MutationError, Write, mutation
+from schema.node import VALUE_TYPE
 
 __all__ = [
     "ArchiveRelayLogPayload",
@@ -46,7 +47,7 @@ strawberry.enum(Language, name="ExportLanguage", description="NB: Norwegian bokm
 strawberry.enum(ArchiveReason, name="ArchiveReason", description="The transition a copy documents.")
 
 
-@strawberry.type(description="The log as PDF/A, as you may see it, inline as base64.")
+@strawberry.type(description="The log as PDF/A, as you may see it, inline as base64." + VALUE_TYPE)
 class RelayLogPdf:
     file_name: str
     content_type: str
@@ -66,7 +67,8 @@ class ExportRelayLogPayload:
 @strawberry.type(
     description=(
         "An archive package: the log as PDF/A (as the relay holder sees it) and Noark 5 "
-        "metadata (noark5-metadata.xml), zipped and kept on record."
+        "metadata (noark5-metadata.xml), zipped and kept on record. A value, not an entity: "
+        "no id (``archiveRecordId`` names the record), caches keep it inside its parent."
     )
 )
 class ArchivePackage:
