@@ -7,17 +7,29 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import Municipality, Organisation, audit
-from models.audit import AuditEntry, ChainBreak, verify_chain
+from models.audit import AuditEntry, ChainBreak, Verification, verify_chains
+from models.audit_checkpoint import (
+    AuditCheckpoint,
+    CheckpointInvalid,
+    Head,
+    check_against,
+    export,
+    parse_export,
+    write_checkpoint,
+)
 from models.passive import PassiveLog, passive_logs
 from models.retention import (
     SYSTEM_ACTOR,
@@ -34,8 +46,11 @@ __all__ = [
     "ChainReport",
     "PassiveReport",
     "PurgeReport",
+    "checkpoint",
     "find_unit",
     "passive_csv",
+    "read_checkpoint",
+    "run_checkpoint",
     "run_passive_report",
     "run_purge",
     "run_verify",
@@ -72,22 +87,57 @@ async def _session(url: str) -> AsyncIterator[AsyncSession]:
 
 @dataclass(frozen=True, slots=True)
 class ChainReport:
-    checked: int
-    broken: ChainBreak | None
-    head: bytes | None
+    verification: Verification
+    against: list[ChainBreak] | None = None  # None: no checkpoint to compare with
+
+    @property
+    def breaks(self) -> list[ChainBreak]:
+        return self.verification.breaks + (self.against or [])
 
 
-async def verify(session: AsyncSession) -> ChainReport:
-    checked, broken = await verify_chain(session)
-    head = await session.scalar(
-        select(audit.AuditEvent.hash).order_by(audit.AuditEvent.id.desc()).limit(1)
-    )
-    return ChainReport(checked, broken, head)
+async def verify(session: AsyncSession, against: list[Head] | None = None) -> ChainReport:
+    """Every chain from its genesis to its head, then (given a checkpoint's heads) that
+    none of the checkpointed chains was rewritten since."""
+    verification = await verify_chains(session)
+    breaks = None if against is None else await check_against(session, against)
+    return ChainReport(verification, breaks)
 
 
-async def run_verify(url: str) -> ChainReport:
+async def run_verify(url: str, against: list[Head] | None = None) -> ChainReport:
     async with _session(url) as session:
-        return await verify(session)
+        return await verify(session, against)
+
+
+def read_checkpoint(path: str, public_key: Ed25519PublicKey) -> list[Head]:
+    """The heads of an exported checkpoint file whose signature holds."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            document = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"cannot read the checkpoint file ({type(exc).__name__})") from exc
+    try:
+        return parse_export(document, public_key)
+    except CheckpointInvalid as exc:
+        raise ConfigurationError(exc.message) from None
+
+
+async def checkpoint(
+    session_factory: async_sessionmaker[AsyncSession], key: Ed25519PrivateKey
+) -> dict[str, Any]:
+    """Sign the heads of every audit chain and store the checkpoint: the periodic job
+    (the worker runs it; ``relaylog audit checkpoint`` by hand). Returns the exported form."""
+    async with session_scope(session_factory) as session:
+        written: AuditCheckpoint = await write_checkpoint(session, key)
+        return export(written)
+
+
+async def run_checkpoint(url: str, key: Ed25519PrivateKey) -> dict[str, Any]:
+    engine = create_engine(url)
+    try:
+        await check_database(engine)
+        return await checkpoint(async_sessionmaker(engine, expire_on_commit=False), key)
+    finally:
+        await engine.dispose()
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +187,7 @@ async def passive_report(
                 action=PASSIVE_REPORT_ACTION,
                 object_type="Organisation",
                 object_id=organisation.id,
+                municipality_id=organisation.municipality_id,
             )
         ],
     )

@@ -53,6 +53,7 @@ from relaylog.http_limits import (
     parse_request_json,
 )
 from relaylog.migrations import current_revision, head_revision
+from relaylog.replica import Replica
 from relaylog.settings import Settings
 from resolvers.context import Context
 from resolvers.loaders import Loaders
@@ -94,6 +95,7 @@ class Services:
     session_factory: SessionFactory | Callable[[], AsyncSession]
     verifier: TokenVerifier
     today: Callable[[], date] = oslo_today
+    replica: Replica | None = None  # reports read it when set (relaylog.replica)
 
 
 class TokenUser(BaseUser):
@@ -347,7 +349,12 @@ class AudienceGraphQL(GraphQL[Context, None]):
         return parse_request_json(data, self.json_limits)
 
     async def get_context(self, request: Request, response: Any) -> Context:  # type: ignore[override]
-        session = self.services.session_factory()
+        as_of = None
+        replica = self.services.replica
+        if self.audience is Audience.REPORTING and replica is not None:
+            session, as_of = await replica.open(self.services.session_factory)
+        else:
+            session = self.services.session_factory()
         request.state.relaylog_session = session
         today = self.services.today()
         viewer = None
@@ -362,6 +369,7 @@ class AudienceGraphQL(GraphQL[Context, None]):
             request_id=request.headers.get("x-request-id", uuid.uuid4().hex)[:64],
             client_address=request.client.host if request.client else None,
             page_size_max=self.services.settings.page_size_max,
+            as_of=as_of,
         )
 
 
@@ -394,6 +402,8 @@ def build_app(services: Services) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         await services.engine.dispose()
+        if services.replica is not None:
+            await services.replica.engine.dispose()
 
     return Starlette(
         routes=routes,

@@ -10,6 +10,7 @@ from models import secrets
 from relaylog.app import Services, build_app
 from relaylog.db import RequestSession, check_database, create_engine
 from relaylog.migrations import current_revision, head_revision
+from relaylog.replica import Replica
 from relaylog.settings import ConfigurationError, Settings
 
 __all__ = [
@@ -66,11 +67,20 @@ async def open_services(settings: Settings, url: str, *, require_migrated: bool 
         raise ConfigurationError(
             "the database schema is not up to date; run `relaylog migrate` first"
         )
+    replica = None
+    if settings.replica_url:
+        replica_engine = create_engine(settings.replica_url)
+        replica = Replica(
+            engine=replica_engine,
+            session_factory=async_sessionmaker(
+                replica_engine, class_=RequestSession, expire_on_commit=False
+            ),
+            max_lag_seconds=settings.replica_max_lag_seconds,
+        )
     return Services(
         settings=settings,
         engine=engine,
-        session_factory=async_sessionmaker(
-            engine, class_=RequestSession, expire_on_commit=False
-        ),
+        session_factory=async_sessionmaker(engine, class_=RequestSession, expire_on_commit=False),
         verifier=verifier,
+        replica=replica,
     )
