@@ -30,6 +30,7 @@ from models.audit_checkpoint import (
     parse_export,
     write_checkpoint,
 )
+from models.base import utcnow
 from models.passive import PassiveLog, passive_logs
 from models.retention import (
     SYSTEM_ACTOR,
@@ -40,6 +41,7 @@ from models.retention import (
     purge_candidates,
 )
 from relaylog.db import check_database, create_engine, session_scope
+from relaylog.replica import Replica
 from relaylog.settings import ConfigurationError
 
 __all__ = [
@@ -146,6 +148,7 @@ class PassiveReport:
     inactive_days: int
     as_of: date
     logs: list[PassiveLog]
+    data_as_of: datetime | None = None  # read from a replica: the moment its data is as of
 
 
 async def find_unit(session: AsyncSession, unit: str) -> Organisation:
@@ -169,8 +172,16 @@ async def find_unit(session: AsyncSession, unit: str) -> Organisation:
 
 
 async def passive_report(
-    session: AsyncSession, unit: str, today: date, inactive_days: int | None
+    session: AsyncSession,
+    unit: str,
+    today: date,
+    inactive_days: int | None,
+    *,
+    primary: AsyncSession | None = None,
+    data_as_of: datetime | None = None,
 ) -> PassiveReport:
+    """The report read from ``session`` (a replica's, as of ``data_as_of``); its audit entry
+    goes to ``primary`` when the session cannot write."""
     organisation = await find_unit(session, unit)
     if inactive_days is None:
         municipality = await session.get(Municipality, organisation.municipality_id)
@@ -180,7 +191,7 @@ async def passive_report(
         raise ConfigurationError("--inactive-days must be at least 1")
     logs = await passive_logs(session, organisation.id, today, inactive_days)
     await audit.append(
-        session,
+        primary or session,
         [
             AuditEntry(
                 actor_kind=SYSTEM_ACTOR,
@@ -191,14 +202,32 @@ async def passive_report(
             )
         ],
     )
-    return PassiveReport(organisation.name, inactive_days, today, logs)
+    return PassiveReport(organisation.name, inactive_days, today, logs, data_as_of)
 
 
 async def run_passive_report(
-    url: str, unit: str, today: date, inactive_days: int | None
+    url: str,
+    unit: str,
+    today: date,
+    inactive_days: int | None,
+    *,
+    replica_url: str | None = None,
+    max_lag_seconds: float = 30.0,
 ) -> PassiveReport:
+    """The report from the replica when one is given (and not too far behind)."""
     async with _session(url) as session:
-        return await passive_report(session, unit, today, inactive_days)
+        if replica_url is None:
+            return await passive_report(session, unit, today, inactive_days, data_as_of=utcnow())
+        engine = create_engine(replica_url)
+        replica = Replica(engine, async_sessionmaker(engine), max_lag_seconds)
+        try:
+            read, as_of = await replica.open(async_sessionmaker(session.bind))
+            async with read:
+                return await passive_report(
+                    read, unit, today, inactive_days, primary=session, data_as_of=as_of
+                )
+        finally:
+            await engine.dispose()
 
 
 def passive_csv(report: PassiveReport) -> str:

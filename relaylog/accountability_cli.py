@@ -127,16 +127,26 @@ def passive(
     from relaylog.accountability import passive_csv, run_passive_report
     from relaylog.app import oslo_today
 
+    settings = get_settings()
     report = asyncio.run(
-        run_passive_report(_url(get_settings()), unit, oslo_today(), inactive_days)
+        run_passive_report(
+            _url(settings),
+            unit,
+            oslo_today(),
+            inactive_days,
+            replica_url=settings.replica_url,
+            max_lag_seconds=settings.replica_max_lag_seconds,
+        )
     )
+    as_of = f"data as of {report.data_as_of:%Y-%m-%d %H:%M:%S} UTC" if report.data_as_of else ""
     if format is ReportFormat.CSV:
         typer.echo(passive_csv(report), nl=False)
+        typer.echo(as_of, err=True)  # stdout stays the CSV
         return
     typer.echo(
         f"{report.organisation}: {len(report.logs)} logs need attention on {report.as_of} "
         f"(inactive for {report.inactive_days}+ days, overdue measures, unrecorded meetings, "
-        "expired consents, late activity plans)"
+        f"expired consents, late activity plans); {as_of}"
     )
     for log in report.logs:
         typer.echo(
