@@ -27,7 +27,6 @@ from starlette.routing import Route
 
 from auth.tokens import TokenError, TokenVerifier
 from models import secrets as data_protection
-from models.audit import AUDIT_CHAIN_LOCK
 
 __all__ = ["AUDIT_FUNCTION", "GUARDIAN_SQL", "HOLDER_SQL", "build_baseline_app"]
 
@@ -229,25 +228,36 @@ SELECT (SELECT id FROM viewer) AS viewer_id, l.id AS log_id,
 FROM l
 """
 
-AUDIT_FUNCTION = f"""
+AUDIT_FUNCTION = """
 CREATE OR REPLACE FUNCTION benchmark_audit_append(
   p_at timestamptz, p_kind text, p_actor uuid, p_relation text, p_request text,
   p_client text, p_logs uuid[], p_fields varchar[], p_bodies text[]
 ) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
+  r record;
+  k text;
+  body bytea;
+  n bigint;
   prev bytea;
   next_hash bytea;
 BEGIN
-  PERFORM pg_advisory_xact_lock({AUDIT_CHAIN_LOCK});
-  SELECT hash INTO prev FROM audit_event ORDER BY id DESC LIMIT 1;
-  prev := coalesce(prev, decode(repeat('00', 32), 'hex'));
-  FOR i IN 1 .. coalesce(array_length(p_logs, 1), 0) LOOP
-    next_hash := sha256(prev || convert_to(p_bodies[i], 'UTF8'));
+  -- as relaylog_audit_append (migration 0010): one chain per log, heads in chain order
+  FOR r IN SELECT l, b FROM unnest(p_logs, p_bodies) AS t(l, b) ORDER BY l::text COLLATE "C"
+  LOOP
+    k := 'log:' || r.l::text;
+    body := convert_to(r.b, 'UTF8');
+    INSERT INTO audit_chain AS c (chain, seq, prev_hash, hash)
+    VALUES (k, 1, sha256(convert_to('relaylog audit chain ' || k, 'UTF8')),
+            sha256(sha256(convert_to('relaylog audit chain ' || k, 'UTF8')) || body))
+    ON CONFLICT (chain) DO UPDATE
+      SET seq = c.seq + 1, prev_hash = c.hash, hash = sha256(c.hash || body),
+          updated_at = now()
+    RETURNING c.seq, c.prev_hash, c.hash INTO n, prev, next_hash;
     INSERT INTO audit_event (occurred_at, request_id, actor_kind, actor_id, relation, action,
-      object_type, object_id, log_id, fields, client_address, prev_hash, hash)
-    VALUES (p_at, p_request, p_kind, p_actor, p_relation, 'READ', 'RelayLog', p_logs[i],
-      p_logs[i], p_fields, p_client, prev, next_hash);
-    prev := next_hash;
+      object_type, object_id, log_id, fields, client_address, chain, chain_seq, prev_hash,
+      hash)
+    VALUES (p_at, p_request, p_kind, p_actor, p_relation, 'READ', 'RelayLog', r.l,
+      r.l, p_fields, p_client, k, n, prev, next_hash);
   END LOOP;
 END $$
 """

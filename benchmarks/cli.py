@@ -49,13 +49,33 @@ def main(argv: list[str] | None = None) -> None:
     seed.add_argument("--server-url")
     seed.add_argument("--workers", type=int)
 
+    scale = sub.add_parser("scale", help="1 vs N API workers, PostgreSQL wait events sampled")
+    scale.add_argument("--logs", type=int, default=10_000)
+    scale.add_argument("--workers", type=int, action="append", help="worker counts (repeatable)")
+    scale.add_argument("--concurrency", type=int, default=16)
+    scale.add_argument("--seconds", type=float, default=20.0)
+    scale.add_argument("--server-url")
+    scale.add_argument(
+        "--global-lock",
+        action="store_true",
+        help="also run with the audit append under one global lock (before 0010)",
+    )
+    scale.add_argument("--output", default="benchmarks/results/scale.json")
+
     serve = sub.add_parser("serve", help="(internal) serve the app or the baseline")
     serve.add_argument("target", choices=["app", "baseline"])
     serve.add_argument("--url", required=True)
     serve.add_argument("--port", type=int, required=True)
 
     args = parser.parse_args(argv)
-    if args.command == "serve":
+    if args.command == "scale":
+        from benchmarks.runner import server_url
+        from benchmarks.scale import main as scale_main
+
+        args.server_url = server_url(args.server_url)
+        args.workers = args.workers or [1, 2]
+        scale_main(args)
+    elif args.command == "serve":
         from benchmarks.servers import serve as serve_target
 
         serve_target(args.target, args.url, args.port)

@@ -1,6 +1,7 @@
 """The domain: tables and the rules they own. Imports nothing from the other layers."""
 
-from models.audit import AuditEvent
+from models.audit import AuditChain, AuditEvent
+from models.audit_checkpoint import AuditCheckpoint
 from models.base import Base
 from models.content import (
     AttentionConversation,
@@ -24,6 +25,8 @@ __all__ = [
     "ActorMembership",
     "ArchiveRecord",
     "AttentionConversation",
+    "AuditChain",
+    "AuditCheckpoint",
     "AuditEvent",
     "Base",
     "Child",

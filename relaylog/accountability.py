@@ -7,17 +7,30 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import Municipality, Organisation, audit
-from models.audit import AuditEntry, ChainBreak, verify_chain
+from models.audit import AuditEntry, ChainBreak, Verification, verify_chains
+from models.audit_checkpoint import (
+    AuditCheckpoint,
+    CheckpointInvalid,
+    Head,
+    check_against,
+    export,
+    parse_export,
+    write_checkpoint,
+)
+from models.base import utcnow
 from models.passive import PassiveLog, passive_logs
 from models.retention import (
     SYSTEM_ACTOR,
@@ -28,14 +41,18 @@ from models.retention import (
     purge_candidates,
 )
 from relaylog.db import check_database, create_engine, session_scope
+from relaylog.replica import Replica
 from relaylog.settings import ConfigurationError
 
 __all__ = [
     "ChainReport",
     "PassiveReport",
     "PurgeReport",
+    "checkpoint",
     "find_unit",
     "passive_csv",
+    "read_checkpoint",
+    "run_checkpoint",
     "run_passive_report",
     "run_purge",
     "run_verify",
@@ -72,22 +89,57 @@ async def _session(url: str) -> AsyncIterator[AsyncSession]:
 
 @dataclass(frozen=True, slots=True)
 class ChainReport:
-    checked: int
-    broken: ChainBreak | None
-    head: bytes | None
+    verification: Verification
+    against: list[ChainBreak] | None = None  # None: no checkpoint to compare with
+
+    @property
+    def breaks(self) -> list[ChainBreak]:
+        return self.verification.breaks + (self.against or [])
 
 
-async def verify(session: AsyncSession) -> ChainReport:
-    checked, broken = await verify_chain(session)
-    head = await session.scalar(
-        select(audit.AuditEvent.hash).order_by(audit.AuditEvent.id.desc()).limit(1)
-    )
-    return ChainReport(checked, broken, head)
+async def verify(session: AsyncSession, against: list[Head] | None = None) -> ChainReport:
+    """Every chain from its genesis to its head, then (given a checkpoint's heads) that
+    none of the checkpointed chains was rewritten since."""
+    verification = await verify_chains(session)
+    breaks = None if against is None else await check_against(session, against)
+    return ChainReport(verification, breaks)
 
 
-async def run_verify(url: str) -> ChainReport:
+async def run_verify(url: str, against: list[Head] | None = None) -> ChainReport:
     async with _session(url) as session:
-        return await verify(session)
+        return await verify(session, against)
+
+
+def read_checkpoint(path: str, public_key: Ed25519PublicKey) -> list[Head]:
+    """The heads of an exported checkpoint file whose signature holds."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            document = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"cannot read the checkpoint file ({type(exc).__name__})") from exc
+    try:
+        return parse_export(document, public_key)
+    except CheckpointInvalid as exc:
+        raise ConfigurationError(exc.message) from None
+
+
+async def checkpoint(
+    session_factory: async_sessionmaker[AsyncSession], key: Ed25519PrivateKey
+) -> dict[str, Any]:
+    """Sign the heads of every audit chain and store the checkpoint: the periodic job
+    (the worker runs it; ``relaylog audit checkpoint`` by hand). Returns the exported form."""
+    async with session_scope(session_factory) as session:
+        written: AuditCheckpoint = await write_checkpoint(session, key)
+        return export(written)
+
+
+async def run_checkpoint(url: str, key: Ed25519PrivateKey) -> dict[str, Any]:
+    engine = create_engine(url)
+    try:
+        await check_database(engine)
+        return await checkpoint(async_sessionmaker(engine, expire_on_commit=False), key)
+    finally:
+        await engine.dispose()
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +148,7 @@ class PassiveReport:
     inactive_days: int
     as_of: date
     logs: list[PassiveLog]
+    data_as_of: datetime | None = None  # read from a replica: the moment its data is as of
 
 
 async def find_unit(session: AsyncSession, unit: str) -> Organisation:
@@ -119,8 +172,16 @@ async def find_unit(session: AsyncSession, unit: str) -> Organisation:
 
 
 async def passive_report(
-    session: AsyncSession, unit: str, today: date, inactive_days: int | None
+    session: AsyncSession,
+    unit: str,
+    today: date,
+    inactive_days: int | None,
+    *,
+    primary: AsyncSession | None = None,
+    data_as_of: datetime | None = None,
 ) -> PassiveReport:
+    """The report read from ``session`` (a replica's, as of ``data_as_of``); its audit entry
+    goes to ``primary`` when the session cannot write."""
     organisation = await find_unit(session, unit)
     if inactive_days is None:
         municipality = await session.get(Municipality, organisation.municipality_id)
@@ -130,24 +191,43 @@ async def passive_report(
         raise ConfigurationError("--inactive-days must be at least 1")
     logs = await passive_logs(session, organisation.id, today, inactive_days)
     await audit.append(
-        session,
+        primary or session,
         [
             AuditEntry(
                 actor_kind=SYSTEM_ACTOR,
                 action=PASSIVE_REPORT_ACTION,
                 object_type="Organisation",
                 object_id=organisation.id,
+                municipality_id=organisation.municipality_id,
             )
         ],
     )
-    return PassiveReport(organisation.name, inactive_days, today, logs)
+    return PassiveReport(organisation.name, inactive_days, today, logs, data_as_of)
 
 
 async def run_passive_report(
-    url: str, unit: str, today: date, inactive_days: int | None
+    url: str,
+    unit: str,
+    today: date,
+    inactive_days: int | None,
+    *,
+    replica_url: str | None = None,
+    max_lag_seconds: float = 30.0,
 ) -> PassiveReport:
+    """The report from the replica when one is given (and not too far behind)."""
     async with _session(url) as session:
-        return await passive_report(session, unit, today, inactive_days)
+        if replica_url is None:
+            return await passive_report(session, unit, today, inactive_days, data_as_of=utcnow())
+        engine = create_engine(replica_url)
+        replica = Replica(engine, async_sessionmaker(engine), max_lag_seconds)
+        try:
+            read, as_of = await replica.open(async_sessionmaker(session.bind))
+            async with read:
+                return await passive_report(
+                    read, unit, today, inactive_days, primary=session, data_as_of=as_of
+                )
+        finally:
+            await engine.dispose()
 
 
 def passive_csv(report: PassiveReport) -> str:

@@ -8,8 +8,10 @@ the command exits 1.
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -29,19 +31,82 @@ def _url(settings: Settings) -> str:
 
 
 @audit_app.command("verify")
-def verify() -> None:
-    """Walk the audit chain from the first event; report the first broken link (exit 1)."""
-    from relaylog.accountability import run_verify
+def verify(
+    against: Annotated[
+        Path | None,
+        typer.Option(help="an exported checkpoint: no chain it covers may have been rewritten"),
+    ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(help="the checkpoint signer's public key (default: the signing key)"),
+    ] = None,
+) -> None:
+    """Walk every audit chain from its genesis; report each broken chain (exit 1)."""
+    from relaylog.accountability import read_checkpoint, run_verify
+    from relaylog.audit_keys import public_key_from_file, signing_key
 
-    report = asyncio.run(run_verify(_url(get_settings())))
-    if report.broken is not None:
-        typer.echo(
-            f"audit trail BROKEN at event {report.broken.event_id}: {report.broken.reason} "
-            f"({report.checked} events before it are intact)"
+    settings = get_settings()
+    heads = None
+    if against is not None:
+        key = (
+            public_key_from_file(public_key)
+            if public_key is not None
+            else signing_key(settings).public_key()
         )
+        heads = read_checkpoint(str(against), key)
+    report = asyncio.run(run_verify(_url(settings), heads))
+    v = report.verification
+    if report.breaks:
+        chains = {b.chain for b in report.breaks}
+        typer.echo(f"audit trail BROKEN in {len(chains)} of {v.chains} chains ({v.events} events):")
+        for b in report.breaks[:_SHOWN]:
+            where = f"event {b.event_id}" if b.event_id is not None else "head"
+            typer.echo(f"  {b.chain}: {where}: {b.reason}")
+        if len(report.breaks) > _SHOWN:
+            typer.echo(f"  … and {len(report.breaks) - _SHOWN} more")
         raise typer.Exit(1)
-    head = report.head.hex() if report.head else "none"
-    typer.echo(f"audit trail intact: {report.checked} events, head hash {head}")
+    line = f"audit trail intact: {v.events} events in {v.chains} chains"
+    if heads is not None:
+        line += f"; none of the {len(heads)} checkpointed chains was rewritten"
+    typer.echo(line)
+
+
+_SHOWN = 20
+
+
+@audit_app.command("checkpoint")
+def checkpoint(
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            "--export", help="also write the signed checkpoint to this file (- for stdout)"
+        ),
+    ] = None,
+) -> None:
+    """Sign a Merkle root over every chain's head and store it; keep the export elsewhere."""
+    from relaylog.accountability import run_checkpoint
+    from relaylog.audit_keys import signing_key
+
+    settings = get_settings()
+    document = asyncio.run(run_checkpoint(_url(settings), signing_key(settings)))
+    text = json.dumps(document, indent=1) + "\n"
+    if export is not None and str(export) == "-":
+        typer.echo(text, nl=False)
+        return
+    if export is not None:
+        export.write_text(text)
+    typer.echo(
+        f"checkpoint {document['id']}: {document['chains']} chains, {document['events']} "
+        f"events, root {document['root']}, key {document['key_id']}"
+    )
+
+
+@audit_app.command("public-key")
+def public_key() -> None:
+    """Print the checkpoint signer's public key (PEM), for whoever keeps the checkpoints."""
+    from relaylog.audit_keys import public_pem, signing_key
+
+    typer.echo(public_pem(signing_key(get_settings())), nl=False)
 
 
 class ReportFormat(StrEnum):
@@ -62,16 +127,26 @@ def passive(
     from relaylog.accountability import passive_csv, run_passive_report
     from relaylog.app import oslo_today
 
+    settings = get_settings()
     report = asyncio.run(
-        run_passive_report(_url(get_settings()), unit, oslo_today(), inactive_days)
+        run_passive_report(
+            _url(settings),
+            unit,
+            oslo_today(),
+            inactive_days,
+            replica_url=settings.replica_url,
+            max_lag_seconds=settings.replica_max_lag_seconds,
+        )
     )
+    as_of = f"data as of {report.data_as_of:%Y-%m-%d %H:%M:%S} UTC" if report.data_as_of else ""
     if format is ReportFormat.CSV:
         typer.echo(passive_csv(report), nl=False)
+        typer.echo(as_of, err=True)  # stdout stays the CSV
         return
     typer.echo(
         f"{report.organisation}: {len(report.logs)} logs need attention on {report.as_of} "
         f"(inactive for {report.inactive_days}+ days, overdue measures, unrecorded meetings, "
-        "expired consents, late activity plans)"
+        f"expired consents, late activity plans); {as_of}"
     )
     for log in report.logs:
         typer.echo(

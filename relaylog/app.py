@@ -64,6 +64,7 @@ from relaylog.negotiation import (
     is_request_error,
     response_media_type,
 )
+from relaylog.replica import Replica
 from relaylog.settings import Settings
 from resolvers.context import Context
 from resolvers.loaders import Loaders
@@ -106,6 +107,7 @@ class Services:
     verifier: TokenVerifier
     today: Callable[[], date] = oslo_today
     key_refresh: RemoteJwks | None = None  # RELAYLOG_JWKS_URL: keys follow the issuer's
+    replica: Replica | None = None  # reports read it when set (relaylog.replica)
 
 
 class TokenUser(BaseUser):
@@ -421,7 +423,12 @@ class AudienceGraphQL(GraphQL[Context, None]):
         return parse_request_json(data, self.json_limits)
 
     async def get_context(self, request: Request, response: Any) -> Context:  # type: ignore[override]
-        session = self.services.session_factory()
+        as_of = None
+        replica = self.services.replica
+        if self.audience is Audience.REPORTING and replica is not None:
+            session, as_of = await replica.open(self.services.session_factory)
+        else:
+            session = self.services.session_factory()
         request.state.relaylog_session = session
         today = self.services.today()
         viewer = None
@@ -441,6 +448,7 @@ class AudienceGraphQL(GraphQL[Context, None]):
             request_id=request_id_of(request.scope),
             client_address=request.client.host if request.client else None,
             page_size_max=self.services.settings.page_size_max,
+            as_of=as_of,
         )
 
 
@@ -510,6 +518,8 @@ def build_app(services: Services) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         await services.engine.dispose()
+        if services.replica is not None:
+            await services.replica.engine.dispose()
 
     return Starlette(
         routes=routes,

@@ -223,19 +223,27 @@ def demo(
 async def _load_demo(settings: Settings, url: str) -> None:
     from sqlalchemy.ext.asyncio import async_sessionmaker
 
+    from relaylog.accountability import checkpoint
     from relaylog.app import oslo_today
+    from relaylog.audit_keys import signing_key
     from relaylog.db import create_engine, session_scope
     from relaylog.demo import load_demo
     from relaylog.services import configure_data_protection
 
     configure_data_protection(settings)
+    key = signing_key(settings)  # generated in the data folder's keys/ on first use
     engine = create_engine(url)
     try:
         async with session_scope(async_sessionmaker(engine)) as session:
             created = await load_demo(session, oslo_today())
+        signed = await checkpoint(async_sessionmaker(engine, expire_on_commit=False), key)
     finally:
         await engine.dispose()
     typer.echo("demo data loaded" if created else "demo data already present (use --reset)")
+    typer.echo(
+        f"audit checkpoint {signed['id']} signed: {signed['chains']} chains, root "
+        f"{signed['root'][:16]}… (relaylog audit checkpoint --export FILE keeps one elsewhere)"
+    )
 
 
 def _print_tokens(settings: Settings) -> None:

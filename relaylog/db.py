@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -120,11 +121,30 @@ def resolve_database_url(settings: Settings) -> str:
     return async_url(embedded_database_url(settings.data_dir / "pg"))
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def create_engine(url: str, *, pooler: str | None = None, **kwargs: Any) -> AsyncEngine:
+    """The engine for ``url``; ``pooler="pgbouncer"`` (default: ``RELAYLOG_DATABASE_POOLER``)
+    when the URL names a pgbouncer in transaction mode, where a server connection serves
+    another client after every transaction: asyncpg then prepares no statement under a
+    reusable name and caches none (SQLAlchemy's and asyncpg's caches off, unique names)."""
+    if pooler is None:
+        from relaylog.settings import get_settings
+
+        pooler = get_settings().database_pooler
+    target = async_url(url)
+    if pooler == "pgbouncer":
+        target = (
+            make_url(target)
+            .update_query_dict({"prepared_statement_cache_size": "0"})
+            .render_as_string(hide_password=False)
+        )
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        connect_args.setdefault("statement_cache_size", 0)
+        connect_args.setdefault("prepared_statement_name_func", _unique_statement_name)
+        kwargs["connect_args"] = connect_args
     # hide_parameters: a failed statement's text may reach a log line; its values must not.
     options: dict[str, Any] = {"pool_pre_ping": False, "pool_size": 10, "max_overflow": 10}
     options.update(kwargs)
-    return create_async_engine(async_url(url), hide_parameters=True, **options)
+    return create_async_engine(target, hide_parameters=True, **options)
 
 
 # SQLSTATEs an operator meets when DATABASE_URL is wrong, and what to tell them.
@@ -176,6 +196,10 @@ def connection_problem(exc: BaseException, url: str | None = None) -> str:
         f"cannot connect to the database{where} ({reason}); is it running and is "
         "DATABASE_URL right?"
     )
+
+
+def _unique_statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4().hex}__"
 
 
 async def check_database(engine: AsyncEngine) -> None:

@@ -11,6 +11,7 @@ from models import secrets
 from relaylog.app import Services, build_app
 from relaylog.db import RequestSession, check_database, create_engine
 from relaylog.migrations import current_revision, head_revision
+from relaylog.replica import Replica
 from relaylog.settings import ConfigurationError, Settings
 
 __all__ = [
@@ -81,12 +82,23 @@ def build_services(settings: Settings, url: str) -> Services:
     engine = create_engine(
         url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
     )
+    replica = None
+    if settings.replica_url:
+        replica_engine = create_engine(settings.replica_url)
+        replica = Replica(
+            engine=replica_engine,
+            session_factory=async_sessionmaker(
+                replica_engine, class_=RequestSession, expire_on_commit=False
+            ),
+            max_lag_seconds=settings.replica_max_lag_seconds,
+        )
     return Services(
         settings=settings,
         engine=engine,
         session_factory=async_sessionmaker(engine, class_=RequestSession, expire_on_commit=False),
         verifier=verifier,
         key_refresh=key_refresh,
+        replica=replica,
     )
 
 

@@ -77,6 +77,16 @@ class Settings(BaseSettings):
     # Endpoints that answer trusted documents only (names of audiences, comma-separated:
     # "FAMILY,REPORTING"); unset: none in dev and demo, family and reporting in production.
     trusted_documents_only: str | None = None
+    # The Ed25519 key (PEM) that signs audit checkpoints; outside the database by design.
+    # Unset outside production: a generated key in the data folder's keys/.
+    audit_signing_key_file: Path | None = None
+    # A hot standby for reports (the reporting endpoint, ``relaylog report passive``); a
+    # replica further behind than ``replica_max_lag_seconds`` is passed over for the primary.
+    replica_url: str | None = None
+    replica_max_lag_seconds: float = Field(default=30.0, ge=0)
+    # ``pgbouncer``: the database URL is a pgbouncer in transaction mode, so no statement is
+    # prepared under a name that outlives its transaction (asyncpg's caches off).
+    database_pooler: Literal["none", "pgbouncer"] = "none"
     # The shortest retention of closed logs the law allows; a purge with less is refused.
     retention_minimum_days: int = Field(default=365, ge=0)
     log_level: str = "INFO"

@@ -293,6 +293,7 @@ async def import_staff(
                     object_type="StaffAccount",
                     object_id=account_id,
                     request_id=request,
+                    municipality_id=municipality_id,
                 )
                 for account_id in entries
             ],

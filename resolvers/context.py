@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +32,8 @@ class Context:
     read_relations: dict[uuid.UUID, Relation] = field(default_factory=dict)
     writes: list[AuditEntry] = field(default_factory=list)
     read_as: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
+    # When the session reads a replica: the moment its data is as of (None: the primary, now).
+    as_of: datetime | None = None
 
     @property
     def access(self) -> dict[uuid.UUID, LogAccess]:

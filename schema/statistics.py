@@ -133,6 +133,10 @@ class Statistics:
     rounded_to: int = strawberry.field(
         description="Every count published is rounded to the nearest multiple of this."
     )
+    as_of: datetime.datetime = strawberry.field(
+        description="The moment the counts are as of: now, or, read from a replica that is "
+        "behind, the last change it has applied."
+    )
 
     @strawberry.field
     async def logs_by_level(self, info: Info) -> list[LevelCell]:
@@ -215,6 +219,7 @@ class StatisticsQueryFields:
             to=query.last_day,
             suppressed_below=stats.SUPPRESS_BELOW,
             rounded_to=stats.ROUND_TO,
+            as_of=info.context.as_of or datetime.datetime.now(datetime.UTC),
         )
 
 

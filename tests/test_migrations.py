@@ -4,6 +4,7 @@ table cannot be rewritten even with plain SQL."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -96,8 +97,8 @@ def test_the_models_match_the_migrated_schema(empty_database: str) -> None:
 
 
 INSERT_AUDIT_EVENT = """
-    INSERT INTO audit_event (actor_kind, action, fields, prev_hash, hash)
-    VALUES ('STAFF', 'READ', ARRAY['LOG_SUMMARY'], :zero, :zero)
+    INSERT INTO audit_event (actor_kind, action, fields, chain, chain_seq, prev_hash, hash)
+    VALUES ('STAFF', 'READ', ARRAY['LOG_SUMMARY'], 'system', 1, :zero, :zero)
     RETURNING id
 """
 
@@ -155,3 +156,36 @@ def test_downgrade_and_upgrade_again_with_the_demo_municipality_in_the_database(
         assert on_database(url, names(PUBLIC_TABLES)) == ["alembic_version"]
         upgrade(url)
         assert on_database(url, revision) == head_revision()
+
+
+def test_the_single_chain_of_before_0010_stays_verifiable_as_the_global_chain() -> None:
+    """Events appended by the one-chain function keep their hashes; 0010 numbers them as the
+    closed chain ``global``, and later appends start chains of their own."""
+    from models.audit import AuditEntry, append, verify_chains
+
+    async def appended(url: str, entries: list[AuditEntry]) -> None:
+        engine = create_async_engine(async_url(url), poolclass=NullPool)
+        try:
+            async with AsyncSession(engine) as session:
+                await append(session, entries)  # 0006's function ignores the chain key
+                await session.commit()
+        finally:
+            await engine.dispose()
+
+    async def verified(url: str) -> tuple[int, int, list[Any]]:
+        engine = create_async_engine(async_url(url), poolclass=NullPool)
+        try:
+            async with AsyncSession(engine) as session:
+                found = await verify_chains(session)
+                return found.chains, found.events, found.breaks
+        finally:
+            await engine.dispose()
+
+    with fresh_database("relaylog_chains") as url:
+        upgrade(url, "0006")
+        old = [AuditEntry(actor_kind="STAFF", action="READ", log_id=uuid.uuid4()) for _ in "abc"]
+        asyncio.run(appended(url, old))
+        upgrade(url)
+        assert asyncio.run(verified(url)) == (1, 3, [])
+        asyncio.run(appended(url, [AuditEntry(actor_kind="STAFF", action="READ")]))
+        assert asyncio.run(verified(url)) == (2, 4, [])

@@ -336,6 +336,7 @@ class WriteExtension(FieldExtension):
                 log_id=touched,
                 request_id=ctx.request_id,
                 client_address=ctx.client_address,
+                municipality_id=viewer.municipality_id,
             )
         )
         return result

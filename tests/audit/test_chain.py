@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from sqlalchemy.pool import NullPool
 
 from auth.policy import Audience
 from models import AuditEvent
-from models.audit import AuditEntry, append, verify_chain
+from models.audit import AuditEntry, append, chain_of, verify_chains
 from relaylog.db import async_url
 from relaylog.migrations import upgrade
 from relaylog.settings import PROJECT_ROOT
@@ -36,6 +37,7 @@ async def _tamper(session: AsyncSession, statement: str, event_id: int) -> None:
 
 
 async def _read_three_times(client: GraphQLClient, world: World) -> list[int]:
+    """Three reads of one log by three people: three events of that log's chain."""
     log = await world.full_log(level=2)
     for person, audience in [
         (world.holder, Audience.STAFF),
@@ -56,10 +58,15 @@ async def test_the_chain_of_real_reads_verifies(
 ) -> None:
     ids = await _read_three_times(client, world)
 
-    checked, broken = await verify_chain(session)
+    found = await verify_chains(session)
+    checked, broken = found.events, found.broken
 
     assert broken is None
     assert checked == len(ids) == 3
+    assert found.chains == 1
+    events = (await session.scalars(select(AuditEvent).order_by(AuditEvent.id))).all()
+    assert [e.chain_seq for e in events] == [1, 2, 3]
+    assert {e.chain for e in events} == {f"log:{events[0].log_id}"}
 
 
 async def test_an_event_edited_behind_the_databases_back_is_found(
@@ -69,10 +76,13 @@ async def test_an_event_edited_behind_the_databases_back_is_found(
 
     await _tamper(session, "UPDATE audit_event SET relation = 'HOLDER' WHERE id = :id", second)
 
-    checked, broken = await verify_chain(session)
+    found = await verify_chains(session)
+    checked, broken = found.events, found.broken
     assert broken is not None
     assert (broken.event_id, broken.reason) == (second, "content does not match its hash")
-    assert checked == 1
+    assert broken.chain.startswith("log:")
+    assert len(found.breaks) == 1
+    assert checked == 3
 
 
 async def test_an_event_removed_from_the_middle_is_found(
@@ -82,9 +92,56 @@ async def test_an_event_removed_from_the_middle_is_found(
 
     await _tamper(session, "DELETE FROM audit_event WHERE id = :id", second)
 
-    _, broken = await verify_chain(session)
+    broken = (await verify_chains(session)).broken
     assert broken is not None
-    assert (broken.event_id, broken.reason) == (third, "previous hash does not match")
+    assert (broken.event_id, broken.reason) == (third, "an event is missing before this one")
+
+
+async def test_an_event_cut_off_the_end_of_its_chain_is_found_by_the_recorded_head(
+    client: GraphQLClient, world: World, session: AsyncSession
+) -> None:
+    *_, third = await _read_three_times(client, world)
+
+    await _tamper(session, "DELETE FROM audit_event WHERE id = :id", third)
+
+    found = await verify_chains(session)
+    assert found.broken is not None
+    assert (found.broken.event_id, found.broken.reason) == (
+        None,
+        "recorded head does not match the last event",
+    )
+
+
+async def test_an_event_moved_into_another_chain_breaks_it(session: AsyncSession) -> None:
+    one, other = uuid.uuid4(), uuid.uuid4()
+    await append(session, [AuditEntry(actor_kind="STAFF", action="READ", log_id=one)])
+    await append(session, [AuditEntry(actor_kind="STAFF", action="READ", log_id=other)])
+    moved = await session.scalar(select(AuditEvent.id).where(AuditEvent.log_id == other))
+
+    await _tamper(
+        session, f"UPDATE audit_event SET log_id = '{one}' WHERE id = :id", int(moved or 0)
+    )
+
+    found = await verify_chains(session)
+    assert [(b.chain, b.event_id) for b in found.breaks] == [(f"log:{other}", moved)]
+
+
+async def test_events_without_a_log_join_their_municipalitys_chain(
+    session: AsyncSession,
+) -> None:
+    municipality = uuid.uuid4()
+    entries = [
+        AuditEntry(actor_kind="SYSTEM", action="REGISTER_STAFF", municipality_id=municipality),
+        AuditEntry(actor_kind="SYSTEM", action="REPORT_PASSIVE"),
+        AuditEntry(actor_kind="STAFF", action="READ", log_id=uuid.uuid4()),
+    ]
+    await append(session, entries)
+
+    chains = sorted(await session.scalars(select(AuditEvent.chain)))
+    assert chains == sorted([chain_of(e) for e in entries])
+    assert chain_of(entries[0]) == f"municipality:{municipality}"
+    assert chain_of(entries[1]) == "system"
+    assert (await verify_chains(session)).breaks == []
 
 
 async def test_an_edit_that_recomputes_its_own_hash_still_breaks_the_next_link(
@@ -99,7 +156,7 @@ async def test_an_edit_that_recomputes_its_own_hash_still_breaks_the_next_link(
         second,
     )
 
-    _, broken = await verify_chain(session)
+    broken = (await verify_chains(session)).broken
     assert broken is not None
     assert broken.event_id == second
 
@@ -171,7 +228,7 @@ def test_audit_verify_reports_an_intact_trail_then_the_first_broken_link(
 ) -> None:
     intact = relaylog("audit", "verify", data_dir=tmp_path, database_url=committed_trail)
     assert intact.returncode == 0, intact.stderr
-    assert intact.stdout.startswith("audit trail intact: 5 events, head hash ")
+    assert intact.stdout == "audit trail intact: 5 events in 1 chains\n"
 
     _psql(
         committed_trail,
@@ -183,8 +240,8 @@ def test_audit_verify_reports_an_intact_trail_then_the_first_broken_link(
 
     assert broken.returncode == 1
     assert re.fullmatch(
-        r"audit trail BROKEN at event \d+: content does not match its hash "
-        r"\(2 events before it are intact\)\n",
+        r"audit trail BROKEN in 1 of 1 chains \(5 events\):\n"
+        r"  system: event \d+: content does not match its hash\n",
         broken.stdout,
     ), broken.stdout
     assert "Traceback" not in broken.stderr
