@@ -13,6 +13,8 @@ from models.content import (
     PointOfAttention,
     Sparkle,
 )
+from models.events import DomainEvent
+from models.notification import Notification, NotificationPreference
 from models.organisation import Municipality, Organisation, StaffAccount
 from models.person import Child, ChildGuardian, Guardian
 from models.person_history import GuardianChange
@@ -30,6 +32,7 @@ __all__ = [
     "ChildGuardian",
     "Consent",
     "ConsentDocument",
+    "DomainEvent",
     "Evaluation",
     "Guardian",
     "GuardianChange",
@@ -41,6 +44,8 @@ __all__ = [
     "MeetingParticipant",
     "Municipality",
     "Note",
+    "Notification",
+    "NotificationPreference",
     "Organisation",
     "PointOfAttention",
     "RelayLog",

@@ -1,5 +1,5 @@
-"""``relaylog``: run the service, the demo, migrations, mint development tokens, import the
-staff list, and the accountability commands (audit verify, passive report, purge)."""
+"""``relaylog``: run the service, the worker, the demo, migrations, mint development tokens,
+import the staff list, and the accountability commands (audit verify, passive report, purge)."""
 
 from __future__ import annotations
 
@@ -241,6 +241,84 @@ def _run(settings: Settings, url: str, *, demo: bool) -> None:
         log_config=None,
         access_log=False,  # it records query strings: relaylog.access_log replaces it
     )
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int | None,
+        typer.Option(help="jobs run at once by this worker (default RELAYLOG_WORKER_CONCURRENCY)"),
+    ] = None,
+    queue: Annotated[
+        list[str] | None,
+        typer.Option(help="only these queues (events, mail, duties); default all"),
+    ] = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="run the jobs waiting now, then stop")
+    ] = False,
+    run: Annotated[
+        str | None,
+        typer.Option(
+            help="run one duty now and stop: expire_consents, remind, passive_log_reports, "
+            "purge_expired_logs"
+        ),
+    ] = None,
+) -> None:
+    """Run the background worker beside `serve`: e-mails and the scheduled duties.
+
+    It works off a job queue in the service's own PostgreSQL (procrastinate), so no other
+    broker is needed; run as many workers as you like, on any machine that reaches the
+    database. What it does:
+
+    \b
+    - events: every change someone should hear of is written to an outbox in the same
+      transaction; the worker turns it into e-mails (no personal data: "there is news in a
+      relay log you follow", a link, in the person's language), at most one per person and
+      log per hour, or a morning digest, as each person chose;
+    - mail: SMTP through RELAYLOG_SMTP_HOST / _PORT, RELAYLOG_SMTP_STARTTLS, RELAYLOG_SMTP_USERNAME
+      / _PASSWORD, from RELAYLOG_MAIL_FROM, links to RELAYLOG_PUBLIC_URL; an unreachable server
+      is retried with backoff (RELAYLOG_MAIL_RETRY_BASE_SECONDS) and dead-lettered after
+      RELAYLOG_MAIL_MAX_ATTEMPTS tries; a malformed address is skipped and recorded;
+    - duties (UTC cron): consent expiry hourly (so at Oslo midnight), reminders 05:00,
+      passive-log reports to unit managers 05:30 on RELAYLOG_PASSIVE_REPORT_DATES, retention
+      purge 01:00.
+
+    A worker killed mid-job is detected after RELAYLOG_WORKER_STALLED_SECONDS and its job
+    runs again elsewhere; a mail already sent is not sent again. `relaylog worker-status`
+    shows the outbox, the owed mails and the dead letters.
+    """
+    from relaylog.logging import configure_logging
+    from relaylog.services import configure_data_protection
+    from relaylog.worker import run_duty_now, run_worker
+
+    settings = _settings(worker_concurrency=concurrency)
+    url = _database_url(settings)
+    configure_data_protection(settings)
+    configure_logging(settings.log_level)
+    if run is not None:
+        changed = asyncio.run(run_duty_now(settings, url, run))
+        typer.echo(
+            f"{run}: already running elsewhere" if changed is None else f"{run}: {changed} changed"
+        )
+        return
+    asyncio.run(run_worker(settings, url, queues=queue or None, wait=not once))
+
+
+@app.command("worker-status")
+def worker_status() -> None:
+    """The worker's state for an operator: undispatched events, mails by state, jobs by
+    state, and the dead letters (ids, kinds and error classes; never an address)."""
+    from relaylog.worker import worker_status as read_status
+
+    status = asyncio.run(read_status(_database_url(_settings())))
+    typer.echo(f"undispatched events: {status.undispatched_events}")
+    typer.echo(
+        "mails: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(status.notifications.items())) or "none")
+    )
+    typer.echo("jobs: " + (", ".join(f"{k} {v}" for k, v in sorted(status.jobs.items())) or "none"))
+    for notification_id, kind, attempts, problem in status.dead_letters:
+        typer.echo(f"  dead letter {notification_id}  {kind}  {attempts} tries  {problem or ''}")
 
 
 import_app = typer.Typer(no_args_is_help=True, help="Bulk registers from spreadsheet files.")

@@ -18,6 +18,15 @@ not decode, the domain) rolls the savepoint back and becomes ``error { code mess
 of the function's own payload type (the one error type of the schema, ``MutationError``); on
 success the log's last activity moves, the audit entry is recorded and the request's caches
 start over (levels, relations and lists may have changed).
+
+**Events.** A mutation that someone should hear about declares its domain event in one line,
+either on the decorator (``@mutation(LOGS, audit="Sparkle", event=EventKind.SPARKLE_ADDED,
+...)``: the event names the log and the object the payload carries, like the audit entry)
+or, when the kind depends on what happened or a write causes a second event, with
+``w.emit(EventKind.LEVEL_CHANGED)`` (``log_id`` / ``object_id`` default to the write's). The
+events are written to the outbox (``models.events``) inside the same savepoint, after the
+function returned: a refused write records none. A new kind is added to
+``models.events.EventKind`` and to ``auth.notifications.EVENT_SUBJECT``.
 """
 
 from __future__ import annotations
@@ -53,6 +62,7 @@ from models.authorship import Author
 from models.base import utcnow
 from models.enums import AuthorKind
 from models.errors import Conflict, DomainError, ErrorCode, InvalidInput, NotFound
+from models.events import Event, EventKind, record_events
 from resolvers.context import Context
 from schema.export_view import holder_answer
 from schema.node import decode_global_id
@@ -138,6 +148,18 @@ class Write(Info[Context, None]):
     author: Author = dataclasses.field(default_factory=lambda: Author(AuthorKind.SUBJECT))
     log_id: uuid.UUID | None = None
     object_id: uuid.UUID | None = None
+    events: list[Event] = dataclasses.field(default_factory=list)
+
+    def emit(
+        self,
+        kind: EventKind,
+        *,
+        log_id: uuid.UUID | None = None,
+        object_id: uuid.UUID | None = None,
+    ) -> None:
+        """Record that this happened (in the outbox, with the write, if the write succeeds);
+        the log and the object default to the write's own."""
+        self.events.append(Event(kind, log_id=log_id, object_id=object_id))
 
     @property
     def session(self) -> AsyncSession:
@@ -273,9 +295,10 @@ class WriteExtension(FieldExtension):
     """The one place a mutation's outcome is handled: savepoint, typed errors, activity,
     audit (see the module docstring)."""
 
-    def __init__(self, object_type: str, *, activity: bool) -> None:
+    def __init__(self, object_type: str, *, activity: bool, event: EventKind | None) -> None:
         self.object_type = object_type
         self.activity = activity
+        self.event = event
 
     def apply(self, field: StrawberryField) -> None:
         assert field.base_resolver is not None
@@ -312,6 +335,7 @@ class WriteExtension(FieldExtension):
                         .execution_options(synchronize_session=False)
                     )
                 await session.flush()
+                await record_events(session, self._events(w, result, touched))
         except DomainError as exc:
             return self.error(exc.code, exc.message, exc.field)
         except StaleDataError:
@@ -341,6 +365,24 @@ class WriteExtension(FieldExtension):
         return result
 
 
+    def _events(self, w: Write, result: Any, touched: uuid.UUID | None) -> list[Event]:
+        """The declared event and the emitted ones, each with the write's log, object and
+        actor (ids only) where it named none."""
+        declared = [Event(self.event)] if self.event is not None else []
+        object_id = w.object_id or getattr(_first_object(result), "id", None)
+        viewer = w.viewer
+        return [
+            dataclasses.replace(
+                event,
+                log_id=event.log_id or touched,
+                object_id=event.object_id or object_id,
+                actor_kind=viewer.kind.value,
+                actor_id=w.author.guardian_id or viewer.person_id,
+            )
+            for event in [*declared, *w.events]
+        ]
+
+
 def _audited_relation(w: Write) -> Relation:
     """The relation a write is recorded under: a register write is to no log (``NONE``)."""
     if w.access is not None:
@@ -362,12 +404,18 @@ def _log_id_of(obj: Any) -> uuid.UUID | None:
 
 
 def mutation(
-    allowed: Iterable[Audience], *, audit: str, description: str, activity: bool = True
+    allowed: Iterable[Audience],
+    *,
+    audit: str,
+    description: str,
+    activity: bool = True,
+    event: EventKind | None = None,
 ) -> Callable[[F], F]:
     """Register a function as a root mutation for these audiences.
 
     ``audit`` names the audited object type; ``activity=False`` for writes that do not move
-    the case on (an export): audited, but a passive log stays visible as such.
+    the case on (an export): audited, but a passive log stays visible as such. ``event``:
+    the domain event the write records when it succeeds (see the module docstring).
     """
 
     def register(resolver: F) -> F:
@@ -375,7 +423,7 @@ def mutation(
             allowed,
             resolver=resolver,
             description=description,
-            extensions=[WriteExtension(audit, activity=activity)],
+            extensions=[WriteExtension(audit, activity=activity, event=event)],
         )
         return resolver
 

@@ -1,0 +1,100 @@
+"""Who hears of what: a person is told of news in a log only where they may read what the
+news is about, by the same policy table as every read (``READ_POLICY``).
+
+A mail says only "there is news in a relay log you follow", but even that tells its reader
+that a log exists and that something of a kind happened in it: a guardian is not told of a
+level-0 concern, an external actor is not told of a measure at level 1 (where they are no
+longer an active actor anyway), and nobody is told of their own change. The duplicate-log
+warning is for the holder of the earlier log only: it speaks of a log the person creating
+the second one may not see.
+"""
+
+from __future__ import annotations
+
+from auth.policy import PolicyField, Relation, can_read
+from models.events import EventKind
+from models.notification import RecipientKind
+
+__all__ = [
+    "EVENT_SUBJECT",
+    "HOLDER_ONLY_EVENTS",
+    "REMINDER_SUBJECT",
+    "ReminderTopic",
+    "hears_of",
+    "may_be_reminded",
+    "recipient_relations",
+]
+
+F = PolicyField
+K = EventKind
+
+# What each kind of event is about: its news reaches whoever may read that kind of data.
+EVENT_SUBJECT: dict[EventKind, PolicyField] = {
+    K.LOG_CREATED: F.LOG_SUMMARY,
+    K.DUPLICATE_LOG_ATTEMPT: F.LOG_SUMMARY,
+    K.LEVEL_CHANGED: F.LOG_SUMMARY,
+    K.LOG_PAUSED: F.LOG_SUMMARY,
+    K.LOG_RESUMED: F.LOG_SUMMARY,
+    K.LOG_CLOSED: F.LOG_SUMMARY,
+    K.LOG_ENDED: F.LOG_SUMMARY,
+    K.ACTOR_ADDED: F.ACTOR_CONTACT,
+    K.ACTOR_REMOVED: F.ACTOR_CONTACT,
+    K.POINT_ADDED: F.POINTS,
+    K.MEASURE_ADDED: F.MEASURES,
+    K.MEASURE_ENDED: F.MEASURES,
+    K.EVALUATION_RECORDED: F.MEASURES,
+    K.MEETING_SCHEDULED: F.MEETINGS,
+    K.MEETING_CHANGED: F.MEETINGS,
+    K.MEETING_CANCELLED: F.MEETINGS,
+    K.MEETING_RECORDED: F.MEETINGS,
+    K.NOTE_WRITTEN: F.NOTES,
+    K.SPARKLE_ADDED: F.SPARKLES,
+    K.CONSENT_GIVEN: F.CONSENT_STATUS,
+    K.CONSENT_WITHDRAWN: F.CONSENT_STATUS,
+    K.CONSENT_EXPIRING: F.CONSENT_STATUS,
+    K.CONSENT_EXPIRED: F.CONSENT_STATUS,
+    K.TRANSFER_REQUESTED: F.LOG_SUMMARY,
+    K.TRANSFER_ACCEPTED: F.LOG_SUMMARY,
+    K.TRANSFER_DECLINED: F.LOG_SUMMARY,
+    K.TRANSFER_CANCELLED: F.LOG_SUMMARY,
+}
+HOLDER_ONLY_EVENTS = frozenset({K.DUPLICATE_LOG_ATTEMPT})
+
+
+def hears_of(relation: Relation, level: int, kind: EventKind) -> bool:
+    """Is a person with this relation to a log at this level told of this kind of news?"""
+    if kind in HOLDER_ONLY_EVENTS and relation is not Relation.HOLDER:
+        return False
+    return can_read(relation, level, EVENT_SUBJECT[kind])
+
+
+class ReminderTopic:
+    """The reminders the worker sends (the ``topic`` of a reminder notification)."""
+
+    MEASURE_DUE_SOON = "MEASURE_DUE_SOON"  # a measure's deadline in 3 days
+    MEASURE_OVERDUE = "MEASURE_OVERDUE"  # the day after a missed deadline
+    EVALUATION_DUE = "EVALUATION_DUE"  # the deadline is today and it was never evaluated
+    MEETING_TOMORROW = "MEETING_TOMORROW"
+    ACTIVITY_PLAN_DUE = "ACTIVITY_PLAN_DUE"  # day 5 of the 7 days, no measure yet
+
+
+REMINDER_SUBJECT: dict[str, PolicyField] = {
+    ReminderTopic.MEASURE_DUE_SOON: F.MEASURES,
+    ReminderTopic.MEASURE_OVERDUE: F.MEASURES,
+    ReminderTopic.EVALUATION_DUE: F.MEASURES,
+    ReminderTopic.MEETING_TOMORROW: F.MEETINGS,
+    ReminderTopic.ACTIVITY_PLAN_DUE: F.ACTIVITY,
+}
+
+
+def may_be_reminded(relation: Relation, level: int, topic: str) -> bool:
+    """May a person with this relation be reminded of this in a log at this level?"""
+    return can_read(relation, level, REMINDER_SUBJECT[topic])
+
+
+def recipient_relations(kind: RecipientKind) -> frozenset[Relation]:
+    """The relations a mailed person can have to a log they follow (the youth has no
+    address in the registers; unit managers follow their unit's report, not its logs)."""
+    if kind is RecipientKind.GUARDIAN:
+        return frozenset({Relation.GUARDIAN})
+    return frozenset({Relation.HOLDER, Relation.ACTOR, Relation.EXTERNAL_ACTOR})
