@@ -36,7 +36,7 @@ from models.relay_log import Consent, RelayLog
 from models.reminders import due_reminders
 from models.retention import SYSTEM_ACTOR, RetentionTooShort, purge, purge_candidates
 from relaylog.jobs import DutyRun, duty
-from relaylog.notifier import followers, preferences
+from relaylog.notifier import followers, log_levels, preferences
 
 __all__ = [
     "CONSENT_EXPIRING_DAYS",
@@ -139,15 +139,7 @@ async def remind(run: DutyRun) -> None:
     day, to people who still follow the log and may read what it is about."""
     due = await due_reminders(run.session, run.today)
     log_ids = list({d.log_id for d in due})
-    levels = dict(
-        (
-            await run.session.execute(
-                select(RelayLog.id, RelayLog.level).where(RelayLog.id.in_(log_ids))
-            )
-        )
-        .tuples()
-        .all()
-    )
+    levels = await log_levels(run.session, log_ids)
     following = await followers(run.session, log_ids)
     chosen = await preferences(
         run.session, {f.recipient for people in following.values() for f in people}

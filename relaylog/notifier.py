@@ -53,6 +53,7 @@ __all__ = [
     "dispatch",
     "due_notifications",
     "followers",
+    "log_levels",
     "preferences",
 ]
 
@@ -102,6 +103,13 @@ async def followers(
     return found
 
 
+async def log_levels(session: AsyncSession, log_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    rows = await session.execute(
+        select(RelayLog.id, RelayLog.level).where(RelayLog.id.in_(log_ids))
+    )
+    return {log_id: level for log_id, level in rows}
+
+
 async def preferences(
     session: AsyncSession, recipients: set[Recipient]
 ) -> dict[Recipient, Preference]:
@@ -125,7 +133,7 @@ async def preferences(
             )
             .where(Guardian.id.in_(guardians))
         )
-        for guardian_id, row in linked.tuples():
+        for guardian_id, row in linked:
             chosen[Recipient(RecipientKind.GUARDIAN, guardian_id)] = _preference(row)
     return {r: chosen.get(r, Preference(DEFAULT_DELIVERY[r.kind], Language.NB)) for r in recipients}
 
@@ -148,11 +156,7 @@ async def dispatch(session: AsyncSession, now: datetime, batch: int = 500) -> in
     if not events:
         return 0
     log_ids = list({e.log_id for e in events if e.log_id is not None})
-    levels = dict(
-        (await session.execute(select(RelayLog.id, RelayLog.level).where(RelayLog.id.in_(log_ids))))
-        .tuples()
-        .all()
-    )
+    levels = await log_levels(session, log_ids)
     following = await followers(session, log_ids)
     everyone = {f.recipient for people in following.values() for f in people}
     chosen = await preferences(session, everyone)
@@ -258,9 +262,10 @@ async def deliver(
     *,
     final_attempt: bool,
 ) -> str:
-    """Send this owed mail once. Raises ``DeliveryFailed`` (after recording the attempt)
-    when the server cannot take it and more attempts are left; on the last attempt the row
-    becomes ``DEAD`` instead. The caller commits."""
+    """Send this owed mail once. When the server cannot take it, the attempt is recorded
+    (on the last one the row becomes ``DEAD``, the dead letter) and ``DeliveryFailed`` is
+    raised, so the job queue retries it with backoff or marks the job failed. The caller
+    commits either way."""
     note = await session.scalar(
         select(Notification)
         .where(Notification.id == notification_id)
@@ -320,8 +325,6 @@ async def deliver(
                 "dead_letter": final_attempt,
             },
         )
-        if final_attempt:
-            return NotificationStatus.DEAD.value
         raise DeliveryFailed(note.problem) from None
     note.status = NotificationStatus.SENT.value
     note.sent_at = now

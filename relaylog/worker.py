@@ -122,6 +122,7 @@ async def run_worker(
             recovered = await retry_stalled(app, settings)
             if recovered:
                 log.warning("retried jobs of a stopped worker", extra={"jobs": recovered})
+            await defer_dispatch(app)  # events committed while no worker listened
             listener = asyncio.create_task(_listen_for_events(app, url)) if listen else None
             try:
                 options: dict[str, Any] = {
@@ -136,6 +137,10 @@ async def run_worker(
                 if queues:
                     options["queues"] = queues
                 await app.run_worker_async(**options)
+                # ``wait=False`` stops at the first empty fetch, while a job that is running
+                # may still defer others (a dispatch defers deliveries): go on until none wait.
+                while not wait and await _waiting_jobs(app, queues):
+                    await app.run_worker_async(**options)
             finally:
                 if listener is not None:
                     listener.cancel()
@@ -143,6 +148,19 @@ async def run_worker(
                         await listener
                 if owned:
                     await runtime.sessions.kw["bind"].dispose()
+
+
+async def _waiting_jobs(app: procrastinate.App, queues: list[str] | None) -> bool:
+    """Is a job due now waiting in these queues (all when ``None``)?"""
+    connector = app.connector
+    assert isinstance(connector, procrastinate.PsycopgConnector)
+    row = await connector.execute_query_one_async(
+        "SELECT count(*) AS waiting FROM procrastinate_jobs WHERE status = 'todo' "
+        "AND (scheduled_at IS NULL OR scheduled_at <= now()) "
+        "AND (%(queues)s::varchar[] IS NULL OR queue_name = ANY(%(queues)s::varchar[]))",
+        queues=queues,
+    )
+    return bool(row["waiting"])
 
 
 async def run_duty_now(settings: Settings, url: str, name: str) -> int | None:
@@ -175,15 +193,12 @@ async def worker_status(url: str) -> WorkerStatus:
             undispatched = await conn.scalar(
                 select(func.count()).where(DomainEvent.dispatched_at.is_(None))
             )
-            by_status = dict(
-                (
-                    await conn.execute(
-                        select(Notification.status, func.count()).group_by(Notification.status)
-                    )
+            by_status = {
+                status: count
+                for status, count in await conn.execute(
+                    select(Notification.status, func.count()).group_by(Notification.status)
                 )
-                .tuples()
-                .all()
-            )
+            }
             job_rows = await conn.execute(
                 text(
                     f"SELECT status::text, count(*) FROM {JOB_SCHEMA}.procrastinate_jobs "
@@ -201,7 +216,7 @@ async def worker_status(url: str) -> WorkerStatus:
             return WorkerStatus(
                 undispatched_events=int(undispatched or 0),
                 notifications={str(k): int(v) for k, v in by_status.items()},
-                jobs={str(k): int(v) for k, v in job_rows.tuples()},
+                jobs={str(k): int(v) for k, v in job_rows},
                 dead_letters=[(str(r.id), r.kind, r.attempts, r.problem) for r in dead],
             )
     finally:
