@@ -7,13 +7,16 @@ import asyncio
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from auth.policy import Audience
 from relaylog.accountability_cli import audit_app, purge, report_app
 from relaylog.settings import ConfigurationError, Settings, get_settings
+
+if TYPE_CHECKING:
+    import uvicorn
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help=__doc__, pretty_exceptions_enable=False
@@ -234,13 +237,53 @@ def _run(settings: Settings, url: str, *, demo: bool) -> None:
     configure_logging(settings.log_level)
     # The engine was created on the check's loop; uvicorn runs its own, so start a fresh one.
     asyncio.run(services.engine.dispose())
-    uvicorn.run(
+    config = uvicorn.Config(
         build_app(services),
         host=settings.host,
         port=settings.port,
         log_config=None,
         access_log=False,  # it records query strings: relaylog.access_log replaces it
     )
+    if not demo:
+        uvicorn.Server(config).run()
+        return
+    asyncio.run(_serve_with_worker(settings, url, uvicorn.Server(config)))
+
+
+async def _serve_with_worker(settings: Settings, url: str, server: uvicorn.Server) -> None:
+    """The demo: the API, the worker in the same process, and a local SMTP sink that writes
+    every mail the worker sends to ``.data/mail/`` — what guardians and staff would get."""
+    import contextlib
+
+    from relaylog.mail_sink import MailSink
+    from relaylog.worker import run_worker
+
+    mail_dir = settings.data_dir / "mail"
+    sink = MailSink(mail_dir).start()
+    worker_settings = settings.model_copy(
+        update={
+            "smtp_host": sink.host,
+            "smtp_port": sink.port,
+            "smtp_starttls": False,
+            "smtp_username": None,
+            "smtp_password": None,
+            "public_url": f"http://{settings.host}:{settings.port}",
+        }
+    )
+    typer.echo(
+        f"Mail: the worker runs in this process; every mail it sends is written to "
+        f"{mail_dir}/ (a local SMTP server on {sink.host}:{sink.port})\n"
+    )
+    worker = asyncio.create_task(
+        run_worker(worker_settings, url, concurrency=2, install_signal_handlers=False)
+    )
+    try:
+        await server.serve()
+    finally:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+        sink.stop()
 
 
 @app.command()

@@ -65,9 +65,9 @@ class Mailer:
         message["Subject"] = mail.text.subject
         message["Date"] = format_datetime(utcnow())
         message["Message-ID"] = message_id_for(mail.notification_id)
-        message["Content-Language"] = mail.language
         message["Auto-Submitted"] = "auto-generated"
         message.set_content(mail.text.body)
+        message["Content-Language"] = mail.language  # after set_content, which clears Content-*
         return message
 
     async def send(self, mail: OutgoingMail) -> None:

@@ -114,6 +114,9 @@ async def run_worker(
 ) -> None:
     """Run a worker until stopped (or, with ``wait=False``, until no job is left)."""
     configure_retries(settings)
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        # procrastinate logs every job at INFO (a tick a minute); ours say what matters.
+        logging.getLogger("procrastinate").setLevel(logging.WARNING)
     owned = runtime is None
     runtime = runtime or make_runtime(settings, url)
     concurrency = concurrency or settings.worker_concurrency
