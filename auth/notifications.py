@@ -11,6 +11,8 @@ the second one may not see.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from auth.policy import PolicyField, Relation, can_read
 from models.events import EventKind
 from models.notification import RecipientKind
@@ -19,9 +21,11 @@ __all__ = [
     "EVENT_SUBJECT",
     "HOLDER_ONLY_EVENTS",
     "REMINDER_SUBJECT",
+    "OwnAction",
     "ReminderTopic",
     "hears_of",
     "may_be_reminded",
+    "may_choose_notifications",
     "recipient_relations",
 ]
 
@@ -98,3 +102,15 @@ def recipient_relations(kind: RecipientKind) -> frozenset[Relation]:
     if kind is RecipientKind.GUARDIAN:
         return frozenset({Relation.GUARDIAN})
     return frozenset({Relation.HOLDER, Relation.ACTOR, Relation.EXTERNAL_ACTOR})
+
+
+class OwnAction(StrEnum):
+    """A write about the viewer themself, in no log (audited with relation ``NONE``)."""
+
+    CHOOSE_NOTIFICATIONS = "CHOOSE_NOTIFICATIONS"
+
+
+def may_choose_notifications(viewer_kind: str) -> bool:
+    """May this kind of viewer choose how they are mailed? Staff and guardians, the people
+    the worker mails (the youth has no address in the registers)."""
+    return viewer_kind in {"STAFF", "GUARDIAN"}

@@ -46,6 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, TimestampMixin, UUIDPrimaryKey, utcnow
+from models.person import Guardian
 from models.relay_log import OSLO
 
 __all__ = [
@@ -61,6 +62,8 @@ __all__ = [
     "Recipient",
     "RecipientKind",
     "next_digest_at",
+    "person_hash_of_guardians",
+    "preference_of",
     "queue_news",
     "queue_once",
 ]
@@ -264,4 +267,66 @@ async def queue_news(
         idempotency_key=f"{key}:{at.isoformat()}",
         coalesce_key=key,
         not_before=at,
+    )
+
+
+async def person_hash_of_guardians(
+    session: AsyncSession, guardian_ids: frozenset[uuid.UUID]
+) -> bytes | None:
+    """The keyed hash of the national id behind these guardian rows (one person's)."""
+    if not guardian_ids:
+        return None
+    return await session.scalar(
+        select(Guardian.national_id_hash).where(Guardian.id.in_(sorted(guardian_ids))).limit(1)
+    )
+
+
+async def preference_of(
+    session: AsyncSession, *, staff_id: uuid.UUID | None = None, person_hash: bytes | None = None
+) -> tuple[Delivery, Language]:
+    """One person's choice, or the default of their kind."""
+    column = (
+        NotificationPreference.staff_id == staff_id
+        if staff_id is not None
+        else NotificationPreference.person_hash == person_hash
+    )
+    row = (
+        await session.execute(
+            select(NotificationPreference.delivery, NotificationPreference.language).where(column)
+        )
+    ).first()
+    if row is None:
+        kind = RecipientKind.STAFF if staff_id is not None else RecipientKind.GUARDIAN
+        return DEFAULT_DELIVERY[kind], Language.NB
+    return Delivery(row.delivery), Language(row.language)
+
+
+async def set_preference(
+    session: AsyncSession,
+    *,
+    delivery: Delivery,
+    language: Language,
+    staff_id: uuid.UUID | None = None,
+    person_hash: bytes | None = None,
+) -> None:
+    """Record one person's choice (replacing any earlier one)."""
+    assert (staff_id is None) != (person_hash is None)
+    values = {
+        "id": uuid.uuid4(),
+        "staff_id": staff_id,
+        "person_hash": person_hash,
+        "delivery": delivery.value,
+        "language": language.value,
+    }
+    target = "staff_id" if staff_id is not None else "person_hash"
+    statement = insert(NotificationPreference).values(**values)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[target],
+            set_={
+                "delivery": statement.excluded.delivery,
+                "language": statement.excluded.language,
+                "updated_at": utcnow(),
+            },
+        )
     )

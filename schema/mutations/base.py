@@ -52,6 +52,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from auth import gate
 from auth.gate import OBJECT_KINDS, ObjectKind
+from auth.notifications import OwnAction
 from auth.policy import NOT_EVALUATED, Action, Audience, RegisterAction, Relation, WriteFacts
 from auth.scoping import LogAccess
 from auth.viewer import Viewer
@@ -143,7 +144,7 @@ class Write(Info[Context, None]):
     """What a mutation function gets instead of ``Info``: the request, and the write it is
     doing, filled in by the gate as it answers (the log, the viewer's standing, the author)."""
 
-    action: Action | RegisterAction | None = None
+    action: Action | RegisterAction | OwnAction | None = None
     access: LogAccess | None = None
     author: Author = dataclasses.field(default_factory=lambda: Author(AuthorKind.SUBJECT))
     log_id: uuid.UUID | None = None
@@ -237,6 +238,12 @@ class Write(Info[Context, None]):
         assert self.access is not None, "find the object first"
         gate.check_write(self.viewer, self.access, action, facts)
         self.action = action
+
+    def own(self, action: OwnAction) -> Viewer:
+        """A write about the viewer themself (their notification settings), in no log."""
+        viewer = gate.check_own(self.context.viewer)
+        self.action = action
+        return viewer
 
     def start(self) -> None:
         """A write that starts a log (no log yet): staff only; the viewer becomes holder."""
@@ -387,7 +394,7 @@ def _audited_relation(w: Write) -> Relation:
     """The relation a write is recorded under: a register write is to no log (``NONE``)."""
     if w.access is not None:
         return w.access.relation
-    return Relation.NONE if isinstance(w.action, RegisterAction) else Relation.HOLDER
+    return Relation.NONE if isinstance(w.action, RegisterAction | OwnAction) else Relation.HOLDER
 
 
 def _first_object(payload: Any) -> Any:
