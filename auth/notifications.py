@@ -15,9 +15,9 @@ from enum import StrEnum
 
 from auth.policy import PolicyField, Relation, can_read
 from models.events import EventKind
-from models.notification import RecipientKind
 
 __all__ = [
+    "ADDRESSEE_EVENTS",
     "EVENT_SUBJECT",
     "HOLDER_ONLY_EVENTS",
     "REMINDER_SUBJECT",
@@ -26,7 +26,6 @@ __all__ = [
     "hears_of",
     "may_be_reminded",
     "may_choose_notifications",
-    "recipient_relations",
 ]
 
 F = PolicyField
@@ -63,10 +62,15 @@ EVENT_SUBJECT: dict[EventKind, PolicyField] = {
     K.TRANSFER_CANCELLED: F.LOG_SUMMARY,
 }
 HOLDER_ONLY_EVENTS = frozenset({K.DUPLICATE_LOG_ATTEMPT})
+# The staff member a transfer is offered to has no relation to the log until they accept
+# (``NONE``, as in the write policy's ``ANSWER_TRANSFER``); they are told of the offer only.
+ADDRESSEE_EVENTS = frozenset({K.TRANSFER_REQUESTED})
 
 
 def hears_of(relation: Relation, level: int, kind: EventKind) -> bool:
     """Is a person with this relation to a log at this level told of this kind of news?"""
+    if relation is Relation.NONE:
+        return kind in ADDRESSEE_EVENTS
     if kind in HOLDER_ONLY_EVENTS and relation is not Relation.HOLDER:
         return False
     return can_read(relation, level, EVENT_SUBJECT[kind])
@@ -94,14 +98,6 @@ REMINDER_SUBJECT: dict[str, PolicyField] = {
 def may_be_reminded(relation: Relation, level: int, topic: str) -> bool:
     """May a person with this relation be reminded of this in a log at this level?"""
     return can_read(relation, level, REMINDER_SUBJECT[topic])
-
-
-def recipient_relations(kind: RecipientKind) -> frozenset[Relation]:
-    """The relations a mailed person can have to a log they follow (the youth has no
-    address in the registers; unit managers follow their unit's report, not its logs)."""
-    if kind is RecipientKind.GUARDIAN:
-        return frozenset({Relation.GUARDIAN})
-    return frozenset({Relation.HOLDER, Relation.ACTOR, Relation.EXTERNAL_ACTOR})
 
 
 class OwnAction(StrEnum):

@@ -73,6 +73,13 @@ _FOLLOWERS = text(
     SELECT l.id, 'GUARDIAN', cg.guardian_id, 'GUARDIAN'
     FROM relay_log AS l JOIN child_guardian AS cg ON cg.child_id = l.child_id
     WHERE l.id = ANY(:logs)
+    UNION ALL
+    SELECT t.log_id, 'STAFF', t.to_staff_id, 'NONE'
+    FROM transfer AS t JOIN staff_account AS s ON s.id = t.to_staff_id AND s.active
+    WHERE t.status = 'PENDING' AND t.log_id = ANY(:logs)
+      AND NOT EXISTS (
+          SELECT 1 FROM actor_membership AS m
+          WHERE m.log_id = t.log_id AND m.staff_id = t.to_staff_id AND m.status = 'ACTIVE')
     """
 )
 
@@ -92,8 +99,9 @@ class Preference:
 async def followers(
     session: AsyncSession, log_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, list[Follower]]:
-    """The people who follow each log now: its active actors (the holder included) and
-    the child's guardians, each with their relation to it."""
+    """The people who follow each log now: its active actors (the holder included), the
+    child's guardians, and the staff member a pending transfer is offered to (relation
+    ``NONE`` until they accept), each with their relation to it."""
     found: dict[uuid.UUID, list[Follower]] = defaultdict(list)
     if not log_ids:
         return found

@@ -135,6 +135,8 @@ def test_who_hears_of_what_follows_the_read_policy() -> None:
     assert not hears_of(Relation.HOLDER, 0, EventKind.MEASURE_ADDED)  # measures from level 1
     assert hears_of(Relation.HOLDER, 1, EventKind.DUPLICATE_LOG_ATTEMPT)
     assert not hears_of(Relation.ACTOR, 3, EventKind.DUPLICATE_LOG_ATTEMPT)
+    assert hears_of(Relation.NONE, 0, EventKind.TRANSFER_REQUESTED)
+    assert not hears_of(Relation.NONE, 3, EventKind.NOTE_WRITTEN)
 
 
 def test_the_mutations_that_change_a_log_declare_their_events() -> None:
@@ -165,3 +167,43 @@ def test_the_mutations_that_change_a_log_declare_their_events() -> None:
         "end_log",
         "create_log",
     } <= declared
+
+
+TRANSFER = """mutation($input: RequestTransferInput!) { requestTransfer(input: $input) {
+  transfer { id } error { code message } } }"""
+
+
+async def test_dispatch_owes_news_to_who_may_read_it_and_the_transfer_offer_to_its_addressee(
+    client: GraphQLClient, world: World, session: AsyncSession
+) -> None:
+    from models.base import utcnow
+    from models.notification import Notification
+    from relaylog.notifier import dispatch
+
+    log = await world.seed.log(world.youth, world.holder, level=1, consenting=[world.guardian])
+    await world.seed.actor(log, world.actor)
+    data = await client.query(
+        TRANSFER,
+        as_=world.holder,
+        variables={
+            "input": {
+                "logId": gid("RelayLog", log),
+                "toStaffId": gid("StaffAccount", world.other_manager),
+                "reason": "Bytter skole",
+            }
+        },
+    )
+    assert data["requestTransfer"]["error"] is None, data
+    assert await dispatch(session, utcnow()) >= 1
+    owed = {
+        (n.recipient_kind, n.recipient_id, n.kind)
+        for n in await session.scalars(select(Notification))
+    }
+    assert owed == {
+        ("STAFF", world.other_manager.id, "DIGEST"),  # the addressee (staff: the digest)
+        ("STAFF", world.actor.id, "DIGEST"),
+        ("GUARDIAN", world.guardian.id, "NEWS"),  # guardians: at once
+        ("GUARDIAN", world.other_guardian.id, "NEWS"),
+    }  # not the holder (her own change), not the external actor (not in this log)
+    again = await dispatch(session, utcnow())
+    assert again == 0  # every event is dispatched once
