@@ -8,9 +8,10 @@ nothing), a job that used up its attempts stays as ``failed`` (the dead letter, 
 beating is found and retried (``retry_stalled_jobs`` below), ``queueing_lock`` keeps one
 waiting job per key, and periodic tasks are deferred once per tick across all workers (a
 unique row per task and timestamp). Its schema is plain SQL that the Alembic migration
-applies. pgqueuer would have spared a second driver (it speaks asyncpg), but it retries in
-the worker's memory and leaves dead letters and stalled-job recovery more to us. The cost
-is psycopg beside asyncpg, used by the worker only.
+applies (in its own PostgreSQL schema). pgqueuer, the other maintained choice, speaks
+asyncpg and would have spared a second driver; we took procrastinate because each guarantee
+above is a documented part of its database protocol that the tests exercise as is
+(``tests/notifications``), at the cost of psycopg beside asyncpg, used by the worker only.
 
 Jobs, and what makes each run once in effect:
 - ``dispatch``: the outbox to owed mails (``relaylog.notifier.dispatch``: rows locked
@@ -18,7 +19,11 @@ Jobs, and what makes each run once in effect:
   Deferred when an event is committed (LISTEN ``relaylog_event``) and every minute.
 - ``deliver``: one mail, by notification id (the idempotency key of the mail is the row;
   ``queueing_lock`` keeps one waiting job per mail). Retried with backoff, dead-lettered
-  after ``RELAYLOG_MAIL_MAX_ATTEMPTS``.
+  after ``RELAYLOG_MAIL_MAX_ATTEMPTS``. The row says ``SENT`` before the queue hears the
+  job is done, so a worker killed in between sends nothing twice. One instant no protocol
+  covers: killed after the SMTP server accepted the mail and before that row was written
+  (the commit right after the server's answer), the retry sends it again — with the same
+  ``Message-ID``, so mail clients show it once.
 - the duties (``relaylog.duties``), each a periodic job.
 
 **A periodic job is one decorator** (``duty``): the function gets a ``DutyRun`` with an open

@@ -136,6 +136,9 @@ async def run_worker(
                     "update_heartbeat_interval": settings.worker_heartbeat_seconds,
                     "stalled_worker_timeout": settings.worker_stalled_seconds,
                     "name": "relaylog",
+                    # Done jobs go (the notification rows keep the record); failed ones stay:
+                    # the dead letters ``relaylog worker-status`` lists.
+                    "delete_jobs": "successful",
                 }
                 if queues:
                     options["queues"] = queues

@@ -371,7 +371,6 @@ class WriteExtension(FieldExtension):
         )
         return result
 
-
     def _events(self, w: Write, result: Any, touched: uuid.UUID | None) -> list[Event]:
         """The declared event and the emitted ones, each with the write's log, object and
         actor (ids only) where it named none."""
