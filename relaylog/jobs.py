@@ -192,10 +192,19 @@ async def retry_stalled(app: procrastinate.App, settings: Settings) -> int:
             seconds_since_heartbeat=settings.worker_stalled_seconds
         )
     )
+    retried = 0
     for job in stalled:
-        log.warning("retrying a stalled job", extra={"job": job.id, "task": job.task_name})
-        await app.job_manager.retry_job(job)
-    return len(stalled)
+        try:
+            await app.job_manager.retry_job(job)
+        except Exception as exc:  # another worker retried it first (it is no longer doing)
+            log.info(
+                "stalled job already taken care of",
+                extra={"job": job.id, "error": type(exc).__name__},
+            )
+            continue
+        log.warning("retried a stalled job", extra={"job": job.id, "task": job.task_name})
+        retried += 1
+    return retried
 
 
 # --- duties -------------------------------------------------------------------------------
