@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from auth.node_types import NODE_POLICY
+from auth.notifications import may_choose_notifications
 from auth.ownership import facts_for
 from auth.policy import (
     NOT_EVALUATED,
@@ -56,6 +57,7 @@ __all__ = [
     "Lookups",
     "ObjectKind",
     "check_adults_only",
+    "check_own",
     "check_start",
     "check_write",
     "find_log",
@@ -170,6 +172,15 @@ def check_write(
         raise NotAllowed("You may not do this in this log.")
     if not signed_in_strongly_enough(action, viewer.acr):
         raise NotAllowed("Sign in with BankID (ID-porten, high level) to do this.")
+
+
+def check_own(viewer: Viewer | None) -> Viewer:
+    """May this viewer change their own notification settings?"""
+    if viewer is None:
+        raise NotAllowed("Sign in first.")
+    if not may_choose_notifications(viewer.kind.value):
+        raise NotAllowed("Only staff and guardians get e-mail from Relay Log.")
+    return viewer
 
 
 def check_start(viewer: Viewer | None) -> Viewer:

@@ -14,6 +14,8 @@ from models.content import (
     PointOfAttention,
     Sparkle,
 )
+from models.events import DomainEvent
+from models.notification import Notification, NotificationPreference
 from models.organisation import Municipality, Organisation, StaffAccount
 from models.person import Child, ChildGuardian, Guardian
 from models.person_history import GuardianChange
@@ -33,6 +35,7 @@ __all__ = [
     "ChildGuardian",
     "Consent",
     "ConsentDocument",
+    "DomainEvent",
     "Evaluation",
     "Guardian",
     "GuardianChange",
@@ -44,6 +47,8 @@ __all__ = [
     "MeetingParticipant",
     "Municipality",
     "Note",
+    "Notification",
+    "NotificationPreference",
     "Organisation",
     "PointOfAttention",
     "RelayLog",

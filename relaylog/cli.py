@@ -1,5 +1,5 @@
-"""``relaylog``: run the service, the demo, migrations, mint development tokens, import the
-staff list, and the accountability commands (audit verify, passive report, purge)."""
+"""``relaylog``: run the service, the worker, the demo, migrations, mint development tokens,
+import the staff list, and the accountability commands (audit verify, passive report, purge)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,16 @@ import socket
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from auth.policy import Audience
 from relaylog.accountability_cli import audit_app, purge, report_app
 from relaylog.settings import ConfigurationError, Settings, get_settings
+
+if TYPE_CHECKING:
+    import uvicorn
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help=__doc__, pretty_exceptions_enable=False
@@ -217,7 +220,7 @@ def demo(
 
     asyncio.run(preflight(settings, url))  # before the tokens, so a mistake is the only line
     _print_tokens(settings)
-    _run(settings, url, checked=True)
+    _run(settings, url, checked=True, demo=True)
 
 
 async def _load_demo(settings: Settings, url: str) -> None:
@@ -267,12 +270,13 @@ def _print_tokens(settings: Settings) -> None:
         typer.echo(f"{user.key:9} {user.name} — {base}{user.audience_path}\n          {token_}\n")
 
 
-def _run(settings: Settings, url: str, *, checked: bool = False) -> None:
+def _run(settings: Settings, url: str, *, checked: bool = False, demo: bool = False) -> None:
     """Check once, then let uvicorn run ``relaylog.asgi:create_app`` in each worker.
 
     uvloop and httptools are used where installed (uvicorn's ``auto``). On SIGTERM or Ctrl-C
     uvicorn stops accepting, lets running requests finish (``RELAYLOG_SHUTDOWN_GRACE_SECONDS``)
-    and closes the pools; the embedded PostgreSQL stops when this process exits."""
+    and closes the pools; the embedded PostgreSQL stops when this process exits. The demo
+    runs one API worker in this process, beside the job worker and a local SMTP sink."""
     import uvicorn
 
     from relaylog.logging import configure_logging
@@ -284,16 +288,134 @@ def _run(settings: Settings, url: str, *, checked: bool = False) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ["RELAYLOG_MODE"] = settings.mode
     configure_logging(settings.log_level)
-    uvicorn.run(
-        "relaylog.asgi:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
-        log_config=None,
-        access_log=False,  # it records query strings: relaylog.access_log replaces it
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": settings.host,
+        "port": settings.port,
+        "workers": settings.workers,
+        "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
+        "log_config": None,
+        "access_log": False,  # it records query strings: relaylog.access_log replaces it
+    }
+    if not demo:
+        uvicorn.run("relaylog.asgi:create_app", **options)
+        return
+    server = uvicorn.Server(uvicorn.Config("relaylog.asgi:create_app", **options))
+    asyncio.run(_serve_with_worker(settings, url, server))
+
+
+async def _serve_with_worker(settings: Settings, url: str, server: uvicorn.Server) -> None:
+    """The demo: the API, the worker in the same process, and a local SMTP sink that writes
+    every mail the worker sends to ``.data/mail/`` — what guardians and staff would get."""
+    import contextlib
+
+    from relaylog.mail_sink import MailSink
+    from relaylog.worker import run_worker
+
+    mail_dir = settings.data_dir / "mail"
+    sink = MailSink(mail_dir).start()
+    worker_settings = settings.model_copy(
+        update={
+            "smtp_host": sink.host,
+            "smtp_port": sink.port,
+            "smtp_starttls": False,
+            "smtp_username": None,
+            "smtp_password": None,
+            "public_url": f"http://{settings.host}:{settings.port}",
+        }
     )
+    typer.echo(
+        f"Mail: the worker runs in this process; every mail it sends is written to "
+        f"{mail_dir}/ (a local SMTP server on {sink.host}:{sink.port})\n"
+    )
+    worker = asyncio.create_task(
+        run_worker(worker_settings, url, concurrency=2, install_signal_handlers=False)
+    )
+    try:
+        await server.serve()
+    finally:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+        sink.stop()
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int | None,
+        typer.Option(help="jobs run at once by this worker (default RELAYLOG_WORKER_CONCURRENCY)"),
+    ] = None,
+    queue: Annotated[
+        list[str] | None,
+        typer.Option(help="only these queues (events, mail, duties); default all"),
+    ] = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="run the jobs waiting now, then stop")
+    ] = False,
+    run: Annotated[
+        str | None,
+        typer.Option(
+            help="run one duty now and stop: expire_consents, remind, passive_log_reports, "
+            "purge_expired_logs"
+        ),
+    ] = None,
+) -> None:
+    """Run the background worker beside `serve`: e-mails and the scheduled duties.
+
+    It works off a job queue in the service's own PostgreSQL (procrastinate), so no other
+    broker is needed; run as many workers as you like, on any machine that reaches the
+    database. What it does:
+
+    \b
+    - events: every change someone should hear of is written to an outbox in the same
+      transaction; the worker turns it into e-mails (no personal data: "there is news in a
+      relay log you follow", a link, in the person's language), at most one per person and
+      log per hour, or a morning digest, as each person chose;
+    - mail: SMTP through RELAYLOG_SMTP_HOST / _PORT, RELAYLOG_SMTP_STARTTLS, RELAYLOG_SMTP_USERNAME
+      / _PASSWORD, from RELAYLOG_MAIL_FROM, links to RELAYLOG_PUBLIC_URL; an unreachable server
+      is retried with backoff (RELAYLOG_MAIL_RETRY_BASE_SECONDS) and dead-lettered after
+      RELAYLOG_MAIL_MAX_ATTEMPTS tries; a malformed address is skipped and recorded;
+    - duties (UTC cron): consent expiry hourly (so at Oslo midnight), reminders 05:00,
+      passive-log reports to unit managers 05:30 on RELAYLOG_PASSIVE_REPORT_DATES, retention
+      purge 01:00.
+
+    A worker killed mid-job is detected after RELAYLOG_WORKER_STALLED_SECONDS and its job
+    runs again elsewhere; a mail already sent is not sent again. `relaylog worker-status`
+    shows the outbox, the owed mails and the dead letters.
+    """
+    from relaylog.logging import configure_logging
+    from relaylog.services import configure_data_protection
+    from relaylog.worker import run_duty_now, run_worker
+
+    settings = _settings(worker_concurrency=concurrency)
+    url = _database_url(settings)
+    configure_data_protection(settings)
+    configure_logging(settings.log_level)
+    if run is not None:
+        changed = asyncio.run(run_duty_now(settings, url, run))
+        typer.echo(
+            f"{run}: already running elsewhere" if changed is None else f"{run}: {changed} changed"
+        )
+        return
+    asyncio.run(run_worker(settings, url, queues=queue or None, wait=not once))
+
+
+@app.command("worker-status")
+def worker_status() -> None:
+    """The worker's state for an operator: undispatched events, mails by state, jobs by
+    state, and the dead letters (ids, kinds and error classes; never an address)."""
+    from relaylog.worker import worker_status as read_status
+
+    status = asyncio.run(read_status(_database_url(_settings())))
+    typer.echo(f"undispatched events: {status.undispatched_events}")
+    typer.echo(
+        "mails: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(status.notifications.items())) or "none")
+    )
+    typer.echo("jobs: " + (", ".join(f"{k} {v}" for k, v in sorted(status.jobs.items())) or "none"))
+    for notification_id, kind, attempts, problem in status.dead_letters:
+        typer.echo(f"  dead letter {notification_id}  {kind}  {attempts} tries  {problem or ''}")
 
 
 @app.command("rotate-data-secret")

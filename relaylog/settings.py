@@ -97,6 +97,28 @@ class Settings(BaseSettings):
     # Serve Prometheus metrics on /metrics (restrict it at the reverse proxy).
     metrics_enabled: bool = True
 
+    # E-mail (relaylog worker): an SMTP relay, STARTTLS and credentials by setting.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = 20.0
+    mail_from: str = "Stafettloggen <ikke-svar@stafettlogg.invalid>"
+    # Where the links in mails point (the front end people sign in to).
+    public_url: str = "http://127.0.0.1:8000"
+    # A mail is tried this many times, waiting retry_base ** attempt seconds in between
+    # (3: 3 s, 9 s, 27 s, ... about 2.7 hours in all), then dead-lettered.
+    mail_max_attempts: int = Field(default=9, ge=1)
+    mail_retry_base_seconds: int = Field(default=3, ge=0)
+    worker_concurrency: int = Field(default=4, ge=1)
+    # A worker beats every heartbeat seconds; one silent for stalled seconds is taken for
+    # dead and its running jobs are retried by another.
+    worker_heartbeat_seconds: float = Field(default=10.0, gt=0)
+    worker_stalled_seconds: float = Field(default=30.0, gt=0)
+    # Month-day dates of the passive-log control (twice per half-year), Oslo calendar.
+    passive_report_dates: str = "03-01,06-01,09-01,12-01"
+
     @property
     def is_production(self) -> bool:
         return self.mode == "production"
@@ -121,6 +143,19 @@ class Settings(BaseSettings):
             return self.is_production and audience in {"FAMILY", "REPORTING"}
         wanted = {name.strip().upper() for name in self.trusted_documents_only.split(",")}
         return audience in wanted
+
+    def passive_report_days(self) -> list[tuple[int, int]]:
+        """The (month, day) pairs of ``passive_report_dates``."""
+        days = []
+        for item in self.passive_report_dates.split(","):
+            try:
+                month, day = (int(part) for part in item.strip().split("-"))
+            except ValueError:
+                raise ConfigurationError(
+                    "RELAYLOG_PASSIVE_REPORT_DATES must be MM-DD dates, comma-separated"
+                ) from None
+            days.append((month, day))
+        return days
 
     @cached_property
     def dev_key_dir(self) -> Path:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import aliased
 from strawberry.types import Info
 
 from auth.node_types import NODE_POLICY, REGISTER_NODE_TYPES
+from auth.notifications import may_choose_notifications
 from auth.ownership import facts_for
 from auth.policy import (
     PolicyField,
@@ -36,8 +37,10 @@ from models import (
     RelayLog,
     Sparkle,
     StaffAccount,
+    notification,
 )
 from models.enums import RelayLogStatus, StaffRole
+from models.notification import Delivery, Language
 from resolvers.context import Context
 from resolvers.log_lists import LogListFilter, my_logs_statement
 from resolvers.pagination import Edge, Page, decode_cursor, encode_cursor, validate_first
@@ -266,3 +269,15 @@ async def database_ok(info: Info) -> bool:
     except Exception:
         return False
     return True
+
+
+async def viewer_notification_preferences(info: Info) -> tuple[Delivery, Language] | None:
+    """The viewer's choice of mail (or the default), for staff and guardians only."""
+    viewer = _ctx(info).viewer
+    if viewer is None or not may_choose_notifications(viewer.kind.value):
+        return None
+    session = _ctx(info).session
+    if viewer.staff_id is not None:
+        return await notification.preference_of(session, staff_id=viewer.staff_id)
+    person_hash = await notification.person_hash_of_guardians(session, viewer.guardian_ids)
+    return await notification.preference_of(session, person_hash=person_hash)

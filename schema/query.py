@@ -17,6 +17,7 @@ from schema.content import Evaluation, Measure, Meeting, Note, PointOfAttention,
 from schema.control import ControlQuery
 from schema.enums import RelayLogStatus
 from schema.node import VALUE_TYPE, Node, decode_global_id, encode_global_id
+from schema.notifications import NotificationPreferences
 from schema.permissions import audiences
 from schema.person import Guardian
 from schema.relay_log import Consent, RelayLog
@@ -52,6 +53,17 @@ class Viewer:
     @audiences(LOGS, description="The viewer's own name (not in the reporting schema).")
     async def name(self, info: Info) -> str | None:
         return await q.viewer_name(info)
+
+    @audiences(
+        LOGS,
+        description="How you are told of news in the logs you follow (staff and guardians; "
+        "change it with setNotificationPreferences).",
+    )
+    async def notification_preferences(self, info: Info) -> NotificationPreferences | None:
+        chosen = await q.viewer_notification_preferences(info)
+        if chosen is None:
+            return None
+        return NotificationPreferences(delivery=chosen[0], language=chosen[1])
 
 
 @strawberry.type

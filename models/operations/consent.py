@@ -23,8 +23,10 @@ Decisions (docs/design.md §3 left room for them):
   the reason ``"consent withdrawn"``). When not even ``CREATE`` remains valid, the log cannot
   go on: it is closed as ended by the family, at level 1 at most, so the family still sees
   its history and nobody outside the holder's organisation does.
-- Expiry is not a write: an expired consent stops a raise of the level (``CONSENT_REQUIRED``)
-  but does not by itself lower a log's level.
+- Expiry: an expired consent stops a raise of the level (``CONSENT_REQUIRED``) at once; the
+  worker's consent-expiry duty, at Oslo midnight, lowers the level to what the valid consents
+  still allow (``relay_log.follow_expired_consents``: actors it no longer admits are
+  deactivated with the reason, and the log stays open).
 """
 
 from __future__ import annotations

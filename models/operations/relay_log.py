@@ -60,6 +60,7 @@ __all__ = [
     "create_log",
     "end_log_by_family",
     "follow_consents",
+    "follow_expired_consents",
     "load_log",
     "mark_activity_plan",
     "pause_log",
@@ -70,6 +71,7 @@ __all__ = [
 REASON_MAX = 500
 PLACE_MAX = 200
 CONSENT_WITHDRAWN = "consent withdrawn"
+CONSENT_EXPIRED = "consent expired"
 LOG_CREATED = "log created with consent"
 
 
@@ -357,6 +359,25 @@ async def follow_consents(
         await _close(session, log, CloseReason.ENDED_BY_FAMILY, now)
     await session.flush()
     return log
+
+
+async def follow_expired_consents(
+    session: AsyncSession, log: RelayLog, today: date, now: datetime
+) -> bool:
+    """At Oslo midnight (the worker's duty): lower the level to what the consents still
+    valid ``today`` allow, deactivating the actors the lower level no longer admits with the
+    reason ``"consent expired"``. Unlike a withdrawal it ends nothing: the log stays open at
+    the level its consents allow (level 0 when not even the consent to the log is valid, so
+    only the holder reads it) until a renewed consent lets the holder raise it again.
+    Returns whether the level changed; a second run on the same day changes nothing."""
+    if log.status not in {RelayLogStatus.ACTIVE, RelayLogStatus.PAUSED}:
+        return False
+    allowed = consent_ops.allowed_level(await consent_ops.consent_state(session, log, today))
+    if allowed >= log.level:
+        return False
+    await _change_level(session, log, allowed, CONSENT_EXPIRED, None, now)
+    await session.flush()
+    return True
 
 
 # --- status -------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from auth.gate import OBJECT_KINDS
 from auth.policy import Action, Audience
 from models import ActorMembership
 from models.base import utcnow
+from models.events import EventKind
 from models.operations import actor as ops
 from models.operations import relay_log as log_ops
 from resolvers.views import ActorView
@@ -60,6 +61,7 @@ async def _reply(w: Write, membership: ActorMembership) -> ActorPayload:
 @mutation(
     STAFF,
     audit="Actor",
+    event=EventKind.ACTOR_ADDED,
     description=(
         "Add an actor (the holder). Level 1: only the holder's organisation; other "
         "services need level 2; specialist health needs level 3. Accounts are created by "
@@ -76,6 +78,7 @@ async def add_actor(w: Write, input: AddActorInput) -> ActorPayload:
 @mutation(
     STAFF,
     audit="Actor",
+    event=EventKind.ACTOR_REMOVED,
     description="Remove an actor (the holder); kept in history with the reason.",
 )
 async def remove_actor(w: Write, input: RemoveActorInput) -> ActorPayload:

@@ -18,6 +18,15 @@ not decode, the domain) rolls the savepoint back and becomes ``error { code mess
 of the function's own payload type (the one error type of the schema, ``MutationError``); on
 success the log's last activity moves, the audit entry is recorded and the request's caches
 start over (levels, relations and lists may have changed).
+
+**Events.** A mutation that someone should hear about declares its domain event in one line,
+either on the decorator (``@mutation(LOGS, audit="Sparkle", event=EventKind.SPARKLE_ADDED,
+...)``: the event names the log and the object the payload carries, like the audit entry)
+or, when the kind depends on what happened or a write causes a second event, with
+``w.emit(EventKind.LEVEL_CHANGED)`` (``log_id`` / ``object_id`` default to the write's). The
+events are written to the outbox (``models.events``) inside the same savepoint, after the
+function returned: a refused write records none. A new kind is added to
+``models.events.EventKind`` and to ``auth.notifications.EVENT_SUBJECT``.
 """
 
 from __future__ import annotations
@@ -43,6 +52,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from auth import gate
 from auth.gate import OBJECT_KINDS, ObjectKind
+from auth.notifications import OwnAction
 from auth.policy import NOT_EVALUATED, Action, Audience, RegisterAction, Relation, WriteFacts
 from auth.scoping import LogAccess
 from auth.viewer import Viewer
@@ -53,6 +63,7 @@ from models.authorship import Author
 from models.base import utcnow
 from models.enums import AuthorKind
 from models.errors import Conflict, DomainError, ErrorCode, InvalidInput, NotFound
+from models.events import Event, EventKind, record_events
 from resolvers.context import Context
 from schema.export_view import holder_answer
 from schema.node import decode_global_id
@@ -133,11 +144,23 @@ class Write(Info[Context, None]):
     """What a mutation function gets instead of ``Info``: the request, and the write it is
     doing, filled in by the gate as it answers (the log, the viewer's standing, the author)."""
 
-    action: Action | RegisterAction | None = None
+    action: Action | RegisterAction | OwnAction | None = None
     access: LogAccess | None = None
     author: Author = dataclasses.field(default_factory=lambda: Author(AuthorKind.SUBJECT))
     log_id: uuid.UUID | None = None
     object_id: uuid.UUID | None = None
+    events: list[Event] = dataclasses.field(default_factory=list)
+
+    def emit(
+        self,
+        kind: EventKind,
+        *,
+        log_id: uuid.UUID | None = None,
+        object_id: uuid.UUID | None = None,
+    ) -> None:
+        """Record that this happened (in the outbox, with the write, if the write succeeds);
+        the log and the object default to the write's own."""
+        self.events.append(Event(kind, log_id=log_id, object_id=object_id))
 
     @property
     def session(self) -> AsyncSession:
@@ -216,6 +239,12 @@ class Write(Info[Context, None]):
         gate.check_write(self.viewer, self.access, action, facts)
         self.action = action
 
+    def own(self, action: OwnAction) -> Viewer:
+        """A write about the viewer themself (their notification settings), in no log."""
+        viewer = gate.check_own(self.context.viewer)
+        self.action = action
+        return viewer
+
     def start(self) -> None:
         """A write that starts a log (no log yet): staff only; the viewer becomes holder."""
         viewer = gate.check_start(self.context.viewer)
@@ -273,9 +302,10 @@ class WriteExtension(FieldExtension):
     """The one place a mutation's outcome is handled: savepoint, typed errors, activity,
     audit (see the module docstring)."""
 
-    def __init__(self, object_type: str, *, activity: bool) -> None:
+    def __init__(self, object_type: str, *, activity: bool, event: EventKind | None) -> None:
         self.object_type = object_type
         self.activity = activity
+        self.event = event
 
     def apply(self, field: StrawberryField) -> None:
         assert field.base_resolver is not None
@@ -312,6 +342,7 @@ class WriteExtension(FieldExtension):
                         .execution_options(synchronize_session=False)
                     )
                 await session.flush()
+                await record_events(session, self._events(w, result, touched))
         except DomainError as exc:
             return self.error(exc.code, exc.message, exc.field)
         except StaleDataError:
@@ -341,12 +372,29 @@ class WriteExtension(FieldExtension):
         )
         return result
 
+    def _events(self, w: Write, result: Any, touched: uuid.UUID | None) -> list[Event]:
+        """The declared event and the emitted ones, each with the write's log, object and
+        actor (ids only) where it named none."""
+        declared = [Event(self.event)] if self.event is not None else []
+        object_id = w.object_id or getattr(_first_object(result), "id", None)
+        viewer = w.viewer
+        return [
+            dataclasses.replace(
+                event,
+                log_id=event.log_id or touched,
+                object_id=event.object_id or object_id,
+                actor_kind=viewer.kind.value,
+                actor_id=w.author.guardian_id or viewer.person_id,
+            )
+            for event in [*declared, *w.events]
+        ]
+
 
 def _audited_relation(w: Write) -> Relation:
     """The relation a write is recorded under: a register write is to no log (``NONE``)."""
     if w.access is not None:
         return w.access.relation
-    return Relation.NONE if isinstance(w.action, RegisterAction) else Relation.HOLDER
+    return Relation.NONE if isinstance(w.action, RegisterAction | OwnAction) else Relation.HOLDER
 
 
 def _first_object(payload: Any) -> Any:
@@ -363,12 +411,18 @@ def _log_id_of(obj: Any) -> uuid.UUID | None:
 
 
 def mutation(
-    allowed: Iterable[Audience], *, audit: str, description: str, activity: bool = True
+    allowed: Iterable[Audience],
+    *,
+    audit: str,
+    description: str,
+    activity: bool = True,
+    event: EventKind | None = None,
 ) -> Callable[[F], F]:
     """Register a function as a root mutation for these audiences.
 
     ``audit`` names the audited object type; ``activity=False`` for writes that do not move
-    the case on (an export): audited, but a passive log stays visible as such.
+    the case on (an export): audited, but a passive log stays visible as such. ``event``:
+    the domain event the write records when it succeeds (see the module docstring).
     """
 
     def register(resolver: F) -> F:
@@ -376,7 +430,7 @@ def mutation(
             allowed,
             resolver=resolver,
             description=description,
-            extensions=[WriteExtension(audit, activity=activity)],
+            extensions=[WriteExtension(audit, activity=activity, event=event)],
         )
         return resolver
 

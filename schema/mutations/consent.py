@@ -13,6 +13,7 @@ from auth.policy import Action, Audience, Relation, WriteFacts
 from exports.archive import file_closure
 from models.base import utcnow
 from models.enums import RelayLogStatus
+from models.events import EventKind
 from models.operations import consent as ops
 from models.operations import relay_log as log_ops
 from schema.enums import ConsentScope
@@ -79,6 +80,7 @@ class WithdrawConsentInput:
 @mutation(
     STAFF,
     audit="ConsentDocument",
+    event=EventKind.CONSENT_GIVEN,
     description="Upload a signed (or renewed) consent form (the holder).",
 )
 async def upload_consent(w: Write, input: UploadConsentInput) -> ConsentsPayload:
@@ -104,6 +106,7 @@ async def upload_consent(w: Write, input: UploadConsentInput) -> ConsentsPayload
 @mutation(
     FAMILY,
     audit="Consent",
+    event=EventKind.CONSENT_GIVEN,
     description=(
         "Consent in the app, as a guardian or as the youth; needs sign-in with BankID "
         "(ID-porten high)."
@@ -124,6 +127,7 @@ async def give_consent(w: Write, input: GiveConsentInput) -> ConsentsPayload:
 @mutation(
     FAMILY,
     audit="Consent",
+    event=EventKind.CONSENT_WITHDRAWN,
     description=(
         "Withdraw your consent. The log's level drops at once to what the remaining "
         "consents allow; without consent to the log itself, the log ends."
@@ -137,7 +141,11 @@ async def withdraw_consent(w: Write, input: WithdrawConsentInput) -> ConsentPayl
     now = utcnow()
     await ops.withdraw_consent(w.session, consent, input.reason, now)
     log = await log_ops.load_log(w.session, consent.log_id)
-    was_open = log.status is not RelayLogStatus.CLOSED
+    was_open, level = log.status is not RelayLogStatus.CLOSED, log.level
     await log_ops.follow_consents(w.session, log, w.today, now)
+    if log.level != level:
+        w.emit(EventKind.LEVEL_CHANGED, object_id=log.id)
+    if was_open and log.status is RelayLogStatus.CLOSED:
+        w.emit(EventKind.LOG_ENDED, object_id=log.id)
     await file_closure(w.session, log, read=w.archive_reader(), today=w.today, was_open=was_open)
     return reply(ConsentPayload, consent=consent)

@@ -9,6 +9,7 @@ import strawberry
 
 from auth.gate import OBJECT_KINDS
 from auth.policy import Action, Audience, WriteFacts
+from models.events import EventKind
 from models.operations import measure as ops
 from schema.content import Evaluation, Measure
 from schema.enums import EvaluationOutcome, MeasureType, StatusAfterEvaluation
@@ -102,7 +103,10 @@ class EvaluateMeasureInput:
 
 
 @mutation(
-    STAFF, audit="Measure", description="Add a measure under a point of attention (the holder)."
+    STAFF,
+    audit="Measure",
+    event=EventKind.MEASURE_ADDED,
+    description="Add a measure under a point of attention (the holder).",
 )
 async def add_measure(w: Write, input: AddMeasureInput) -> MeasurePayload:
     point = await w.find(input.point_id, POINT)
@@ -148,7 +152,12 @@ async def edit_measure(w: Write, input: EditMeasureInput) -> MeasurePayload:
     return reply(MeasurePayload, measure=edited)
 
 
-@mutation(STAFF, audit="Measure", description="End an open measure (the holder).")
+@mutation(
+    STAFF,
+    audit="Measure",
+    event=EventKind.MEASURE_ENDED,
+    description="End an open measure (the holder).",
+)
 async def end_measure(w: Write, input: EndMeasureInput) -> MeasurePayload:
     measure = await w.find(input.measure_id, MEASURE)
     w.allow(Action.EDIT_MEASURES)
@@ -159,6 +168,7 @@ async def end_measure(w: Write, input: EndMeasureInput) -> MeasurePayload:
 @mutation(
     STAFF,
     audit="Evaluation",
+    event=EventKind.EVALUATION_RECORDED,
     description="Evaluate an open measure (the holder, or an actor responsible for it). "
     "Every evaluation is kept.",
 )

@@ -10,6 +10,7 @@ import strawberry
 
 from auth.gate import OBJECT_KINDS
 from auth.policy import Action, Audience
+from models.events import EventKind
 from models.operations import meeting as ops
 from models.operations.meeting import Attendees, MeetingChanges
 from schema.content import Meeting
@@ -91,7 +92,12 @@ def _attendees(
     )
 
 
-@mutation(STAFF, audit="Meeting", description="Schedule a log meeting (the holder).")
+@mutation(
+    STAFF,
+    audit="Meeting",
+    event=EventKind.MEETING_SCHEDULED,
+    description="Schedule a log meeting (the holder).",
+)
 async def schedule_meeting(w: Write, input: ScheduleMeetingInput) -> MeetingPayload:
     access = await w.log(input.log_id, Action.SCHEDULE_MEETING)
     meeting = await ops.schedule_meeting(
@@ -112,6 +118,7 @@ async def schedule_meeting(w: Write, input: ScheduleMeetingInput) -> MeetingPayl
 @mutation(
     STAFF,
     audit="Meeting",
+    event=EventKind.MEETING_CHANGED,
     description="Reschedule a planned meeting; a stale version is a CONFLICT.",
 )
 async def edit_meeting(w: Write, input: EditMeetingInput) -> MeetingPayload:
@@ -160,4 +167,6 @@ async def record_meeting(w: Write, input: RecordMeetingInput) -> MeetingPayload:
         comments=input.comments,
         today=w.today,
     )
+    cancelled = input.status is MeetingStatus.CANCELLED
+    w.emit(EventKind.MEETING_CANCELLED if cancelled else EventKind.MEETING_RECORDED)
     return reply(MeetingPayload, meeting=recorded)

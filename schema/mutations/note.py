@@ -7,6 +7,7 @@ import strawberry
 
 from auth.gate import OBJECT_KINDS, check_adults_only
 from auth.policy import Action, WriteFacts
+from models.events import EventKind
 from models.operations import note as ops
 from schema.content import Note
 from schema.mutations.base import LOGS, MutationError, Write, mutation, optional_id, reply
@@ -45,7 +46,12 @@ class EditNoteInput:
     adults_only: bool | None = None
 
 
-@mutation(LOGS, audit="Note", description="Write a note (minutes when linked to a meeting).")
+@mutation(
+    LOGS,
+    audit="Note",
+    event=EventKind.NOTE_WRITTEN,
+    description="Write a note (minutes when linked to a meeting).",
+)
 async def write_note(w: Write, input: WriteNoteInput) -> NotePayload:
     access = await w.log(input.log_id, Action.WRITE_NOTE)
     if input.adults_only:

@@ -6,6 +6,7 @@ import strawberry
 
 from auth.gate import OBJECT_KINDS
 from auth.policy import Action, Audience
+from models.events import EventKind
 from models.operations import point as ops
 from models.operations.point import PointChanges
 from schema.content import PointOfAttention
@@ -63,7 +64,12 @@ class EndPointOfAttentionInput:
     expected_version: int = strawberry.field(description="The version you last saw.")
 
 
-@mutation(STAFF, audit="PointOfAttention", description="Add a point of attention (the holder).")
+@mutation(
+    STAFF,
+    audit="PointOfAttention",
+    event=EventKind.POINT_ADDED,
+    description="Add a point of attention (the holder).",
+)
 async def add_point_of_attention(
     w: Write, input: AddPointOfAttentionInput
 ) -> PointOfAttentionPayload:

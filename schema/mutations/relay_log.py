@@ -13,6 +13,7 @@ from auth.policy import Action, Audience
 from exports.archive import file_closure
 from models import RelayLog as LogRow
 from models.base import utcnow
+from models.events import EventKind, other_open_logs_of_child
 from models.operations import relay_log as ops
 from models.operations.person import ChildData, GuardianData
 from models.operations.relay_log import ConsentForm, FirstMeeting, NewLog
@@ -183,6 +184,7 @@ def _new_log(input: CreateLogInput, concern_id: uuid.UUID | None) -> NewLog:
 @mutation(
     STAFF,
     audit="RelayLog",
+    event=EventKind.LOG_CREATED,
     description=(
         "Create a log (you become the holder) with the guardians' signed consent; from a "
         "concern or directly."
@@ -199,6 +201,8 @@ async def create_log(w: Write, input: CreateLogInput) -> RelayLogPayload:
     log = await ops.create_log(
         w.session, holder_of(w), _new_log(input, concern_id), w.today, utcnow()
     )
+    for earlier in await other_open_logs_of_child(w.session, log):
+        w.emit(EventKind.DUPLICATE_LOG_ATTEMPT, log_id=earlier, object_id=log.id)
     return reply(RelayLogPayload, log=log)
 
 
@@ -212,6 +216,7 @@ async def _open(w: Write, log_id: strawberry.ID, action: Action) -> LogRow:
 @mutation(
     STAFF,
     audit="RelayLog",
+    event=EventKind.LEVEL_CHANGED,
     description=(
         "Set the level (0-3) with a reason. Raising needs the guardians' valid consent "
         "(1: create, 2: share with other services, 3: broad collaboration); lowering "
@@ -233,14 +238,24 @@ async def set_level(w: Write, input: SetLevelInput) -> RelayLogPayload:
     return reply(RelayLogPayload, log=changed)
 
 
-@mutation(STAFF, audit="RelayLog", description="Pause the log by agreement (the holder).")
+@mutation(
+    STAFF,
+    audit="RelayLog",
+    event=EventKind.LOG_PAUSED,
+    description="Pause the log by agreement (the holder).",
+)
 async def pause_log(w: Write, input: PauseLogInput) -> RelayLogPayload:
     log = await _open(w, input.log_id, Action.MANAGE_LOG)
     paused = await ops.pause_log(w.session, log, input.reason, input.expected_version)
     return reply(RelayLogPayload, log=paused)
 
 
-@mutation(STAFF, audit="RelayLog", description="Resume a paused log (the holder).")
+@mutation(
+    STAFF,
+    audit="RelayLog",
+    event=EventKind.LOG_RESUMED,
+    description="Resume a paused log (the holder).",
+)
 async def resume_log(w: Write, input: LogVersionInput) -> RelayLogPayload:
     log = await _open(w, input.log_id, Action.MANAGE_LOG)
     resumed = await ops.resume_log(w.session, log, input.expected_version)
@@ -250,6 +265,7 @@ async def resume_log(w: Write, input: LogVersionInput) -> RelayLogPayload:
 @mutation(
     STAFF,
     audit="RelayLog",
+    event=EventKind.LOG_CLOSED,
     description=(
         "Close the log (the holder): the goal was reached (with a closing summary) or the "
         "work continues in an individual plan. A closed log is read-only."
@@ -273,6 +289,7 @@ async def close_log(w: Write, input: CloseLogInput) -> RelayLogPayload:
 @mutation(
     FAMILY,
     audit="RelayLog",
+    event=EventKind.LOG_ENDED,
     description="End the log (a guardian, or the youth): always allowed, at any time.",
 )
 async def end_log(w: Write, input: LogVersionInput) -> RelayLogPayload:

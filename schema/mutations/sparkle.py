@@ -8,6 +8,7 @@ import strawberry
 
 from auth.gate import OBJECT_KINDS
 from auth.policy import Action, WriteFacts
+from models.events import EventKind
 from models.operations import sparkle as ops
 from schema.content import Sparkle
 from schema.mutations.base import LOGS, MutationError, Write, mutation, reply
@@ -32,7 +33,12 @@ class AddSparkleInput:
     )
 
 
-@mutation(LOGS, audit="Sparkle", description="Add a sparkle (lysglimt) to a log.")
+@mutation(
+    LOGS,
+    audit="Sparkle",
+    event=EventKind.SPARKLE_ADDED,
+    description="Add a sparkle (lysglimt) to a log.",
+)
 async def add_sparkle(w: Write, input: AddSparkleInput) -> SparklePayload:
     log = await w.log(input.log_id, Action.ADD_SPARKLE)
     occurred_on = input.occurred_on or w.today

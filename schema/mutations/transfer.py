@@ -11,6 +11,7 @@ from auth.policy import Action, Audience, WriteFacts
 from exports.archive import archive_on_transfer
 from models import Transfer as TransferRow
 from models.base import utcnow
+from models.events import EventKind
 from models.operations import relay_log as log_ops
 from models.operations import transfer as ops
 from schema.mutations.base import MutationError, Write, mutation, reference, reply
@@ -45,6 +46,7 @@ class RequestTransferInput:
 @mutation(
     STAFF,
     audit="Transfer",
+    event=EventKind.TRANSFER_REQUESTED,
     description=(
         "Offer the holder role to another staff member (same or another organisation). "
         "Until they accept, you stay responsible."
@@ -69,7 +71,10 @@ async def _addressed_to_viewer(w: Write, transfer_id: strawberry.ID) -> Transfer
 
 
 @mutation(
-    STAFF, audit="Transfer", description="Accept the holder role offered to you; archived as a PDF."
+    STAFF,
+    audit="Transfer",
+    event=EventKind.TRANSFER_ACCEPTED,
+    description="Accept the holder role offered to you; archived as a PDF.",
 )
 async def accept_transfer(w: Write, transfer_id: strawberry.ID) -> TransferPayload:
     transfer = await _addressed_to_viewer(w, transfer_id)
@@ -79,7 +84,12 @@ async def accept_transfer(w: Write, transfer_id: strawberry.ID) -> TransferPaylo
     return reply(TransferPayload, transfer=accepted)
 
 
-@mutation(STAFF, audit="Transfer", description="Decline the holder role offered to you.")
+@mutation(
+    STAFF,
+    audit="Transfer",
+    event=EventKind.TRANSFER_DECLINED,
+    description="Decline the holder role offered to you.",
+)
 async def decline_transfer(w: Write, transfer_id: strawberry.ID) -> TransferPayload:
     transfer = await _addressed_to_viewer(w, transfer_id)
     return reply(TransferPayload, transfer=await ops.cancel_transfer(w.session, transfer, utcnow()))
@@ -88,6 +98,7 @@ async def decline_transfer(w: Write, transfer_id: strawberry.ID) -> TransferPayl
 @mutation(
     STAFF,
     audit="Transfer",
+    event=EventKind.TRANSFER_CANCELLED,
     description="Take back a transfer that has not been answered (the holder).",
 )
 async def cancel_transfer(w: Write, transfer_id: strawberry.ID) -> TransferPayload:

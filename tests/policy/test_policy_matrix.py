@@ -135,6 +135,7 @@ NOT_LOG_DATA = {
     "Transfer": "seen by the two staff members it is between (the gate's transfer rule)",
     "Organisation": "a unit of the register: REGISTER_POLICY (tests/policy/test_register_matrix)",
     "StaffAccount": "an account of the register: REGISTER_POLICY, never log data",
+    "NotificationPreferences": "the viewer's own choice of mail, in no log",
 }
 
 

@@ -1,0 +1,229 @@
+"""Running the worker: procrastinate's worker on the configured database, with the jobs of
+``relaylog.jobs`` and the duties of ``relaylog.duties``, a listener that defers a dispatch
+as soon as an event is committed, and recovery of what a dead worker left running.
+
+Any number of workers may run (on one machine or many): jobs are fetched ``FOR UPDATE SKIP
+LOCKED``, each mail's row decides whether it still has to go, and periodic jobs are
+deferred once per tick. A worker killed mid-job stops beating; after
+``RELAYLOG_WORKER_STALLED_SECONDS`` another one retries its job (at start, and every
+minute).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import procrastinate
+import psycopg
+from procrastinate import RetryStrategy
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+import relaylog.duties  # noqa: F401 - registers the duties on ``jobs``
+from models.events import EVENT_CHANNEL, DomainEvent
+from models.notification import Notification
+from relaylog.db import async_url, create_engine
+from relaylog.jobs import DUTIES, Runtime, defer_dispatch, jobs, retry_stalled, run_duty
+from relaylog.mail import Mailer
+from relaylog.settings import Settings
+
+__all__ = [
+    "JOB_SCHEMA",
+    "WorkerStatus",
+    "job_connector",
+    "make_runtime",
+    "run_duty_now",
+    "run_worker",
+    "worker_status",
+]
+
+log = logging.getLogger("relaylog.worker")
+
+JOB_SCHEMA = "procrastinate"
+
+
+def conninfo(url: str) -> str:
+    """libpq's spelling of the database URL (psycopg, for the job queue)."""
+    return (
+        make_url(async_url(url)).set(drivername="postgresql").render_as_string(hide_password=False)
+    )
+
+
+def job_connector(url: str, *, max_size: int = 10) -> procrastinate.PsycopgConnector:
+    """procrastinate's connection pool, with its schema first on the search path."""
+    return procrastinate.PsycopgConnector(
+        conninfo=conninfo(url),
+        kwargs={"options": f"-c search_path={JOB_SCHEMA}"},
+        min_size=1,
+        max_size=max_size,
+    )
+
+
+def configure_retries(settings: Settings) -> None:
+    """A mail is tried ``mail_max_attempts`` times in all, waiting base ** attempt seconds."""
+    retries = settings.mail_max_attempts - 1
+    jobs.tasks["deliver"].retry_strategy = (
+        RetryStrategy(max_attempts=retries, exponential_wait=settings.mail_retry_base_seconds)
+        if retries > 0
+        else None
+    )
+
+
+def make_runtime(settings: Settings, url: str) -> Runtime:
+    engine = create_engine(url)
+    return Runtime(settings, async_sessionmaker(engine, expire_on_commit=False), Mailer(settings))
+
+
+async def _listen_for_events(app: procrastinate.App, url: str) -> None:
+    """Defer a dispatch for every batch of committed events (NOTIFY ``relaylog_event``);
+    reconnects after a lost connection (the minute tick covers the gap)."""
+    delay = 1.0
+    while True:
+        try:
+            async with await psycopg.AsyncConnection.connect(
+                conninfo(url), autocommit=True
+            ) as conn:
+                await conn.execute(f"LISTEN {EVENT_CHANNEL}")
+                delay = 1.0
+                await defer_dispatch(app)
+                async for _ in conn.notifies():
+                    await defer_dispatch(app)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("event listener lost its connection", extra={"error": type(exc).__name__})
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 60.0)
+
+
+async def run_worker(
+    settings: Settings,
+    url: str,
+    *,
+    concurrency: int | None = None,
+    queues: list[str] | None = None,
+    wait: bool = True,
+    install_signal_handlers: bool = True,
+    listen: bool = True,
+    runtime: Runtime | None = None,
+) -> None:
+    """Run a worker until stopped (or, with ``wait=False``, until no job is left)."""
+    configure_retries(settings)
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        # procrastinate logs every job at INFO (a tick a minute); ours say what matters.
+        logging.getLogger("procrastinate").setLevel(logging.WARNING)
+    owned = runtime is None
+    runtime = runtime or make_runtime(settings, url)
+    concurrency = concurrency or settings.worker_concurrency
+    with jobs.replace_connector(job_connector(url, max_size=concurrency + 4)) as app:
+        async with app.open_async():
+            recovered = await retry_stalled(app, settings)
+            if recovered:
+                log.warning("retried jobs of a stopped worker", extra={"jobs": recovered})
+            await defer_dispatch(app)  # events committed while no worker listened
+            listener = asyncio.create_task(_listen_for_events(app, url)) if listen else None
+            try:
+                options: dict[str, Any] = {
+                    "concurrency": concurrency,
+                    "wait": wait,
+                    "install_signal_handlers": install_signal_handlers,
+                    "additional_context": {"runtime": runtime},
+                    "update_heartbeat_interval": settings.worker_heartbeat_seconds,
+                    "stalled_worker_timeout": settings.worker_stalled_seconds,
+                    "name": "relaylog",
+                    # Done jobs go (the notification rows keep the record); failed ones stay:
+                    # the dead letters ``relaylog worker-status`` lists.
+                    "delete_jobs": "successful",
+                }
+                if queues:
+                    options["queues"] = queues
+                await app.run_worker_async(**options)
+                # ``wait=False`` stops at the first empty fetch, while a job that is running
+                # may still defer others (a dispatch defers deliveries): go on until none wait.
+                while not wait and await _waiting_jobs(app, queues):
+                    await app.run_worker_async(**options)
+            finally:
+                if listener is not None:
+                    listener.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await listener
+                if owned:
+                    await runtime.sessions.kw["bind"].dispose()
+
+
+async def _waiting_jobs(app: procrastinate.App, queues: list[str] | None) -> bool:
+    """Is a job due now waiting in these queues (all when ``None``)?"""
+    connector = app.connector
+    assert isinstance(connector, procrastinate.PsycopgConnector)
+    row = await connector.execute_query_one_async(
+        "SELECT count(*) AS waiting FROM procrastinate_jobs WHERE status = 'todo' "
+        "AND (scheduled_at IS NULL OR scheduled_at <= now()) "
+        "AND (%(queues)s::varchar[] IS NULL OR queue_name = ANY(%(queues)s::varchar[]))",
+        queues=queues,
+    )
+    return bool(row["waiting"])
+
+
+async def run_duty_now(settings: Settings, url: str, name: str) -> int | None:
+    """``relaylog worker --run NAME``: one duty, now, then dispatch what it wrote."""
+    if name not in DUTIES:
+        from relaylog.settings import ConfigurationError
+
+        raise ConfigurationError(f"unknown duty {name!r}; choose one of {', '.join(DUTIES)}")
+    runtime = make_runtime(settings, url)
+    try:
+        return await run_duty(name, runtime)
+    finally:
+        engine = runtime.sessions.kw["bind"]
+        await engine.dispose()
+
+
+@dataclass(frozen=True)
+class WorkerStatus:
+    undispatched_events: int
+    notifications: dict[str, int]
+    jobs: dict[str, int]
+    dead_letters: list[tuple[str, str, int, str | None]]  # notification id, kind, attempts, error
+
+
+async def worker_status(url: str) -> WorkerStatus:
+    """What an operator asks: is the outbox moving, what is owed, what died."""
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            undispatched = await conn.scalar(
+                select(func.count()).where(DomainEvent.dispatched_at.is_(None))
+            )
+            by_status = {
+                status: count
+                for status, count in await conn.execute(
+                    select(Notification.status, func.count()).group_by(Notification.status)
+                )
+            }
+            job_rows = await conn.execute(
+                text(
+                    f"SELECT status::text, count(*) FROM {JOB_SCHEMA}.procrastinate_jobs "
+                    "GROUP BY status"
+                )
+            )
+            dead = await conn.execute(
+                select(
+                    Notification.id, Notification.kind, Notification.attempts, Notification.problem
+                )
+                .where(Notification.status == "DEAD")
+                .order_by(Notification.created_at.desc())
+                .limit(50)
+            )
+            return WorkerStatus(
+                undispatched_events=int(undispatched or 0),
+                notifications={str(k): int(v) for k, v in by_status.items()},
+                jobs={str(k): int(v) for k, v in job_rows},
+                dead_letters=[(str(r.id), r.kind, r.attempts, r.problem) for r in dead],
+            )
+    finally:
+        await engine.dispose()

@@ -1,0 +1,447 @@
+"""The worker end to end: events from real mutations, mails through a real SMTP server,
+real workers (in this process and as separate processes), and what the mails must never
+carry."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import text, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from models import Guardian, StaffAccount
+from models.notification import (
+    Delivery,
+    Language,
+    NotificationKind,
+    NotificationPreference,
+    NotificationStatus,
+    Recipient,
+    RecipientKind,
+    next_digest_at,
+    queue_once,
+)
+from models.relay_log import OSLO
+from relaylog.jobs import jobs
+from relaylog.mail_sink import MailSink
+from relaylog.settings import Settings
+from relaylog.worker import job_connector
+from tests.factories import World
+from tests.graphql import GraphQLClient
+from tests.mutations.content import gid
+from tests.notifications.conftest import (
+    committed,
+    events,
+    notifications,
+    now,
+    run_until_idle,
+    wait_for,
+    worker_process,
+)
+
+NOTE = """mutation($input: WriteNoteInput!) { writeNote(input: $input) {
+  note { id } error { code message } } }"""
+SPARKLE = """mutation($input: AddSparkleInput!) { addSparkle(input: $input) {
+  sparkle { id } error { code message } } }"""
+MEASURE = """mutation($input: AddMeasureInput!) { addMeasure(input: $input) {
+  measure { id } error { code message } } }"""
+
+SECRET_NOTE = "Ylva gråt i friminuttet og ville ikke gå hjem"
+SECRET_MEASURE = "Samtale med helsesykepleier om søvn hver tirsdag"
+SECRET_SPARKLE = "Ylva fikk en ny venn i klassen"
+
+
+async def _prefer(
+    engine: AsyncEngine, person: Any, delivery: Delivery, language: Language = Language.NB
+) -> None:
+    async with committed(engine) as session:
+        if isinstance(person, StaffAccount):
+            row = NotificationPreference(staff_id=person.id)
+        else:
+            row = NotificationPreference(person_hash=person.national_id_hash)
+        row.delivery, row.language = delivery.value, language.value
+        session.add(row)
+
+
+async def _level2_log(world: World, engine: AsyncEngine) -> Any:
+    async with committed(engine) as session:
+        world.seed.session = session
+        log = await world.seed.log(
+            world.youth, world.holder, level=2, consenting=[world.guardian, world.other_guardian]
+        )
+        await world.seed.actor(log, world.actor)
+        await world.seed.actor(log, world.external)
+        point = await world.seed.point(log)
+    return log, point
+
+
+def _forbidden(world: World) -> list[str]:
+    """What no mail may contain: the child, every national id, every name, every text."""
+    people: list[Any] = [
+        world.holder,
+        world.actor,
+        world.external,
+        world.manager,
+        world.guardian,
+        world.other_guardian,
+    ]
+    return [
+        world.youth.name,
+        world.youth.name.split()[0],
+        world.youth.national_id or "",
+        *(p.national_id for p in people),
+        *(p.name for p in people),
+        SECRET_NOTE,
+        SECRET_MEASURE,
+        SECRET_SPARKLE,
+        "Storgata",  # the child's address
+    ]
+
+
+def _assert_no_personal_data(world: World, sink: MailSink) -> None:
+    assert sink.received
+    for mail in sink.received:
+        found = [word for word in _forbidden(world) if word and word.lower() in mail.text.lower()]
+        assert found == [], (found, mail.text)
+
+
+async def test_news_reaches_the_people_of_the_log_once_an_hour_and_carries_no_personal_data(
+    api: GraphQLClient,
+    live_world: World,
+    db_engine: AsyncEngine,
+    worker_db: str,
+    worker_settings: Settings,
+    sink: MailSink,
+) -> None:
+    world = live_world
+    log, point = await _level2_log(world, db_engine)
+    await _prefer(db_engine, world.actor, Delivery.IMMEDIATE, Language.EN)
+    await _prefer(db_engine, world.other_guardian, Delivery.OFF)
+    log_id = gid("RelayLog", log)
+    for query, input_ in [
+        (NOTE, {"logId": log_id, "text": SECRET_NOTE}),
+        (SPARKLE, {"logId": log_id, "text": SECRET_SPARKLE}),
+        (
+            MEASURE,
+            {
+                "pointId": gid("PointOfAttention", point),
+                "type": "ONE_ON_ONE",
+                "description": SECRET_MEASURE,
+                "responsibleMe": True,
+                "finishedBy": (world.seed.today + timedelta(days=20)).isoformat(),
+            },
+        ),
+    ]:
+        data = await api.query(query, as_=world.holder, variables={"input": input_})
+        assert all(v["error"] is None for v in data.values()), data
+
+    await run_until_idle(worker_settings, worker_db, db_engine)
+
+    # The guardian (default: at once) and the actor who chose it: one mail each for three
+    # events. The holder wrote them; the other guardian turned mail off; the external actor
+    # (staff default: the morning digest) waits for 07:00.
+    by_recipient: dict[Any, Any] = {mail.recipients: mail for mail in sink.received}
+    assert set(by_recipient) == {(world.guardian.email,), (world.actor.email,)}
+    assert by_recipient[(world.guardian.email,)].message["Subject"] == (
+        "Nytt i en stafettlogg du følger"
+    )
+    assert by_recipient[(world.actor.email,)].message["Subject"] == "News in a relay log you follow"
+    assert f"https://stafett.test/logs/{log.id}" in by_recipient[(world.actor.email,)].text
+    _assert_no_personal_data(world, sink)
+    owed = await notifications(db_engine)
+    digest = [n for n in owed if n.kind == NotificationKind.DIGEST.value]
+    assert [(n.recipient_id, n.status) for n in digest] == [(world.external.id, "PENDING")]
+    assert digest[0].not_before == next_digest_at(now())
+    assert all(e.dispatched_at is not None for e in await events(db_engine))
+
+    # Within the hour: more news waits for the hour to pass, in one row.
+    for text_ in ["Referat fra møtet", "Enda et notat"]:
+        await api.query(
+            NOTE, as_=world.holder, variables={"input": {"logId": log_id, "text": text_}}
+        )
+    await run_until_idle(worker_settings, worker_db, db_engine)
+    assert len(sink.received) == 2
+    waiting = [
+        n
+        for n in await notifications(db_engine)
+        if n.kind == "NEWS" and n.status == "PENDING" and n.recipient_id == world.guardian.id
+    ]
+    sent = [
+        n
+        for n in await notifications(db_engine)
+        if n.kind == "NEWS" and n.status == "SENT" and n.recipient_id == world.guardian.id
+    ]
+    assert len(waiting) == 1
+    assert len(sent) == 1
+    assert sent[0].sent_at is not None
+    assert waiting[0].not_before == sent[0].sent_at + timedelta(hours=1)
+
+
+async def test_a_malformed_address_is_skipped_and_recorded_and_the_others_get_their_mail(
+    api: GraphQLClient,
+    live_world: World,
+    db_engine: AsyncEngine,
+    worker_db: str,
+    worker_settings: Settings,
+    sink: MailSink,
+) -> None:
+    world = live_world
+    log, _ = await _level2_log(world, db_engine)
+    async with committed(db_engine) as session:
+        await session.execute(
+            update(Guardian)
+            .where(Guardian.id == world.guardian.id)
+            .values(email="gunnar at example\r\nBcc: x@evil.test")
+        )
+    data = await api.query(
+        SPARKLE,
+        as_=world.holder,
+        variables={"input": {"logId": gid("RelayLog", log), "text": SECRET_SPARKLE}},
+    )
+    assert data["addSparkle"]["error"] is None
+
+    await run_until_idle(worker_settings, worker_db, db_engine)
+
+    assert [m.recipients for m in sink.received] == [(world.other_guardian.email,)]
+    by_person = {n.recipient_id: n for n in await notifications(db_engine)}
+    assert by_person[world.guardian.id].status == NotificationStatus.SKIPPED.value
+    assert by_person[world.guardian.id].problem == "malformed address"
+
+
+async def test_an_unreachable_smtp_server_is_retried_then_dead_lettered_without_personal_data(
+    api: GraphQLClient,
+    live_world: World,
+    db_engine: AsyncEngine,
+    worker_db: str,
+    worker_settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    world = live_world
+    log, _ = await _level2_log(world, db_engine)
+    await _prefer(db_engine, world.other_guardian, Delivery.OFF)
+    from relaylog.mail_sink import _free_port
+
+    nobody_listens = _free_port("127.0.0.1")
+    unreachable = worker_settings.model_copy(update={"smtp_port": nobody_listens})
+    await api.query(
+        SPARKLE,
+        as_=world.holder,
+        variables={"input": {"logId": gid("RelayLog", log), "text": SECRET_SPARKLE}},
+    )
+
+    with caplog.at_level("INFO", logger="relaylog"):
+        await run_until_idle(unreachable, worker_db, db_engine)
+
+    [dead] = [n for n in await notifications(db_engine) if n.kind == "NEWS"]
+    assert (dead.status, dead.attempts) == ("DEAD", 3)
+    assert "SMTP" in (dead.problem or "")
+    failures = [r for r in caplog.records if r.getMessage() == "mail delivery failed"]
+    assert [(r.attempt, r.dead_letter) for r in failures] == [  # type: ignore[attr-defined]
+        (1, False),
+        (2, False),
+        (3, True),
+    ]
+    for record in caplog.records:
+        line = str(record.__dict__)
+        assert str(world.guardian.email) not in line
+        assert world.youth.name not in line
+    async with committed(db_engine) as session:
+        statuses = (
+            await session.execute(
+                text(
+                    "SELECT status::text, attempts FROM procrastinate.procrastinate_jobs "
+                    "WHERE task_name = 'deliver'"
+                )
+            )
+        ).all()
+    assert [tuple(s) for s in statuses] == [("failed", 3)]  # the dead letter, kept
+    assert len(await events(db_engine)) == 1  # the event is kept too
+
+    from relaylog.worker import worker_status
+
+    status = await worker_status(worker_db)
+    assert status.notifications["DEAD"] == 1
+    assert status.dead_letters[0][0] == str(dead.id)
+
+
+async def _jobs(engine: AsyncEngine, task: str) -> list[tuple[str, int]]:
+    async with committed(engine) as session:
+        rows = await session.execute(
+            text(
+                "SELECT status::text, attempts FROM procrastinate.procrastinate_jobs "
+                "WHERE task_name = :task ORDER BY id"
+            ),
+            {"task": task},
+        )
+        return [(r[0], r[1]) for r in rows]
+
+
+CRASH_AFTER_SEND = """
+import os, sys
+from relaylog.jobs import Runtime
+
+counted = Runtime.count
+
+def count(self, name):
+    counted(self, name)
+    if name == "mail_sent":  # the mail went and is recorded; the queue never hears of it
+        os._exit(3)
+
+Runtime.count = count
+from relaylog.cli import main
+sys.argv = ["relaylog", "worker", "--queue", "events", "--queue", "mail", "--concurrency", "1"]
+main()
+"""
+
+
+@pytest.mark.slow
+async def test_a_worker_killed_between_sending_and_acknowledging_sends_nothing_twice(
+    api: GraphQLClient,
+    live_world: World,
+    db_engine: AsyncEngine,
+    worker_db: str,
+    worker_settings: Settings,
+    sink: MailSink,
+) -> None:
+    world = live_world
+    log, _ = await _level2_log(world, db_engine)
+    await _prefer(db_engine, world.other_guardian, Delivery.OFF)
+    await api.query(
+        SPARKLE,
+        as_=world.holder,
+        variables={"input": {"logId": gid("RelayLog", log), "text": SECRET_SPARKLE}},
+    )
+    process = worker_process(worker_settings, worker_db, script=CRASH_AFTER_SEND)
+    output, _ = await asyncio.to_thread(process.communicate, None, 60)
+    assert process.returncode == 3, output.decode()
+    assert [m.recipients for m in sink.received] == [(world.guardian.email,)]
+    assert await _jobs(db_engine, "deliver") == [("doing", 0)]  # never acknowledged
+
+    await asyncio.sleep(worker_settings.worker_stalled_seconds + 0.5)
+    runtime = await run_until_idle(worker_settings, worker_db, db_engine)
+
+    assert len(sink.received) == 1  # the job ran again and sent nothing
+    assert runtime.stats.get("mail_already_done") == 1
+    assert await _jobs(db_engine, "deliver") == []  # done (and so deleted), not failed
+    [sent] = [n for n in await notifications(db_engine) if n.kind == "NEWS"]
+    assert (sent.status, sent.attempts) == ("SENT", 1)
+
+
+@pytest.mark.slow
+async def test_two_workers_share_the_mails_and_each_goes_once(
+    live_world: World,
+    db_engine: AsyncEngine,
+    worker_db: str,
+    worker_settings: Settings,
+    sink: MailSink,
+) -> None:
+    world = live_world
+    owed: list[uuid.UUID] = []
+    async with committed(db_engine) as session:
+        world.seed.session = session
+        for n in range(24):
+            staff = await world.seed.staff(world.school, f"Lærer Nummer{n}")
+            staff.email = f"laerer{n}@skole.test"
+            await session.flush()
+            row = await queue_once(
+                session,
+                kind=NotificationKind.DIGEST,
+                recipient=Recipient(RecipientKind.STAFF, staff.id),
+                idempotency_key=f"test-digest-{n}",
+                not_before=now(),
+            )
+            assert row is not None
+            owed.append(row)
+    from relaylog.jobs import defer_delivery
+
+    with jobs.replace_connector(job_connector(worker_db)) as app:
+        async with app.open_async():
+            for notification_id in owed:
+                await defer_delivery(app, notification_id, now())
+                await defer_delivery(app, notification_id, now())  # a second defer: no-op
+
+    first = worker_process(worker_settings, worker_db, "--once", "--queue", "mail")
+    second = worker_process(worker_settings, worker_db, "--once", "--queue", "mail")
+    for process in (first, second):
+        output, _ = await asyncio.to_thread(process.communicate, None, 90)
+        assert process.returncode == 0, output.decode()
+
+    assert len(sink.received) == 24
+    assert len({m.message["Message-ID"] for m in sink.received}) == 24
+    assert sorted(m.recipients[0] for m in sink.received) == sorted(
+        f"laerer{n}@skole.test" for n in range(24)
+    )
+    statuses = [n.status for n in await notifications(db_engine)]
+    assert statuses == ["SENT"] * 24
+    assert await _jobs(db_engine, "deliver") == []  # each done once, none failed
+
+
+async def test_the_event_listener_dispatches_as_soon_as_a_change_is_committed(
+    api: GraphQLClient,
+    live_world: World,
+    db_engine: AsyncEngine,
+    worker_db: str,
+    worker_settings: Settings,
+    sink: MailSink,
+) -> None:
+    """``relaylog worker`` as it runs beside ``serve``: started first, then a change."""
+    world = live_world
+    log, _ = await _level2_log(world, db_engine)
+    process = worker_process(worker_settings, worker_db, "--queue", "events", "--queue", "mail")
+    try:
+        await asyncio.sleep(4)  # the worker is up and listening
+        await api.query(
+            SPARKLE,
+            as_=world.holder,
+            variables={"input": {"logId": gid("RelayLog", log), "text": SECRET_SPARKLE}},
+        )
+
+        async def two_mails() -> bool:
+            return len(sink.received) == 2
+
+        await wait_for(two_mails, 40)
+    finally:
+        process.terminate()
+        await asyncio.to_thread(process.communicate, None, 30)
+    assert sorted(m.recipients for m in sink.received) == sorted(
+        [(world.guardian.email,), (world.other_guardian.email,)]
+    )
+    _assert_no_personal_data(world, sink)
+
+
+def test_the_morning_digest_is_at_seven_in_oslo() -> None:
+    evening = datetime(2026, 12, 1, 20, 0, tzinfo=OSLO)
+    assert next_digest_at(evening) == datetime(2026, 12, 2, 7, 0, tzinfo=OSLO)
+    early = datetime(2026, 7, 1, 4, 0, tzinfo=OSLO)
+    assert next_digest_at(early) == datetime(2026, 7, 1, 7, 0, tzinfo=OSLO)
+
+
+def test_an_address_is_checked_before_a_mail_goes() -> None:
+    from relaylog.mail import checked_address
+
+    assert checked_address("gunnar@example.no") == "gunnar@example.no"
+    for bad in [
+        "",
+        None,
+        "gunnar",
+        "gunnar@localhost",
+        "a b@c.no",
+        "x@y.no\r\nBcc: z@w.no",
+        "Gunnar <gunnar@example.no>",
+    ]:
+        assert checked_address(bad) is None, bad
+
+
+def test_every_mail_text_exists_in_both_languages_and_names_nobody() -> None:
+    from relaylog.mail_texts import MAIL_TEXTS, mail_text
+
+    assert set(MAIL_TEXTS) == {k.value for k in NotificationKind}
+    for kind in MAIL_TEXTS:
+        for language in Language:
+            text_ = mail_text(kind, language, "https://x.test/")
+            assert "https://x.test/" in text_.body
+            assert "{" not in text_.body + text_.subject
