@@ -3,7 +3,8 @@ audit trail, as ``auth.scoping`` applies it to the logs.
 
 An entry is shown only where its subject is visible to the reader: a read names only the
 kinds of data the reader may read in the log now (and is left out if it named none), a write
-is shown where the reader may read what it is about (``WRITE_SUBJECT``), a write on a note
+is shown where the reader may read what it is about (``WRITE_SUBJECT``; a unit's download
+or receipt of an archive copy: ``PACKAGE_SUBJECT``), a write on a note
 only while the note is one the reader may read (the youth never learns of an adults-only
 note). Family members do not see each other's reads or printouts (``FAMILY_RELATIONS``);
 everyone sees their own.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from auth.policy import (
     FAMILY_RELATIONS,
+    PACKAGE_SUBJECT,
     WRITE_SUBJECT,
     Action,
     Condition,
@@ -38,7 +40,11 @@ def history_scope(viewer: Viewer | None, access: LogAccess) -> HistoryScope:
     return HistoryScope(
         log_id=access.log_id,
         kinds=frozenset(k.value for k in kinds),
-        actions=frozenset(a.value for a, subject in WRITE_SUBJECT.items() if subject in kinds),
+        actions=frozenset(
+            a.value
+            for a, subject in [*WRITE_SUBJECT.items(), *PACKAGE_SUBJECT.items()]
+            if subject in kinds
+        ),
         adults_only_notes=condition_for(PolicyField.NOTES, relation)
         is not Condition.NOT_ADULTS_ONLY,
         read_actions=_READS if family else frozenset(),

@@ -8,7 +8,9 @@ Every mutation asks, in this order, and stops at the first no:
    its kind (``OBJECT_KINDS``: the policy row of each kind, with the object's own facts). If
    not, the answer is *exactly* that of a missing id (``NOT_FOUND``, same message, same
    field): hidden, missing and anonymous cannot be told apart, so no answer reveals that an
-   object exists. A transfer is visible to the two staff members it is between.
+   object exists. A transfer is visible to the two staff members it is between, and to
+   whoever may read the log's transfers (``may_see_transfer``: the family approves one). An
+   archive package is visible to its unit's people in ``PACKAGE_POLICY`` only.
 3. **The log's status.** A paused log takes only what resumes, ends or protects it; a closed
    log is read-only (``WRITABLE_WHEN_PAUSED`` / ``WRITABLE_WHEN_CLOSED``).
 4. **The write rule.** The ``WRITE_POLICY`` cell for the viewer's relation at the log's level.
@@ -44,6 +46,7 @@ from auth.policy import (
     can_read,
     conditions_of,
     may_mark_adults_only,
+    may_see_transfer,
     may_start_log,
     signed_in_strongly_enough,
 )
@@ -72,7 +75,7 @@ class ObjectKind:
 
     type_name: str  # the global id's type
     loader: str  # the per-request loader that finds it by id
-    read_as: PolicyField | None  # its row of READ_POLICY (None: the transfer rule)
+    read_as: PolicyField | None  # its row of READ_POLICY (None: a rule of its own, below)
     label: str  # "No such <label>."
     field: str  # the input field that names it
 
@@ -96,6 +99,8 @@ OBJECT_KINDS: dict[str, ObjectKind] = {
         _kind("Consent", "consent", "consent", "consentId"),
         _kind("Actor", "actor", "actor", "actorId"),
         _kind("Transfer", "transfer", "transfer", "transferId"),  # not a node: the transfer rule
+        # Not a node, not read through a log relation: PACKAGE_POLICY (Write.package).
+        _kind("ArchiveRecord", "", "archive package", "archiveRecordId"),
     )
 }
 
@@ -143,7 +148,14 @@ async def find_object(
         raise missing(kind)
     access: LogAccess | None = await loaders.log_access.load(obj.log_id)
     if kind.read_as is None:
-        if viewer.staff_id is None or viewer.staff_id not in {obj.from_staff_id, obj.to_staff_id}:
+        between = viewer.staff_id is not None and viewer.staff_id in {
+            obj.from_staff_id,
+            obj.to_staff_id,
+        }
+        readable = access is not None and may_see_transfer(
+            access.relation, access.level, between=False
+        )
+        if not between and not readable:
             raise missing(kind)
         if access is None:
             # The recipient of a transfer usually has no relation to the log yet.

@@ -25,6 +25,15 @@ The table is docs/design.md §2, with these decisions where the design left room
   their own row, ``REGISTER_POLICY``, from each register action to who may take it and how far
   (the whole municipality, or only the viewer's own unit). The municipal admin runs them; a
   unit manager registers ordinary staff in her own unit; nobody else writes them.
+- Transfers of the holder role (``TRANSFERS``: who handed the log to whom, which unit, when)
+  are read by the holder and the family; the recipient of a pending transfer sees it through
+  the gate's transfer rule (``may_see_transfer``). A transfer to a unit the log's consents
+  do not cover waits for that consent or the family's approval (``APPROVE_TRANSFER``, strongly
+  signed in, as for consent).
+- Archive packages are not read through a log relation: a package belongs to the unit that
+  filed it, and ``PACKAGE_POLICY`` says which of that unit's people (the holder when it was
+  filed, the unit manager) list, download and mark it received, also after the log moved
+  away or closed. Anyone else gets the answer for a missing package.
 - The access history (``ACCESS_HISTORY``) is read through the same table: each write is about
   a kind of data (``WRITE_SUBJECT``) and shown where that kind may be read; family members
   (``FAMILY_RELATIONS``) are not shown each other's reads (``auth.access_history``).
@@ -40,6 +49,9 @@ __all__ = [
     "AUDIENCE_RELATIONS",
     "FAMILY_RELATIONS",
     "NEEDS_STRONG_SIGN_IN",
+    "PACKAGE_POLICY",
+    "PACKAGE_RELATION",
+    "PACKAGE_SUBJECT",
     "PASSIVE_REPORT_READS",
     "READ_POLICY",
     "REGISTER_POLICY",
@@ -52,6 +64,8 @@ __all__ = [
     "Audience",
     "Condition",
     "Facts",
+    "PackageAction",
+    "PackageRole",
     "PolicyField",
     "RegisterAction",
     "RegisterReach",
@@ -66,6 +80,7 @@ __all__ = [
     "condition_for",
     "conditions_of",
     "may_act_without_relation",
+    "may_handle_package",
     "may_have_log_relations",
     "may_list_units",
     "may_manage_registers",
@@ -73,10 +88,12 @@ __all__ = [
     "may_read_statistics",
     "may_receive_package",
     "may_register",
+    "may_see_transfer",
     "may_see_unit_report",
     "may_start_log",
     "may_use_staff_directory",
     "min_level",
+    "package_roles",
     "register_role",
     "signed_in_strongly_enough",
 ]
@@ -129,6 +146,7 @@ class PolicyField(StrEnum):
     ACTIVITY = "ACTIVITY"  # counters, last activity, overdue deadlines, activity plan
     LOG_REASONS = "LOG_REASONS"  # free-text reasons: why paused, why the level or an actor changed
     AUTHORS = "AUTHORS"  # who wrote a note or sparkle, evaluated a measure, gave a consent
+    TRANSFERS = "TRANSFERS"  # handovers of the holder role: who, which unit, when, approvals
 
 
 class Condition(StrEnum):
@@ -188,6 +206,10 @@ READ_POLICY: dict[PolicyField, dict[Relation, Rule]] = {
     # shows them. Whoever reads the entries reads these names already as actors, guardians
     # and the child; the unit manager, who sees consents but no person, does not.
     F.AUTHORS: {H: R(0), A: R(1), X: R(2), G: R(1), S: R(1)},
+    # Not in the design table: the family is told where its log goes (and approves a move
+    # its consents do not cover); the holder sees the log's handovers. Actors and the unit
+    # manager see who holds the log now (``ACTOR_CONTACT``), not its earlier moves.
+    F.TRANSFERS: {H: R(0), G: R(1), S: R(1)},
 }
 
 
@@ -216,6 +238,7 @@ class Action(StrEnum):
     EDIT_PEOPLE = "EDIT_PEOPLE"  # correct the child's address, the guardians' contact details
     CHANGE_GUARDIANS = "CHANGE_GUARDIANS"  # add a guardian, remove one (custody changed)
     EDIT_OWN_CONTACT = "EDIT_OWN_CONTACT"  # a guardian corrects their own phone and e-mail
+    APPROVE_TRANSFER = "APPROVE_TRANSFER"  # the family approves a move its consents do not cover
 
 
 class WriteCondition(StrEnum):
@@ -315,6 +338,8 @@ WRITE_POLICY: dict[Action, dict[Relation, WriteRule]] = {
     Action.EDIT_PEOPLE: {H: W(0)},
     Action.CHANGE_GUARDIANS: {H: W(0)},
     Action.EDIT_OWN_CONTACT: {G: W(1)},
+    # Whoever's consent counts approves (the model checks that they are one of them).
+    Action.APPROVE_TRANSFER: {G: W(1), S: W(1)},
 }
 
 # What each write is about. Its entry in a log's access history is shown to whoever may read
@@ -344,6 +369,7 @@ WRITE_SUBJECT: dict[Action, PolicyField] = {
     Action.EDIT_PEOPLE: F.CHILD_IDENTITY,
     Action.CHANGE_GUARDIANS: F.GUARDIAN_CONTACT,
     Action.EDIT_OWN_CONTACT: F.GUARDIAN_CONTACT,
+    Action.APPROVE_TRANSFER: F.TRANSFERS,
 }
 
 # Family members are not told when another family member read the log (or printed it): it is
@@ -363,6 +389,7 @@ WRITABLE_WHEN_PAUSED = frozenset(
         Action.ARCHIVE,
         Action.ANSWER_TRANSFER,
         Action.SHARE_MOBILE,
+        Action.APPROVE_TRANSFER,
     }
 )
 WRITABLE_WHEN_CLOSED = frozenset({Action.EXPORT, Action.ARCHIVE})
@@ -370,7 +397,7 @@ WRITABLE_WHEN_CLOSED = frozenset({Action.EXPORT, Action.ARCHIVE})
 # In-app consent is evidence only when the guardian signed in with the highest level of
 # assurance (BankID / ID-porten "high"); a legacy "Level4" token may read, not consent.
 STRONG_ACR = "idporten-loa-high"
-NEEDS_STRONG_SIGN_IN = frozenset({Action.GIVE_CONSENT})
+NEEDS_STRONG_SIGN_IN = frozenset({Action.GIVE_CONSENT, Action.APPROVE_TRANSFER})
 
 
 # Global roles that never stand in any relation to a log, whatever memberships or manager
@@ -463,6 +490,12 @@ def signed_in_strongly_enough(action: Action, acr: str) -> bool:
     return action not in NEEDS_STRONG_SIGN_IN or acr == STRONG_ACR
 
 
+def may_see_transfer(relation: Relation, level: int, *, between: bool) -> bool:
+    """May this viewer see a transfer? The two staff members it is between (the recipient
+    usually has no relation to the log yet), and whoever may read the log's transfers."""
+    return between or can_read(relation, level, PolicyField.TRANSFERS)
+
+
 def may_mark_adults_only(relation: Relation, level: int) -> bool:
     """May this viewer mark a note adults-only? Only who could read such a note themself."""
     return can_read(relation, level, PolicyField.NOTES, Facts(adults_only=True))
@@ -550,3 +583,59 @@ def may_register(
     if reach is None:
         return False
     return reach is RegisterReach.MUNICIPALITY or own_unit
+
+
+class PackageAction(StrEnum):
+    """What is done with an archive package (not a write to any log)."""
+
+    LIST_PACKAGES = "LIST_PACKAGES"  # see it, with its metadata, in ``archivePackages``
+    DOWNLOAD_PACKAGE = "DOWNLOAD_PACKAGE"  # fetch the zip (PDF/A + Noark 5 metadata)
+    MARK_PACKAGE_RECEIVED = "MARK_PACKAGE_RECEIVED"  # the archive has it, under its reference
+
+
+class PackageRole(StrEnum):
+    """How a staff member of the unit that filed a package stands to it."""
+
+    HOLDER_AT_THE_TIME = "HOLDER_AT_THE_TIME"  # held the log when it was filed
+    UNIT_MANAGER = "UNIT_MANAGER"  # manages the unit that filed it
+
+
+# A package belongs to the unit that filed it: only that unit's people stand in a role to it
+# (a holder who has moved to another unit no longer does). The unit manager files the unit's
+# copies in the municipal archive, so she downloads them, content and all: this is records
+# management of a copy the unit made, not reading the log through a relation to it.
+PACKAGE_POLICY: dict[PackageAction, frozenset[PackageRole]] = {
+    PackageAction.LIST_PACKAGES: frozenset(PackageRole),
+    PackageAction.DOWNLOAD_PACKAGE: frozenset(PackageRole),
+    PackageAction.MARK_PACKAGE_RECEIVED: frozenset(PackageRole),
+}
+# The relation a package action is recorded under in the audit trail.
+PACKAGE_RELATION: dict[PackageRole, Relation] = {
+    PackageRole.HOLDER_AT_THE_TIME: Relation.HOLDER,
+    PackageRole.UNIT_MANAGER: Relation.MANAGER,
+}
+# What each package action is about, for the log's access history (as ``WRITE_SUBJECT``).
+PACKAGE_SUBJECT: dict[PackageAction, PolicyField] = {
+    PackageAction.LIST_PACKAGES: PolicyField.LOG_SUMMARY,
+    PackageAction.DOWNLOAD_PACKAGE: PolicyField.LOG_SUMMARY,
+    PackageAction.MARK_PACKAGE_RECEIVED: PolicyField.LOG_SUMMARY,
+}
+
+
+def package_roles(
+    viewer_kind: str, *, is_manager: bool, same_unit: bool, held_it: bool
+) -> frozenset[PackageRole]:
+    """In which roles does this viewer stand to a package (of their unit or not)?"""
+    if viewer_kind != "STAFF" or not same_unit:
+        return frozenset()
+    roles = set()
+    if held_it:
+        roles.add(PackageRole.HOLDER_AT_THE_TIME)
+    if is_manager:
+        roles.add(PackageRole.UNIT_MANAGER)
+    return frozenset(roles)
+
+
+def may_handle_package(action: PackageAction, roles: frozenset[PackageRole]) -> bool:
+    """May a viewer standing in these roles to a package do this with it?"""
+    return bool(roles & PACKAGE_POLICY[action])

@@ -34,9 +34,20 @@ from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import aliased
 
 from auth.ownership import condition_sql
-from auth.policy import READ_POLICY, PolicyField, Relation, may_have_log_relations, min_level
-from auth.viewer import Viewer
-from models import ActorMembership, ChildGuardian, RelayLog
+from auth.policy import (
+    PACKAGE_POLICY,
+    READ_POLICY,
+    PackageAction,
+    PackageRole,
+    PolicyField,
+    Relation,
+    may_handle_package,
+    may_have_log_relations,
+    min_level,
+    package_roles,
+)
+from auth.viewer import Viewer, ViewerKind
+from models import ActorMembership, ArchiveRecord, ChildGuardian, RelayLog
 from models.enums import ActorStatus, RelayLogStatus
 
 __all__ = [
@@ -48,6 +59,9 @@ __all__ = [
     "field_visible_sql",
     "holder_organisation_filter",
     "log_access_statement",
+    "may_take_package_action",
+    "package_roles_of",
+    "packages_statement",
     "readable_logs",
     "reader_row_column",
     "scoped_statement",
@@ -253,3 +267,39 @@ def field_visible_sql(
     if not branches:
         return "false"
     return f"(CASE {relation} {' '.join(branches)} ELSE false END)"
+
+
+def _package_role_sql(role: PackageRole, viewer: Viewer) -> ColumnElement[bool]:
+    """The SQL face of one ``PackageRole`` (the unit is checked for every role alike)."""
+    if role is PackageRole.HOLDER_AT_THE_TIME:
+        return ArchiveRecord.holder_id == literal(viewer.staff_id, ArchiveRecord.holder_id.type)
+    return literal(viewer.is_manager)
+
+
+def packages_statement(viewer: Viewer, action: PackageAction) -> Select[Any]:
+    """The archive packages this viewer may take ``action`` on: the rows of
+    ``PACKAGE_POLICY`` as a ``WHERE`` (the start of every package list and lookup)."""
+    stmt = select(ArchiveRecord)
+    if viewer.kind is not ViewerKind.STAFF or viewer.staff_id is None:
+        return stmt.where(false())
+    roles = [_package_role_sql(role, viewer) for role in sorted(PACKAGE_POLICY[action])]
+    unit = ArchiveRecord.author_organisation_id == literal(
+        viewer.organisation_id, ArchiveRecord.author_organisation_id.type
+    )
+    return stmt.where(unit, or_(false(), *roles))
+
+
+def package_roles_of(viewer: Viewer, record: ArchiveRecord) -> frozenset[PackageRole]:
+    """How this viewer stands to this package (empty: it is none of theirs)."""
+    return package_roles(
+        viewer.kind,
+        is_manager=viewer.is_manager,
+        same_unit=viewer.organisation_id is not None
+        and record.author_organisation_id == viewer.organisation_id,
+        held_it=viewer.staff_id is not None and record.holder_id == viewer.staff_id,
+    )
+
+
+def may_take_package_action(viewer: Viewer, record: ArchiveRecord, action: PackageAction) -> bool:
+    """May this viewer take ``action`` on this package (the table, for one loaded row)?"""
+    return may_handle_package(action, package_roles_of(viewer, record))

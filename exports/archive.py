@@ -5,7 +5,10 @@ municipality files a copy of the log in the child's folder of its archive (Publi
 Elements). ``create_archive_package`` renders the log *as its holder sees it*, describes the
 document in Noark 5 terms (``noark5-metadata.xml``: case title, document title, document
 date, author organisation, document type, format, file size, SHA-256 of the PDF in lowercase
-hex), zips both and stores the package in an ``ArchiveRecord``.
+hex), zips both and stores the package in an ``ArchiveRecord``. The package belongs to the unit
+that held the log when it was filed (``author_organisation_id``, ``holder_id``): that unit's
+holder of the time and its manager list, download and mark it received by the archive
+(``PACKAGE_POLICY``), also after the log moved on or closed.
 
 It checks no permission: the caller (the ``archiveRelayLog`` mutation after the write policy,
 or a lifecycle operation that is itself allowed) has decided that the log is archived.
@@ -150,11 +153,13 @@ async def archive_log(
     if answer is None or view is None:
         raise NotFound("No such log.")
     pdf = await asyncio.to_thread(render_log_pdf, view, Language.NB, archive=True)
-    organisation_id = await session.scalar(
-        select(ActorMembership.organisation_id).where(
-            ActorMembership.log_id == log_id, ActorMembership.is_holder
+    holder = (
+        await session.execute(
+            select(ActorMembership.staff_id, ActorMembership.organisation_id).where(
+                ActorMembership.log_id == log_id, ActorMembership.is_holder
+            )
         )
-    )
+    ).first()
     case_title = f"{DOCUMENT_TYPE} – {view.child.name}"
     document_title = f"{DOCUMENT_TYPE}, {_TITLES[why]} {day.strftime('%d.%m.%Y')}"
     stem = f"stafettlogg-{log_id}-{day.isoformat()}"
@@ -174,8 +179,9 @@ async def archive_log(
         reason=why.value,
         case_title=case_title[:300],
         document_title=document_title[:300],
-        author_organisation_id=organisation_id,
+        author_organisation_id=holder.organisation_id if holder else None,
         created_by_id=created_by_staff_id,
+        holder_id=holder.staff_id if holder else None,
         document_format=PDFA_FORMAT,
         size_bytes=pdf.size_bytes,
         sha256=pdf.sha256,
@@ -198,8 +204,9 @@ async def archive_log(
 def archive_on_transfer(
     read: ExportReader,
 ) -> Callable[[AsyncSession, RelayLog, Transfer], Awaitable[ArchiveRecord]]:
-    """The snapshot an accepted transfer takes (``models.operations.transfer.ArchiveSnapshot``):
-    the log as the new holder sees it, filed by them."""
+    """The snapshot an accepted transfer takes (``models.operations.transfer.ArchiveSnapshot``),
+    just before the role moves: the log as the old holder sees it, the old unit's copy to
+    file (its acceptance by the new holder is what files it)."""
 
     async def snapshot(session: AsyncSession, log: RelayLog, transfer: Transfer) -> ArchiveRecord:
         return await create_archive_package(

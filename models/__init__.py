@@ -21,7 +21,7 @@ from models.person import Child, ChildGuardian, Guardian
 from models.person_history import GuardianChange
 from models.relay_log import ActorMembership, Consent, ConsentDocument, LevelChange, RelayLog
 from models.statistics import LogStatistics
-from models.transfer import ArchiveRecord, Transfer
+from models.transfer import ArchiveRecord, Transfer, TransferApproval
 
 __all__ = [
     "ActorMembership",
@@ -55,4 +55,5 @@ __all__ = [
     "Sparkle",
     "StaffAccount",
     "Transfer",
+    "TransferApproval",
 ]

@@ -10,6 +10,11 @@ names people by id only.
 
 A retention period shorter than the legal minimum (configured by the operator) is refused
 before anything is read or written.
+
+An archive package the municipal archive has not received yet (``ArchiveRecord.received_at``)
+is never removed: a log with such a package is held back, whatever its retention says, and
+reported (``PurgeCandidate.unreceived_copies``, ``PurgeResult.held_back``) so that its unit
+files the copy first. Received packages go with their log.
 """
 
 from __future__ import annotations
@@ -71,6 +76,12 @@ class PurgeCandidate:
     closed_on: date
     retention_days: int
     archived_copies: int
+    unreceived_copies: int = 0
+
+    @property
+    def held_back(self) -> bool:
+        """Kept until the archive has received every copy of it."""
+        return self.unreceived_copies > 0
 
 
 @dataclass
@@ -80,6 +91,7 @@ class PurgeResult:
     guardians: int = 0
     statistics_rows: int = 0
     rows: dict[str, int] = field(default_factory=dict)
+    held_back: list[uuid.UUID] = field(default_factory=list)  # packages not yet received
 
 
 def _closed_at() -> ColumnElement[datetime]:
@@ -132,6 +144,12 @@ async def purge_candidates(
         .correlate(RelayLog)
         .scalar_subquery()
     )
+    unreceived = (
+        select(func.count())
+        .where(ArchiveRecord.log_id == RelayLog.id, ArchiveRecord.received_at.is_(None))
+        .correlate(RelayLog)
+        .scalar_subquery()
+    )
     rows = await session.execute(
         select(
             RelayLog.id,
@@ -140,6 +158,7 @@ async def purge_candidates(
             closed_at.label("closed_at"),
             period.label("period"),
             copies.label("copies"),
+            unreceived.label("unreceived"),
         )
         .join(Municipality, Municipality.id == RelayLog.municipality_id)
         .where(
@@ -156,6 +175,7 @@ async def purge_candidates(
             closed_on=row.closed_at.date(),
             retention_days=row.period,
             archived_copies=row.copies,
+            unreceived_copies=row.unreceived,
         )
         for row in rows
     ]
@@ -194,8 +214,9 @@ async def purge(
 ) -> PurgeResult:
     """Remove these logs and all personal data only they held; keep their statistics.
 
-    Only closed and archived logs are purged; any other id is left alone. The caller's
-    session is cleared afterwards (its identity map may hold rows that are gone).
+    Only closed and archived logs are purged; any other id is left alone. A log with an
+    archive package not yet received by the archive is held back (``result.held_back``).
+    The caller's session is cleared afterwards (its identity map may hold rows that are gone).
     """
     result = PurgeResult()
     # Lock the logs first: a concurrent export or write that would add a row under one of
@@ -208,6 +229,19 @@ async def purge(
             .with_for_update()
         )
     ).all()
+    # Asked once the logs are locked (a new package needs the log's lock): what it sees stays.
+    waiting = set(
+        await session.scalars(
+            select(ArchiveRecord.log_id)
+            .where(
+                ArchiveRecord.log_id.in_([row.id for row in locked]),
+                ArchiveRecord.received_at.is_(None),
+            )
+            .distinct()
+        )
+    )
+    result.held_back = [row.id for row in locked if row.id in waiting]
+    locked = [row for row in locked if row.id not in waiting]
     if not locked:
         return result
     ids = [row.id for row in locked]

@@ -185,8 +185,19 @@ def purge(
         typer.echo(
             f"  {c.log_id}  {c.municipality}  {c.status.value:<8} closed {c.closed_on}"
             f"  retention {c.retention_days}d  archived copies {c.archived_copies}"
+            + (
+                f"  HELD BACK: {c.unreceived_copies} not received by the archive"
+                if c.held_back
+                else ""
+            )
         )
-    typer.echo(f"{len(report.candidates)} logs {verb}")
+    held = sum(1 for c in report.candidates if c.held_back)
+    typer.echo(f"{len(report.candidates) - held} logs {verb}")
+    if held:
+        typer.echo(
+            f"{held} logs held back: their archive copies have not been received by the "
+            "archive (the unit files them and marks them received first)"
+        )
     if report.result is not None:
         r = report.result
         typer.echo(

@@ -16,7 +16,7 @@ from enum import StrEnum
 from strawberry.types import Info
 
 from auth.access_history import history_scope
-from auth.policy import Action, PolicyField, Relation
+from auth.policy import Action, PackageAction, PolicyField, Relation
 from auth.viewer import Viewer, ViewerKind
 from models import RelayLog
 from models.access_history import READ_ACTION, Cursor, HistoryEntry
@@ -112,9 +112,9 @@ def _decode(cursor: str | None) -> Cursor | None:
 def _kind(action: str) -> AccessKind:
     if action == READ_ACTION:
         return AccessKind.READ
-    if action == Action.EXPORT.value:
-        return AccessKind.EXPORT
-    if action == Action.ARCHIVE.value:
+    if action in {Action.EXPORT.value, PackageAction.DOWNLOAD_PACKAGE.value}:
+        return AccessKind.EXPORT  # a copy of the log left the service
+    if action in {Action.ARCHIVE.value, PackageAction.MARK_PACKAGE_RECEIVED.value}:
         return AccessKind.ARCHIVE
     return AccessKind.WRITE
 

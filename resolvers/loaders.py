@@ -39,6 +39,7 @@ from models import (
     Sparkle,
     StaffAccount,
     Transfer,
+    TransferApproval,
 )
 from resolvers.activity import activity_loader
 from resolvers.history_loader import access_history_loader
@@ -161,6 +162,18 @@ class Loaders:
     actor = _Lazy(lambda r: _by_id(r.session, ActorMembership))
     concern = _Lazy(lambda r: _by_id(r.session, AttentionConversation))
     transfer = _Lazy(lambda r: _by_id(r.session, Transfer))
+    transfers = _Lazy(
+        lambda r: _grouped(r.session, Transfer, Transfer.log_id, Transfer.created_at, Transfer.id)
+    )
+    transfer_approvals = _Lazy(
+        lambda r: _grouped(
+            r.session,
+            TransferApproval,
+            TransferApproval.transfer_id,
+            TransferApproval.approved_at,
+            TransferApproval.id,
+        )
+    )
     concerns = _Lazy(
         lambda r: _grouped(
             r.session,

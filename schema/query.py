@@ -9,10 +9,12 @@ import strawberry
 from strawberry.types import Info
 
 from auth.policy import Audience
+from resolvers import archive as archive_packages
 from resolvers import query as q
 from resolvers import transfer as transfers
 from resolvers.pagination import Page
 from schema.actor import Actor, Organisation, StaffAccount
+from schema.archive import ArchiveRecord
 from schema.content import Evaluation, Measure, Meeting, Note, PointOfAttention, Sparkle
 from schema.control import ControlQuery
 from schema.enums import RelayLogStatus
@@ -104,6 +106,22 @@ class RelayLogConnection:
 
 
 @strawberry.type
+class ArchiveRecordEdge:
+    cursor: str
+    node: ArchiveRecord
+
+
+@strawberry.type(description="A page of your unit's archive packages, newest first.")
+class ArchiveRecordConnection:
+    edges: list[ArchiveRecordEdge]
+
+    @strawberry.field
+    def page_info(self) -> PageInfo:
+        page: Page[Any] = self  # type: ignore[assignment]
+        return PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor)
+
+
+@strawberry.type
 class Query(ControlQuery, StatisticsQueryFields):
     @strawberry.field(description="The signed-in person, or null without a valid token.")
     def viewer(self, info: Info) -> Viewer | None:
@@ -145,6 +163,24 @@ class Query(ControlQuery, StatisticsQueryFields):
     )
     async def my_transfers(self, info: Info) -> list[Transfer]:
         return await transfers.my_transfers(info)  # type: ignore[return-value]
+
+    @audiences(
+        [Audience.STAFF],
+        description=(
+            "The archive packages your unit filed, newest first, for the holder of the log "
+            "at the time and the unit manager (also once the log moved away or closed). "
+            "received: false lists those the archive has not received yet."
+        ),
+    )
+    async def archive_packages(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        received: bool | None = None,
+    ) -> ArchiveRecordConnection:
+        page = await archive_packages.archive_packages(info, first, after, received)
+        return page  # type: ignore[return-value]
 
     @audiences([Audience.STAFF], description="The municipality's units.")
     async def organisations(self, info: Info) -> list[Organisation]:

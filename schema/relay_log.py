@@ -15,6 +15,7 @@ from resolvers import relay_log as r
 from resolvers.access_history import access_history
 from resolvers.concern import attention_conversations
 from resolvers.content import consent_given_by_name
+from resolvers.transfer import log_transfers
 from resolvers.views import ActivityView
 from schema.access_history import AccessHistory
 from schema.actor import Actor
@@ -24,6 +25,7 @@ from schema.enums import AuthorKind, CloseReason, ConsentEvidence, ConsentScope,
 from schema.node import Node, entity_id_field, node_id_field
 from schema.permissions import covered, gated
 from schema.person import Child, Guardian
+from schema.transfer import Transfer
 
 __all__ = ["Activity", "Consent", "LevelChange", "RelayLog"]
 
@@ -108,6 +110,11 @@ class RelayLog(Node):
         P.NOTES, resolver=attention_conversations
     )
     activity: Activity | None = gated(P.ACTIVITY, resolver=r.activity)
+    transfers: list[Transfer] | None = gated(
+        P.TRANSFERS,
+        resolver=log_transfers,
+        description="Handovers of the holder role, oldest first: pending, accepted, cancelled.",
+    )
     access_history: AccessHistory | None = gated(
         P.ACCESS_HISTORY,
         resolver=access_history,

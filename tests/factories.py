@@ -10,15 +10,26 @@ from PIL import Image
 from pypdf import PdfWriter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Child, Guardian, Municipality, Organisation, RelayLog, StaffAccount
+from models import (
+    Child,
+    Guardian,
+    Municipality,
+    Organisation,
+    RelayLog,
+    StaffAccount,
+    Transfer,
+    TransferApproval,
+)
 from models.base import utcnow
 from models.enums import (
     ActorStatus,
+    AuthorKind,
     ConsentScope,
     MeetingStatus,
     OrganisationKind,
     RelayLogStatus,
     StaffRole,
+    TransferStatus,
 )
 from relaylog.seed import Seeder
 
@@ -50,7 +61,8 @@ class World:
 
         The actor shares their mobile with the family; the external actor does not.
         ``every_field`` also fills what only some logs have (a paused reason, a deactivated
-        actor), so that the policy matrix sees a value in every field.
+        actor, a transfer the family approved and the holder then cancelled), so that the
+        policy matrix sees a value in every field.
         """
         s = self.seed
         log = await s.log(self.youth, self.holder, level=level, consenting=[self.guardian])
@@ -77,6 +89,26 @@ class World:
             gone.status = ActorStatus.DEACTIVATED
             gone.deactivated_at = utcnow()
             gone.deactivated_reason = "Sluttet i stillingen"
+            transfer = Transfer(
+                log_id=log.id,
+                from_staff_id=self.holder.id,
+                to_staff_id=self.external.id,
+                from_organisation_id=self.school.id,
+                to_organisation_id=self.health.id,
+                status=TransferStatus.CANCELLED,
+                reason="Flytter til helsestasjonen",
+                decided_at=utcnow(),
+            )
+            s.session.add(transfer)
+            await s.session.flush()
+            s.session.add(
+                TransferApproval(
+                    transfer_id=transfer.id,
+                    log_id=log.id,
+                    given_by_kind=AuthorKind.GUARDIAN,
+                    given_by_guardian_id=self.guardian.id,
+                )
+            )
             log.status = RelayLogStatus.PAUSED
             log.paused_reason = "Sommerferie etter avtale"
             await s.session.flush()

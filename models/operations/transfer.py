@@ -7,39 +7,62 @@ plain actor when both work in the same organisation, otherwise they leave the lo
 (deactivated, reason ``"transferred"``), and so does any actor the log's level no longer
 admits now that the holder's organisation changed. A log moved to another municipality
 belongs to that municipality from then on. Every accepted transfer takes an archive snapshot
-through ``on_accepted``: the API layer passes ``exports.archive.archive_on_transfer`` (the
-domain imports no exports); ``archive_snapshot_hook`` is the no-op default.
+through ``on_accepted``, *before* the role moves: the copy is the old unit's, the log as it
+left them, for them to file in the municipal archive. The API layer passes
+``exports.archive.archive_on_transfer`` (the domain imports no exports);
+``archive_snapshot_hook`` is the no-op default.
+
+Consent (decisions where the routine left room): moving the log to another unit of the same
+service (school to school, kindergarten to kindergarten) is covered by the consent the log
+was created with. Moving it to another service (``OrganisationKind``: kindergarten to school
+included) shares it with that service and needs the consent to share with other services;
+to specialist health, the consent to broad collaboration (``scopes_needed``). Without that
+consent valid on the day of acceptance, everyone whose consent counts
+(``models.operations.consent``: the guardians with parental responsibility, the youth of
+consent age) must have approved this transfer in the parent app; otherwise accepting is
+``CONSENT_REQUIRED`` and nothing moves.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.enums import ActorStatus, StaffRole, TransferStatus
-from models.errors import Conflict, InvalidInput, NotFound
+from models.enums import (
+    ActorStatus,
+    AuthorKind,
+    ConsentScope,
+    OrganisationKind,
+    StaffRole,
+    TransferStatus,
+)
+from models.errors import Conflict, ConsentRequired, InvalidInput, NotFound
 from models.operations.actor import (
     deactivate,
     deactivate_unadmitted,
     holder_membership,
     own_membership,
 )
+from models.operations.consent import REQUIRED_SCOPES, Consenter, ConsentState, consent_state
 from models.organisation import Organisation, StaffAccount
 from models.relay_log import ActorMembership, RelayLog
-from models.transfer import ArchiveRecord, Transfer
+from models.transfer import ArchiveRecord, Transfer, TransferApproval
 
 __all__ = [
     "TRANSFERRED",
     "ArchiveSnapshot",
     "accept_transfer",
+    "approve_transfer",
     "archive_snapshot_hook",
     "cancel_transfer",
     "load_transfer",
     "request_transfer",
+    "scope_needed",
+    "scopes_needed",
 ]
 
 REASON_MAX = 500
@@ -108,6 +131,97 @@ async def load_transfer(
     return transfer
 
 
+def scopes_needed(
+    from_kind: OrganisationKind, to_kind: OrganisationKind
+) -> tuple[ConsentScope, ...]:
+    """The consent scopes a move from a unit of one service to one of another needs."""
+    if to_kind is from_kind:
+        return ()
+    if to_kind is OrganisationKind.SPECIALIST_HEALTH:
+        return REQUIRED_SCOPES[3]
+    return REQUIRED_SCOPES[2]
+
+
+def scope_needed(from_kind: OrganisationKind, to_kind: OrganisationKind) -> ConsentScope | None:
+    """The widest scope ``scopes_needed`` names (what the family is asked about), if any."""
+    scopes = scopes_needed(from_kind, to_kind)
+    return scopes[-1] if scopes else None
+
+
+def _approved_by_everyone(state: ConsentState, approvals: list[TransferApproval]) -> bool:
+    given = {Consenter(a.given_by_guardian_id) for a in approvals}
+    return bool(state.consenters) and state.consenters <= given
+
+
+async def require_transfer_consent(
+    session: AsyncSession,
+    log: RelayLog,
+    transfer: Transfer,
+    from_organisation: Organisation,
+    to_organisation: Organisation,
+    today: date,
+) -> None:
+    """Raise ``ConsentRequired`` unless the log's consents cover the new unit, or everyone
+    whose consent counts approved this transfer."""
+    needed = scopes_needed(from_organisation.kind, to_organisation.kind)
+    if not needed:
+        return
+    state = await consent_state(session, log, today)
+    if set(needed) <= state.valid_scopes:
+        return
+    approvals = list(
+        await session.scalars(
+            select(TransferApproval).where(TransferApproval.transfer_id == transfer.id)
+        )
+    )
+    if _approved_by_everyone(state, approvals):
+        return
+    what = (
+        "consent to broad collaboration (incl. specialist health)"
+        if ConsentScope.BROAD in needed
+        else "consent to share with other services"
+    )
+    raise ConsentRequired(
+        f"This transfer moves the log to another service: it needs the {what}, or every "
+        "guardian with parental responsibility (and the youth) to approve it in the app.",
+        field="transferId",
+    )
+
+
+async def approve_transfer(
+    session: AsyncSession, transfer: Transfer, who: Consenter, log: RelayLog, today: date
+) -> TransferApproval:
+    """A guardian or the youth approves, in the app, a transfer still waiting."""
+    _require_pending(transfer)
+    state = await consent_state(session, log, today)
+    if who not in state.consenters:
+        raise InvalidInput(
+            "Only those whose consent counts for this log approve a transfer.",
+            field="transferId",
+        )
+    already = await session.scalar(
+        select(TransferApproval.id).where(
+            TransferApproval.transfer_id == transfer.id,
+            TransferApproval.given_by_kind
+            == (AuthorKind.SUBJECT if who.is_youth else AuthorKind.GUARDIAN),
+            TransferApproval.given_by_guardian_id.is_(None)
+            if who.is_youth
+            else TransferApproval.given_by_guardian_id == who.guardian_id,
+        )
+    )
+    if already is not None:
+        raise InvalidInput("You have already approved this transfer.", field="transferId")
+    approval = TransferApproval(
+        transfer_id=transfer.id,
+        log_id=transfer.log_id,
+        given_by_kind=AuthorKind.SUBJECT if who.is_youth else AuthorKind.GUARDIAN,
+        given_by_guardian_id=who.guardian_id,
+    )
+    session.add(approval)
+    await session.flush()
+    return approval
+
+
 def _require_pending(transfer: Transfer) -> None:
     if transfer.status is not TransferStatus.PENDING:
         raise InvalidInput("This transfer is no longer waiting.", field="transferId")
@@ -118,6 +232,7 @@ async def accept_transfer(
     transfer: Transfer,
     *,
     now: datetime,
+    today: date | None = None,
     on_accepted: ArchiveSnapshot = archive_snapshot_hook,
 ) -> Transfer:
     _require_pending(transfer)
@@ -130,7 +245,16 @@ async def accept_transfer(
     if to_staff is None or not to_staff.active:
         raise InvalidInput("This staff account can no longer take over a log.", field="transferId")
     new_organisation = await session.get(Organisation, to_staff.organisation_id)
+    old_organisation = await session.get(Organisation, old.organisation_id)
     assert new_organisation is not None
+    assert old_organisation is not None
+    await require_transfer_consent(
+        session, log, transfer, old_organisation, new_organisation, today or now.date()
+    )
+    # The old unit's copy, taken while the log is still theirs.
+    record = await on_accepted(session, log, transfer)
+    if record is not None:
+        transfer.archive_record_id = record.id
     old.is_holder = False
     if old.organisation_id != new_organisation.id:
         deactivate(old, TRANSFERRED, now)
@@ -152,9 +276,6 @@ async def accept_transfer(
         log.municipality_id = new_organisation.municipality_id
     transfer.status = TransferStatus.ACCEPTED
     transfer.decided_at = now
-    record = await on_accepted(session, log, transfer)
-    if record is not None:
-        transfer.archive_record_id = record.id
     await session.flush()
     return transfer
 

@@ -17,7 +17,14 @@ from typing import Any
 
 from auth.policy import PolicyField, Relation
 from models import ActorMembership, Consent, Guardian, Note
-from models.enums import AuthorKind, MeasureStatus, MeetingStatus, ParticipantKind
+from models.enums import (
+    AuthorKind,
+    ConsentScope,
+    MeasureStatus,
+    MeetingStatus,
+    OrganisationKind,
+    ParticipantKind,
+)
 from models.relay_log import ACTIVITY_PLAN_DAYS
 from schema.compiled.sql import datetime_sql, global_id_sql, time_sql
 
@@ -123,6 +130,11 @@ def _person_name(kind: str, staff_id: str | None, guardian_id: str) -> Value:
     )
 
 
+def _name_of(table: str, column: str) -> Value:
+    """The ``name`` of the row of ``table`` that ``column`` points at."""
+    return Value(f"(SELECT {{t}}_n.name FROM {table} {{t}}_n WHERE {{t}}_n.id = {{t}}.{column})")
+
+
 _AUTHOR = _person_name("author_kind", "author_staff_id", "author_guardian_id")
 _FIRST_MEASURE = "(SELECT min({t}_fm.created_at) FROM measure {t}_fm WHERE {t}_fm.log_id = {t}.id)"
 
@@ -187,6 +199,9 @@ TABLES: dict[str, Table] = {
                 "{t}.held_on, {t}.created_at, {t}.id",
             ),
             "activity": Same("Activity"),
+            "transfers": Many(
+                "Transfer", "transfer {t} WHERE {t}.log_id = {p}.id", "{t}.created_at, {t}.id"
+            ),
         },
     ),
     "Activity": Table(
@@ -452,6 +467,44 @@ TABLES: dict[str, Table] = {
                 outcome="outcome",
                 version="version",
             ),
+        },
+    ),
+    "Transfer": Table(
+        source="",
+        log_id="{t}.log_id",
+        fields={
+            "id": _id("Transfer"),
+            **_cols(status="status", reason="reason"),
+            "createdAt": _at("created_at"),
+            "decidedAt": _at("decided_at"),
+            "logId": _ref("RelayLog", "log_id"),
+            "fromStaffName": _name_of("staff_account", "from_staff_id"),
+            "toStaffName": _name_of("staff_account", "to_staff_id"),
+            "fromOrganisationName": _name_of("organisation", "from_organisation_id"),
+            "toOrganisationName": _name_of("organisation", "to_organisation_id"),
+            # ``models.operations.transfer.scope_needed``: from the two units' services.
+            "consentNeeded": Value(
+                "(SELECT CASE WHEN {t}_ot.kind = {t}_of.kind THEN NULL"
+                f" WHEN {{t}}_ot.kind = '{OrganisationKind.SPECIALIST_HEALTH.value}'"
+                f" THEN '{ConsentScope.BROAD.value}' ELSE '{ConsentScope.SHARE.value}' END"
+                " FROM organisation {t}_of, organisation {t}_ot"
+                " WHERE {t}_of.id = {t}.from_organisation_id"
+                " AND {t}_ot.id = {t}.to_organisation_id)"
+            ),
+            "approvals": Many(
+                "TransferApproval",
+                "transfer_approval {t} WHERE {t}.transfer_id = {p}.id",
+                "{t}.approved_at, {t}.id",
+            ),
+        },
+    ),
+    "TransferApproval": Table(
+        source="",
+        log_id="{t}.log_id",
+        fields={
+            "givenByKind": Value("{t}.given_by_kind"),
+            "givenByName": _person_name("given_by_kind", None, "given_by_guardian_id"),
+            "approvedAt": _at("approved_at"),
         },
     ),
 }

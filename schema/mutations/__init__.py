@@ -10,6 +10,7 @@ import strawberry
 from schema.mutations import (
     actor,
     administration,
+    archive,
     concern,
     consent,
     export,
@@ -28,6 +29,7 @@ from schema.mutations.base import MUTATIONS
 __all__ = [
     "actor",
     "administration",
+    "archive",
     "build_mutation",
     "concern",
     "consent",

@@ -43,6 +43,7 @@ import strawberry
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
 from sqlalchemy.orm.exc import StaleDataError
 from strawberry.extensions import FieldExtension
 from strawberry.types import Info
@@ -53,11 +54,21 @@ from strawberry.utils.str_converters import to_camel_case
 from auth import gate
 from auth.gate import OBJECT_KINDS, ObjectKind
 from auth.notifications import OwnAction
-from auth.policy import NOT_EVALUATED, Action, Audience, RegisterAction, Relation, WriteFacts
-from auth.scoping import LogAccess
+from auth.policy import (
+    NOT_EVALUATED,
+    PACKAGE_RELATION,
+    Action,
+    Audience,
+    PackageAction,
+    PackageRole,
+    RegisterAction,
+    Relation,
+    WriteFacts,
+)
+from auth.scoping import LogAccess, package_roles_of, packages_statement
 from auth.viewer import Viewer
 from exports.printed import ExportAnswer, ExportReader
-from models import RelayLog
+from models import ArchiveRecord, RelayLog
 from models.audit import AuditEntry
 from models.authorship import Author
 from models.base import utcnow
@@ -144,8 +155,9 @@ class Write(Info[Context, None]):
     """What a mutation function gets instead of ``Info``: the request, and the write it is
     doing, filled in by the gate as it answers (the log, the viewer's standing, the author)."""
 
-    action: Action | RegisterAction | OwnAction | None = None
+    action: Action | RegisterAction | OwnAction | PackageAction | None = None
     access: LogAccess | None = None
+    package_relation: Relation | None = None
     author: Author = dataclasses.field(default_factory=lambda: Author(AuthorKind.SUBJECT))
     log_id: uuid.UUID | None = None
     object_id: uuid.UUID | None = None
@@ -232,6 +244,33 @@ class Write(Info[Context, None]):
         loaders.access.pop(log_id, None)
         with contextlib.suppress(KeyError):  # not asked yet
             loaders.log_access.clear(log_id)
+
+    async def package(
+        self, raw: strawberry.ID | None, action: PackageAction, *, with_content: bool = False
+    ) -> ArchiveRecord:
+        """The archive package this id names, locked, if ``PACKAGE_POLICY`` lets the viewer
+        take ``action`` on it; otherwise exactly the answer for a missing id. Found in one
+        statement that joins the id with the viewer's scope (another unit's package costs
+        what a missing one does)."""
+        ctx = self.context
+        kind = OBJECT_KINDS["ArchiveRecord"]
+        record_id = decode(raw, kind)
+        record = None
+        if ctx.viewer is not None and record_id is not None:
+            stmt = packages_statement(ctx.viewer, action).where(ArchiveRecord.id == record_id)
+            if with_content:
+                stmt = stmt.options(undefer(ArchiveRecord.package))
+            record = await self.session.scalar(
+                stmt.with_for_update().execution_options(populate_existing=True)
+            )
+        roles = package_roles_of(ctx.viewer, record) if ctx.viewer and record else frozenset()
+        if record is None or not roles:
+            raise gate.missing(kind)
+        self.action, self.log_id, self.object_id = action, record.log_id, record.id
+        role = PackageRole.HOLDER_AT_THE_TIME if PackageRole.HOLDER_AT_THE_TIME in roles else None
+        self.package_relation = PACKAGE_RELATION[role or PackageRole.UNIT_MANAGER]
+        self.author = Author(AuthorKind.STAFF, staff_id=self.viewer.staff_id)
+        return record
 
     def allow(self, action: Action, facts: WriteFacts = NOT_EVALUATED) -> None:
         """May the viewer do ``action`` in the log found (status, rule with ``facts``)?"""
@@ -392,6 +431,8 @@ class WriteExtension(FieldExtension):
 
 def _audited_relation(w: Write) -> Relation:
     """The relation a write is recorded under: a register write is to no log (``NONE``)."""
+    if w.package_relation is not None:
+        return w.package_relation
     if w.access is not None:
         return w.access.relation
     return Relation.NONE if isinstance(w.action, RegisterAction | OwnAction) else Relation.HOLDER

@@ -23,12 +23,13 @@ import uuid
 import strawberry
 
 from auth.policy import Action, Audience, may_receive_package
-from exports.archive import ArchiveReason, archive_log
+from exports.archive import archive_log
 from exports.labels import Language
 from exports.pdf import MAX_MEASURES, MAX_PAGES, render_log_pdf
 from exports.printed import printed_log
 from models.base import utcnow
 from models.errors import NotFound
+from schema.archive import ArchiveReason
 from schema.export_view import export_answer
 from schema.mutations.base import LOGS, MutationError, Write, mutation
 from schema.node import VALUE_TYPE
@@ -44,7 +45,6 @@ __all__ = [
 STAFF = [Audience.STAFF]
 
 strawberry.enum(Language, name="ExportLanguage", description="NB: Norwegian bokmål; EN: English.")
-strawberry.enum(ArchiveReason, name="ArchiveReason", description="The transition a copy documents.")
 
 
 @strawberry.type(description="The log as PDF/A, as you may see it, inline as base64." + VALUE_TYPE)

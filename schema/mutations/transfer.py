@@ -1,6 +1,8 @@
 """Hand the holder role over: the holder asks, the named staff member accepts or declines,
-the holder may cancel while it waits. An accepted transfer files an archive copy of the log
-(``exports.archive.archive_on_transfer``) in the same transaction."""
+the holder may cancel while it waits. An accepted transfer files the old unit's archive copy
+of the log (``exports.archive.archive_on_transfer``) in the same transaction. A move to a unit
+the log's consents do not cover waits for that consent or for the family's approval
+(``approveTransfer``, in the parent app); accepting it before is ``CONSENT_REQUIRED``."""
 
 from __future__ import annotations
 
@@ -11,15 +13,18 @@ from auth.policy import Action, Audience, WriteFacts
 from exports.archive import archive_on_transfer
 from models import Transfer as TransferRow
 from models.base import utcnow
+from models.enums import AuthorKind
 from models.events import EventKind
 from models.operations import relay_log as log_ops
 from models.operations import transfer as ops
+from models.operations.consent import Consenter
 from schema.mutations.base import MutationError, Write, mutation, reference, reply
 from schema.transfer import Transfer
 
 __all__ = [
     "TransferPayload",
     "accept_transfer",
+    "approve_transfer",
     "cancel_transfer",
     "decline_transfer",
     "request_transfer",
@@ -28,6 +33,7 @@ __all__ = [
 TRANSFER = OBJECT_KINDS["Transfer"]
 
 STAFF = [Audience.STAFF]
+FAMILY = [Audience.FAMILY]
 
 
 @strawberry.type
@@ -79,7 +85,11 @@ async def _addressed_to_viewer(w: Write, transfer_id: strawberry.ID) -> Transfer
 async def accept_transfer(w: Write, transfer_id: strawberry.ID) -> TransferPayload:
     transfer = await _addressed_to_viewer(w, transfer_id)
     accepted = await ops.accept_transfer(
-        w.session, transfer, now=utcnow(), on_accepted=archive_on_transfer(w.archive_reader())
+        w.session,
+        transfer,
+        now=utcnow(),
+        today=w.today,
+        on_accepted=archive_on_transfer(w.archive_reader()),
     )
     return reply(TransferPayload, transfer=accepted)
 
@@ -106,3 +116,22 @@ async def cancel_transfer(w: Write, transfer_id: strawberry.ID) -> TransferPaylo
     w.allow(Action.MANAGE_LOG)
     transfer = await ops.load_transfer(w.session, found.id, for_update=True)
     return reply(TransferPayload, transfer=await ops.cancel_transfer(w.session, transfer, utcnow()))
+
+
+@mutation(
+    FAMILY,
+    audit="Transfer",
+    description=(
+        "Approve, in the app, a transfer of your log that its consents do not cover "
+        "(another service, specialist health): once everyone whose consent counts has "
+        "approved, the new holder can accept it. Needs the BankID (ID-porten high) sign-in."
+    ),
+)
+async def approve_transfer(w: Write, transfer_id: strawberry.ID) -> TransferPayload:
+    found = await w.find(transfer_id, TRANSFER)
+    w.allow(Action.APPROVE_TRANSFER)
+    transfer = await ops.load_transfer(w.session, found.id, for_update=True)
+    log = await log_ops.load_log(w.session, transfer.log_id)
+    who = Consenter(w.author.guardian_id if w.author.kind is AuthorKind.GUARDIAN else None)
+    await ops.approve_transfer(w.session, transfer, who, log, w.today)
+    return reply(TransferPayload, transfer=transfer)

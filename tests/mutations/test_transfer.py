@@ -1,5 +1,7 @@
 """Transfer of the holder role: the holder asks, the named staff member accepts, and only
-then does anything change; the old holder stays (same unit) or leaves (another unit)."""
+then does anything change; the old holder stays (same unit) or leaves (another unit). A move
+to another service needs the consent that covers it or the family's approval in the app,
+and the family sees where its log goes."""
 
 from __future__ import annotations
 
@@ -8,11 +10,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from auth.policy import Audience
 from models import ActorMembership, ArchiveRecord, RelayLog, StaffAccount, Transfer
-from models.enums import TransferStatus
+from models.enums import ConsentScope, OrganisationKind, TransferStatus
 from tests.factories import World
 from tests.graphql import GraphQLClient
-from tests.mutations.lifecycle import call, gid, written
+from tests.mutations.lifecycle import call, consent_all, gid, written
+
+FAMILY = Audience.FAMILY
+TRANSFERS = """query($id: ID!) { node(id: $id) { ... on RelayLog { transfers {
+  id status fromStaffName fromOrganisationName toStaffName toOrganisationName createdAt
+  decidedAt consentNeeded approvals { givenByKind givenByName approvedAt } } } } }"""
 
 TRANSFER = """transfer { id status reason logId fromStaffName toStaffName
   fromOrganisationName toOrganisationName decidedAt }"""
@@ -42,6 +50,7 @@ async def test_a_transfer_to_another_unit_waits_for_the_new_holder_and_then_move
     client: GraphQLClient, world: World, session: AsyncSession
 ) -> None:
     log = await world.seed.log(world.youth, world.holder, level=1)
+    await consent_all(world, log, 2)  # the family consented to sharing with other services
     await world.seed.actor(log, world.actor)
     transfer_id = await _ask(client, world, log, world.external)
 
@@ -77,7 +86,9 @@ async def test_a_transfer_to_another_unit_waits_for_the_new_holder_and_then_move
     assert old["node"] is None
     record = await session.scalar(select(ArchiveRecord).where(ArchiveRecord.log_id == log.id))
     assert record is not None  # every accepted transfer files an archive copy
+    # The old unit's copy, as the log left it: accepted by the new holder, filed for Bakken.
     assert (record.reason, record.created_by_id) == ("TRANSFER", world.external.id)
+    assert (record.holder_id, record.author_organisation_id) == (world.holder.id, world.school.id)
     stored = await session.scalar(select(Transfer).where(Transfer.log_id == log.id))
     assert stored is not None
     assert stored.archive_record_id == record.id
@@ -217,3 +228,142 @@ async def test_an_accepted_transfer_files_the_archive_snapshot_it_is_given(
     assert accepted.status is TransferStatus.ACCEPTED
     assert accepted.archive_record_id is not None
     assert await ops.archive_snapshot_hook(session, log, accepted) is None  # the default: no-op
+
+
+async def _family_transfers(client: GraphQLClient, log: RelayLog, as_: Any) -> list[Any]:
+    data = await client.query(
+        TRANSFERS, as_=as_, audience=FAMILY, variables={"id": gid("RelayLog", log)}
+    )
+    return data["node"]["transfers"]
+
+
+async def _approve(client: GraphQLClient, transfer_id: str, as_: Any) -> dict[str, Any]:
+    return await call(
+        client,
+        "approveTransfer",
+        as_=as_,
+        audience=FAMILY,
+        selection="transfer { id status approvals { givenByKind givenByName } }",
+        variables={"transferId": transfer_id},
+    )
+
+
+async def test_a_transfer_to_another_service_waits_for_the_familys_approval(
+    client: GraphQLClient, world: World, session: AsyncSession
+) -> None:
+    """School to health station at level 1 with only the consent to create the log: the
+    health visitor cannot take it over until both guardians and the youth have approved."""
+    log = await world.seed.log(world.youth, world.holder, level=1)
+    await consent_all(world, log, 1)
+    transfer_id = await _ask(client, world, log, world.external)
+
+    refused = await _answer(client, "acceptTransfer", transfer_id, world.external)
+    assert refused["transfer"] is None
+    assert refused["error"]["code"] == "CONSENT_REQUIRED"
+    assert refused["error"]["field"] == "transferId"
+    assert "consent to share with other services" in refused["error"]["message"]
+    assert await session.scalar(select(Transfer.status)) is TransferStatus.PENDING
+    assert await session.scalar(select(ArchiveRecord.id)) is None  # nothing moved, nothing filed
+
+    [pending] = await _family_transfers(client, log, world.guardian)
+    assert pending == {
+        "id": transfer_id,
+        "status": "PENDING",
+        "fromStaffName": "Hanne Holder",
+        "fromOrganisationName": "Bakken skole",
+        "toStaffName": "Eva Ekstern",
+        "toOrganisationName": "Helsestasjonen",
+        "createdAt": pending["createdAt"],
+        "decidedAt": None,
+        "consentNeeded": "SHARE",
+        "approvals": [],
+    }
+    first = await _approve(client, transfer_id, world.guardian)
+    assert first["error"] is None
+    assert first["transfer"]["approvals"] == [
+        {"givenByKind": "GUARDIAN", "givenByName": "Gunnar Foresatt"}
+    ]
+    twice = await _approve(client, transfer_id, world.guardian)
+    assert twice == {
+        "transfer": None,
+        "error": {
+            "code": "INVALID_INPUT",
+            "message": "You have already approved this transfer.",
+            "field": "transferId",
+        },
+    }
+    still = await _answer(client, "acceptTransfer", transfer_id, world.external)
+    assert still["error"]["code"] == "CONSENT_REQUIRED"  # the other guardian and the youth
+
+    assert (await _approve(client, transfer_id, world.other_guardian))["error"] is None
+    assert (await _approve(client, transfer_id, world.youth))["error"] is None
+    accepted = await _answer(client, "acceptTransfer", transfer_id, world.external)
+    assert accepted["error"] is None
+    assert accepted["transfer"]["status"] == "ACCEPTED"
+
+    [done] = await _family_transfers(client, log, world.youth)
+    assert (done["status"], done["toOrganisationName"]) == ("ACCEPTED", "Helsestasjonen")
+    assert done["decidedAt"] is not None
+    assert [a["givenByKind"] for a in done["approvals"]] == ["GUARDIAN", "GUARDIAN", "SUBJECT"]
+    assert [a["givenByName"] for a in done["approvals"]] == [
+        "Gunnar Foresatt",
+        "Marit Foresatt",
+        "Ylva Ungdom",
+    ]
+    assert ("APPROVE_TRANSFER", "GUARDIAN", "Transfer") in await written(session, log.id)
+
+
+async def test_specialist_health_below_level_3_needs_the_broad_consent(
+    client: GraphQLClient, world: World
+) -> None:
+    bup = await world.seed.organisation(
+        world.municipality, "BUP", OrganisationKind.SPECIALIST_HEALTH
+    )
+    doctor = await world.seed.staff(bup, "Dina Doktor")
+    log = await world.seed.log(world.youth, world.holder, level=2)
+    await consent_all(world, log, 2)
+    transfer_id = await _ask(client, world, log, doctor)
+    [pending] = await _family_transfers(client, log, world.guardian)
+    assert pending["consentNeeded"] == "BROAD"
+
+    refused = await _answer(client, "acceptTransfer", transfer_id, doctor)
+    assert refused["error"]["code"] == "CONSENT_REQUIRED"
+    assert "broad collaboration" in refused["error"]["message"]
+
+    for guardian in (world.guardian, world.other_guardian, None):
+        await world.seed.consent(log, guardian, ConsentScope.BROAD)
+    accepted = await _answer(client, "acceptTransfer", transfer_id, doctor)
+    assert accepted["error"] is None
+
+
+async def test_within_the_same_service_the_consent_to_the_log_covers_the_move(
+    client: GraphQLClient, world: World
+) -> None:
+    dalen = await world.seed.organisation(world.municipality, "Dalen", OrganisationKind.SCHOOL)
+    teacher = await world.seed.staff(dalen, "Tor Lærer")
+    log = await world.seed.log(world.youth, world.holder, level=1)
+    await consent_all(world, log, 1)
+    transfer_id = await _ask(client, world, log, teacher)
+    [pending] = await _family_transfers(client, log, world.guardian)
+    assert pending["consentNeeded"] is None
+    assert (await _answer(client, "acceptTransfer", transfer_id, teacher))["error"] is None
+
+
+async def test_another_family_neither_sees_nor_approves_a_transfer(
+    client: GraphQLClient, world: World
+) -> None:
+    log = await world.seed.log(world.youth, world.holder, level=1)
+    await world.seed.actor(log, world.actor)
+    transfer_id = await _ask(client, world, log, world.external)
+    stranger = await world.seed.guardian("Fremmed Forelder")
+    await world.seed.child(world.municipality, "Annet Barn", [stranger])
+
+    out = await _approve(client, transfer_id, stranger)
+
+    assert out["error"] == {
+        "code": "NOT_FOUND",
+        "message": "No such transfer.",
+        "field": "transferId",
+    }
+    actor = await client.query(TRANSFERS, as_=world.actor, variables={"id": gid("RelayLog", log)})
+    assert actor["node"] == {"transfers": []}  # an actor sees who holds it, not its moves

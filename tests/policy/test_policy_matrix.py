@@ -133,6 +133,8 @@ NOT_LOG_DATA = {
     "RelayLogPdf": "the export, rendered through the read policy for the asking viewer",
     "ArchivePackage": "archive metadata; its file only for who may read all of it",
     "Transfer": "seen by the two staff members it is between (the gate's transfer rule)",
+    "ArchiveRecord": "a unit's archive package: PACKAGE_POLICY (tests/policy/test_package_matrix)",
+    "ArchivePackageFile": "a unit's archive package: PACKAGE_POLICY, delivered as the export is",
     "Organisation": "a unit of the register: REGISTER_POLICY (tests/policy/test_register_matrix)",
     "StaffAccount": "an account of the register: REGISTER_POLICY, never log data",
     "NotificationPreferences": "the viewer's own choice of mail, in no log",

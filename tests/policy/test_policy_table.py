@@ -8,7 +8,19 @@ import uuid
 import pytest
 
 from auth.access_history import history_scope
-from auth.policy import FAMILY_RELATIONS, READ_POLICY, WRITE_SUBJECT, Action, PolicyField, Relation
+from auth.policy import (
+    FAMILY_RELATIONS,
+    PACKAGE_POLICY,
+    PACKAGE_SUBJECT,
+    READ_POLICY,
+    WRITE_SUBJECT,
+    Action,
+    PackageAction,
+    PackageRole,
+    PolicyField,
+    Relation,
+    package_roles,
+)
 from auth.scoping import LogAccess
 from models.enums import RelayLogStatus
 
@@ -34,6 +46,8 @@ DESIGN = {
     "LOG_REASONS": "0 1 2 1 1 —",
     # An extension for the printed log: the names behind entries, never to the manager.
     "AUTHORS": "0 1 2 1 1 —",
+    # An extension (issue 15): where the log went, for the holder and the family.
+    "TRANSFERS": "0 — — 1 1 —",
 }
 CONDITIONS = {"own": "OWN", "shared": "SHARED_BY_ACTOR", "not-adults-only": "NOT_ADULTS_ONLY"}
 
@@ -115,6 +129,7 @@ def test_the_lifecycle_write_rules_are_decisions() -> None:
             Action.END_LOG_AT_WILL,
             Action.ANSWER_TRANSFER,
             Action.SHARE_MOBILE,
+            Action.APPROVE_TRANSFER,
         )
     } == {
         Action.MANAGE_LOG: {h: WriteRule(0)},
@@ -130,18 +145,32 @@ def test_the_lifecycle_write_rules_are_decisions() -> None:
             n: WriteRule(0, recipient),
         },
         Action.SHARE_MOBILE: {h: WriteRule(0), a: WriteRule(1), x: WriteRule(2)},
+        Action.APPROVE_TRANSFER: {g: WriteRule(1), s: WriteRule(1)},
     }
     # Only the staff member a transfer is addressed to may act without a relation to the log,
-    # and only in-app consent needs the BankID-level sign-in.
+    # and only in-app consent (and the family's approval of a transfer, which stands in for
+    # a consent) needs the BankID-level sign-in.
     assert [action for action in Action if may_act_without_relation(action)] == [
         Action.ANSWER_TRANSFER
     ]
-    assert frozenset({Action.GIVE_CONSENT}) == NEEDS_STRONG_SIGN_IN
+    assert frozenset({Action.GIVE_CONSENT, Action.APPROVE_TRANSFER}) == NEEDS_STRONG_SIGN_IN
 
 
 def test_every_write_names_the_kind_of_data_it_is_about() -> None:
     """The access history shows a write only to whoever may read its subject."""
     assert set(WRITE_SUBJECT) == set(Action)
+    assert set(PACKAGE_SUBJECT) == set(PackageAction)
+
+
+def test_a_package_is_its_units_the_holder_of_the_time_and_the_manager() -> None:
+    """PACKAGE_POLICY is a decision: both roles, every action, and nobody outside the unit."""
+    both = frozenset(PackageRole)
+    assert dict.fromkeys(PackageAction, both) == PACKAGE_POLICY
+    assert package_roles("STAFF", is_manager=True, same_unit=False, held_it=True) == frozenset()
+    assert package_roles("MUNICIPAL_ADMIN", is_manager=True, same_unit=True, held_it=True) == (
+        frozenset()
+    )
+    assert package_roles("STAFF", is_manager=False, same_unit=True, held_it=False) == frozenset()
 
 
 @pytest.mark.parametrize(
@@ -165,6 +194,7 @@ def test_every_write_names_the_kind_of_data_it_is_about() -> None:
                 "EDIT_PEOPLE",
                 "CHANGE_GUARDIANS",
                 "EDIT_OWN_CONTACT",
+                "APPROVE_TRANSFER",
             },
             id="manager: no content",
         ),

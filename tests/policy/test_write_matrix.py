@@ -41,6 +41,7 @@ from auth.policy import (
     can,
     can_read,
     conditions_of,
+    may_see_transfer,
 )
 from auth.scoping import LogAccess
 from auth.viewer import Viewer, ViewerKind
@@ -245,7 +246,12 @@ REPRESENTATIVES: dict[Action, Representative] = {
     Action.EDIT_OWN_CONTACT: R(
         "edit_own_contact", "RelayLog", "input", lambda s, r, c: _versioned(s, phone="98765432")
     ),
+    # Like ANSWER_TRANSFER: the pending transfer is added just before the call.
+    Action.APPROVE_TRANSFER: R(
+        "approve_transfer", "Transfer", "transferId", lambda s, r, c: "transfer"
+    ),
 }
+TRANSFER_ACTIONS = frozenset({Action.ANSWER_TRANSFER, Action.APPROVE_TRANSFER})
 # While a log is a concern (level 0, a draft), closing it is ending the concern.
 WHILE_A_CONCERN: dict[Action, Representative] = {
     Action.CLOSE_LOG: R(
@@ -291,8 +297,10 @@ def expected(
     kind = OBJECT_KINDS[representative_for(action, draft).kind]
     log_visible = can_read(relation, level, PolicyField.LOG_SUMMARY)
     if kind.read_as is None:  # a transfer: its sender (the holder) and its recipient see it
-        visible = relation is Relation.HOLDER or condition
+        staff = relation in AUDIENCE_RELATIONS[Audience.STAFF] or relation is Relation.NONE
+        between = staff and (relation is Relation.HOLDER or condition)
         relation = relation if log_visible else Relation.NONE
+        visible = may_see_transfer(relation, level, between=between)
     else:
         visible = log_visible and can_read(relation, level, kind.read_as)
     if not visible:
@@ -430,7 +438,7 @@ async def _offer_transfer(
 ) -> str | None:
     """A pending transfer of the log, when ``actions`` answer one: to the viewer, or from the
     holder to someone else."""
-    if Action.ANSWER_TRANSFER not in actions:
+    if not TRANSFER_ACTIONS & set(actions):
         return None
     world = scene.world
     if not to_viewer:
@@ -566,7 +574,7 @@ async def _call(
         representative = representative_for(action, scene.draft)
         alias = f"{re.sub('[^a-z]', '', action.value.lower())}{index}"
         variables[alias] = representative.variables(scene, relation, condition)
-        if action is Action.ANSWER_TRANSFER:
+        if action in TRANSFER_ACTIONS:
             variables[alias] = transfer
         calls.append((alias, representative))
     data = await client.query(_document(calls), token=token, audience=audience, variables=variables)

@@ -51,8 +51,11 @@ CHILD_NAME = "Sølvi Slettesen"
 LONELY_GUARDIAN = "Gudrun Glemmesen"
 
 
-async def _closed_log(world: World, child: Child, *, closed_at: datetime = LONG_AGO) -> RelayLog:
-    """A log with every kind of data in it, closed at ``closed_at``."""
+async def _closed_log(
+    world: World, child: Child, *, closed_at: datetime = LONG_AGO, received: bool = True
+) -> RelayLog:
+    """A log with every kind of data in it, closed at ``closed_at``; its archive copy
+    received by the archive (``received``) or still waiting to be filed."""
     s = world.seed
     log = await s.log(child, world.holder, level=2, consenting=list(await _guardians(world, child)))
     log.created_at = closed_at - timedelta(days=200)
@@ -84,6 +87,10 @@ async def _closed_log(world: World, child: Child, *, closed_at: datetime = LONG_
         size_bytes=len(package),
         sha256="a" * 64,
         package=package,
+        holder_id=world.holder.id,
+        received_at=closed_at if received else None,
+        received_by_id=world.manager.id if received else None,
+        archive_reference="2024/1234-5" if received else None,
     )
     s.session.add(record)
     await s.session.flush()
@@ -397,6 +404,11 @@ def purge_database() -> Iterator[str]:
                 async with AsyncSession(engine, expire_on_commit=False) as session:
                     world = await build_world(session)
                     await _closed_log(world, (await _family(world)).child)
+                    await _closed_log(
+                        world,
+                        await world.seed.child(world.municipality, "Ventende", [world.guardian]),
+                        received=False,
+                    )
                     await world.seed.log(world.youth, world.holder, level=1)
                     await session.commit()
             finally:
@@ -427,10 +439,15 @@ def test_the_purge_command_lists_refuses_and_purges(
 
     dry = run("--dry-run")
     assert dry.returncode == 0, dry.stderr
-    assert dry.stdout.splitlines()[-1] == "1 logs would be purged"
+    assert dry.stdout.splitlines()[-2:] == [
+        "1 logs would be purged",
+        "1 logs held back: their archive copies have not been received by the archive "
+        "(the unit files them and marks them received first)",
+    ]
     assert "Testkommune  CLOSED" in dry.stdout
+    assert "HELD BACK: 1 not received by the archive" in dry.stdout
     assert CHILD_NAME not in dry.stdout
-    assert _count_logs(purge_database) == 2
+    assert _count_logs(purge_database) == 3
 
     refused = run("--retention-days", "30")
     assert "shorter than the legal minimum of 365 days" in assert_one_line_error(refused)
@@ -439,11 +456,37 @@ def test_the_purge_command_lists_refuses_and_purges(
     assert "keeps closed logs 730 days, shorter than the legal minimum of 1000 days" in (
         assert_one_line_error(refused)
     )
-    assert _count_logs(purge_database) == 2
+    assert _count_logs(purge_database) == 3
     monkeypatch.delenv("RELAYLOG_RETENTION_MINIMUM_DAYS")
 
     done = run()
     assert done.returncode == 0, done.stderr
     assert "1 logs purged" in done.stdout
+    assert "1 logs held back" in done.stdout
     assert "kept 1 statistics rows" in done.stdout
-    assert _count_logs(purge_database) == 1
+    assert _count_logs(purge_database) == 2  # the open log and the one waiting for the archive
+
+
+async def test_a_log_whose_archive_copy_was_not_received_is_held_back_and_reported(
+    world: World, session: AsyncSession
+) -> None:
+    family = await _family(world)
+    waiting = await _closed_log(world, family.child, received=False)
+    filed = await _closed_log(
+        world, await world.seed.child(world.municipality, "Fridtjof", [world.other_guardian])
+    )
+
+    due = {c.log_id: c for c in await purge_candidates(session, NOW, MINIMUM)}
+    result = await purge(session, list(due))
+
+    assert (due[waiting.id].held_back, due[waiting.id].unreceived_copies) == (True, 1)
+    assert (due[filed.id].held_back, due[filed.id].unreceived_copies) == (False, 0)
+    assert result.held_back == [waiting.id]
+    assert result.logs == 1
+    remaining = set(await session.scalars(select(RelayLog.id)))
+    assert waiting.id in remaining
+    assert filed.id not in remaining
+    packages = await session.scalars(select(ArchiveRecord.log_id))
+    assert list(packages) == [waiting.id]  # the unreceived package stays, with its log
+    events = await session.scalars(select(AuditEvent.log_id).where(AuditEvent.action == "PURGE"))
+    assert list(events) == [filed.id]
