@@ -10,6 +10,7 @@ from models.content import (
     Meeting,
     MeetingParticipant,
     Note,
+    NoteVersion,
     PointOfAttention,
     Sparkle,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "MeetingParticipant",
     "Municipality",
     "Note",
+    "NoteVersion",
     "Organisation",
     "PointOfAttention",
     "RelayLog",
