@@ -66,6 +66,7 @@ __all__ = [
     "condition_for",
     "conditions_of",
     "may_act_without_relation",
+    "may_have_invitation",
     "may_have_log_relations",
     "may_list_units",
     "may_manage_registers",
@@ -466,6 +467,12 @@ def signed_in_strongly_enough(action: Action, acr: str) -> bool:
 def may_mark_adults_only(relation: Relation, level: int) -> bool:
     """May this viewer mark a note adults-only? Only who could read such a note themself."""
     return can_read(relation, level, PolicyField.NOTES, Facts(adults_only=True))
+
+
+def may_have_invitation(relation: Relation, invited: bool) -> bool:
+    """Is there a calendar invitation to a meeting (one the viewer may read) for this viewer?
+    For each invitee, and for the holder, who organises the log's meetings."""
+    return invited or relation is Relation.HOLDER
 
 
 def may_receive_package(relation: Relation, level: int, fields: Iterable[PolicyField]) -> bool:

@@ -9,6 +9,7 @@ all, and who may write adults-only notes, is the policy's business (``auth.polic
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -87,16 +88,17 @@ async def edit_note(
     body = note.text if text is None else require_text(text, "text", max_length=NOTE_MAX)
     hidden = note.adults_only if adults_only is None else adults_only
     if (body, hidden) != (note.text, note.adults_only):
-        await _keep_version(session, note)
+        now = utcnow()
+        await _keep_version(session, note, now)
         note.text = body
         note.adults_only = hidden
-        note.edited_at = utcnow()
+        note.edited_at = now
     bump(note)
     await session.flush()
     return note
 
 
-async def _keep_version(session: AsyncSession, note: Note) -> None:
+async def _keep_version(session: AsyncSession, note: Note, now: datetime) -> None:
     """The note as it stands, kept before an edit replaces it (writes to one log take turns,
     ``schema.mutations.base``, so two edits cannot take the same number)."""
     count = await session.scalar(
@@ -110,6 +112,7 @@ async def _keep_version(session: AsyncSession, note: Note) -> None:
             text=note.text,
             adults_only=note.adults_only,
             written_at=note.edited_at or note.created_at,
+            replaced_at=now,
             author_kind=note.author_kind,
             author_staff_id=note.author_staff_id,
             author_guardian_id=note.author_guardian_id,

@@ -11,7 +11,7 @@ import uuid
 import strawberry
 
 from auth.gate import OBJECT_KINDS
-from auth.policy import Action, Audience, PolicyField, Relation
+from auth.policy import Action, Audience, PolicyField, may_have_invitation
 from exports.calendar import CALENDAR_CONTENT_TYPE, Invitation, Person, invitation_ics
 from models import Meeting as MeetingRow
 from models.base import utcnow
@@ -235,7 +235,7 @@ async def download_meeting_invitation(
     w.allow(Action.EXPORT)
     assert w.access is not None
     invited = await ops.invitation_of(w.session, meeting, w.author)
-    if invited is None and w.access.relation is not Relation.HOLDER:
+    if not may_have_invitation(w.access.relation, invited is not None):
         raise NotAllowed("You are not invited to this meeting.", field="meetingId")
     organisation = None
     if meeting.organisation_id is not None:
