@@ -20,6 +20,7 @@ from models.enums import AuthorKind, ConsentScope
 from schema.node import encode_global_id
 from tests.factories import World
 from tests.graphql import GraphQLClient
+from tests.mutations.content import close, pause
 from tests.mutations.lifecycle import PNG, b64, call, gid
 
 DOWNLOAD = """mutation($id: ID!) { downloadConsentForm(consentId: $id) {
@@ -147,3 +148,16 @@ async def test_a_consent_given_in_the_app_has_no_form_to_download(
             "field": "consentId",
         },
     }
+
+
+@pytest.mark.parametrize("status", ["paused", "closed"])
+async def test_a_paused_or_closed_log_still_hands_its_forms_to_the_family(
+    client: GraphQLClient, world: World, status: str
+) -> None:
+    log, consents = await _uploaded(client, world)
+    await (pause if status == "paused" else close)(world, log)
+    answer = await _download(
+        client, world.guardian, Audience.FAMILY, gid("Consent", consents["guardian"])
+    )
+    assert answer["error"] is None
+    assert base64.b64decode(answer["form"]["contentBase64"]) == PNG
