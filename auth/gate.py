@@ -56,6 +56,7 @@ from models.enums import RelayLogStatus
 from models.errors import LogClosed, NotAllowed, NotFound
 
 __all__ = [
+    "CONSENT_FORM",
     "OBJECT_KINDS",
     "Lookups",
     "ObjectKind",
@@ -103,6 +104,14 @@ OBJECT_KINDS: dict[str, ObjectKind] = {
         _kind("ArchiveRecord", "", "archive package", "archiveRecordId"),
     )
 }
+
+
+# The signed form of a consent, named by the consent's id: read under its own row of the
+# table (``CONSENT_DOCUMENT``: the holder, the guardians, the youth her own), so whoever may
+# not read the file gets exactly the answer for a consent that does not exist.
+CONSENT_FORM = ObjectKind(
+    "Consent", "consent", PolicyField.CONSENT_DOCUMENT, "consent", "consentId"
+)
 
 
 class _Loader(Protocol):

@@ -11,7 +11,7 @@ from typing import Any
 
 from auth.policy import Condition, Facts, Relation
 from auth.viewer import Viewer
-from models import ActorMembership, Consent, Guardian, Note
+from models import ActorMembership, Consent, Guardian, Note, NoteVersion
 from models.enums import AuthorKind
 
 __all__ = ["condition_sql", "facts_for"]
@@ -28,7 +28,7 @@ def facts_for(viewer: Viewer | None, relation: Relation, obj: Any) -> Facts:
             relation is Relation.SUBJECT and target.given_by_kind is AuthorKind.SUBJECT
         )
         return Facts(own=own)
-    if isinstance(target, Note):
+    if isinstance(target, Note | NoteVersion):  # a version keeps the mark it was written with
         return Facts(adults_only=target.adults_only)
     return Facts(shared_by_actor=bool(getattr(target, "shares_mobile", False)))
 
@@ -49,4 +49,4 @@ def condition_sql(condition: Condition, model: type[Any] | None, row: str, relat
         return "false"
     if condition is Condition.SHARED_BY_ACTOR:
         return f"{row}.shares_mobile" if model is ActorMembership else "false"
-    return f"NOT {row}.adults_only" if model is Note else "true"
+    return f"NOT {row}.adults_only" if model in (Note, NoteVersion) else "true"

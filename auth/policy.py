@@ -81,6 +81,7 @@ __all__ = [
     "conditions_of",
     "may_act_without_relation",
     "may_handle_package",
+    "may_have_invitation",
     "may_have_log_relations",
     "may_list_units",
     "may_manage_registers",
@@ -499,6 +500,12 @@ def may_see_transfer(relation: Relation, level: int, *, between: bool) -> bool:
 def may_mark_adults_only(relation: Relation, level: int) -> bool:
     """May this viewer mark a note adults-only? Only who could read such a note themself."""
     return can_read(relation, level, PolicyField.NOTES, Facts(adults_only=True))
+
+
+def may_have_invitation(relation: Relation, invited: bool) -> bool:
+    """Is there a calendar invitation to a meeting (one the viewer may read) for this viewer?
+    For each invitee, and for the holder, who organises the log's meetings."""
+    return invited or relation is Relation.HOLDER
 
 
 def may_receive_package(relation: Relation, level: int, fields: Iterable[PolicyField]) -> bool:

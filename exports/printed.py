@@ -170,6 +170,7 @@ class MeetingLine:
     status: MeetingStatus
     comments: str
     participants: tuple[ParticipantLine, ...]
+    agenda: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +183,7 @@ class NoteLine:
     author: str | None
     about_point: str | None
     about_meeting: date | None
+    edited_at: datetime | None = None  # edited: its earlier versions are kept in the log
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +239,7 @@ class LogView:
         """Characters of free text in the view: what makes a log long on paper."""
         size = sum(len(n.text) for n in self.notes or ())
         size += sum(len(s.text) for s in self.sparkles or ())
-        size += sum(len(m.comments) for m in self.meetings or ())
+        size += sum(len(m.comments) + len(m.agenda) for m in self.meetings or ())
         for point in self.points or ():
             size += len(point.description) + len(point.goal)
             for measure in point.measures or ():
@@ -351,6 +353,7 @@ def _meeting(m: dict[str, Any]) -> MeetingLine:
         organisation=m["organisationName"],
         status=MeetingStatus(m["status"]),
         comments=m["comments"],
+        agenda=m["agenda"],
         participants=tuple(
             ParticipantLine(ParticipantKind(p["kind"]), p["name"], p["invited"], p["present"])
             for p in _list(m["participants"])
@@ -416,6 +419,9 @@ def printed_log(
                     author=n["authorName"],
                     about_point=about_point.get(n["pointId"]),
                     about_meeting=_date(about_meeting.get(n["meetingId"])),
+                    edited_at=(
+                        datetime.fromisoformat(n["editedAt"]) if n["editedAt"] else None
+                    ),
                 )
                 for n in reversed(node["notes"])
             )

@@ -11,6 +11,7 @@ from models.content import (
     Meeting,
     MeetingParticipant,
     Note,
+    NoteVersion,
     PointOfAttention,
     Sparkle,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "MeetingParticipant",
     "Municipality",
     "Note",
+    "NoteVersion",
     "Notification",
     "NotificationPreference",
     "Organisation",

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     Time,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -48,6 +49,7 @@ __all__ = [
     "Meeting",
     "MeetingParticipant",
     "Note",
+    "NoteVersion",
     "PointOfAttention",
     "Sparkle",
 ]
@@ -59,6 +61,7 @@ EVALUATION_COMMENT_MAX = 500
 NOTE_MAX = 10000
 SPARKLE_MAX = 280
 MEETING_COMMENT_MAX = 2000
+MEETING_AGENDA_MAX = 2000
 CONCERN_MAX = 2000
 
 
@@ -161,6 +164,7 @@ class Meeting(UUIDPrimaryKey, TimestampMixin, VersionedMixin, Base):
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint(f"char_length(comments) <= {MEETING_COMMENT_MAX}", name="comments"),
+        CheckConstraint(f"char_length(agenda) <= {MEETING_AGENDA_MAX}", name="agenda"),
     )
 
     log_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("relay_log.id"), index=True)
@@ -173,6 +177,7 @@ class Meeting(UUIDPrimaryKey, TimestampMixin, VersionedMixin, Base):
         pg_enum(MeetingStatus, "meeting_status"), default=MeetingStatus.PLANNED
     )
     comments: Mapped[str] = mapped_column(Text, default="")
+    agenda: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class MeetingParticipant(UUIDPrimaryKey, Base):
@@ -208,6 +213,33 @@ class Note(UUIDPrimaryKey, TimestampMixin, VersionedMixin, AuthoredMixin, Base):
     is_summary: Mapped[bool] = mapped_column(Boolean, default=False)
     point_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("point_of_attention.id"))
     meeting_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("meeting.id"))
+    # When the text (or the adults-only mark) last changed; null: never edited.
+    edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class NoteVersion(UUIDPrimaryKey, AuthoredMixin, Base):
+    """What a note said before an edit: kept, never changed, so that no entry in a log is
+    silently rewritten. ``number`` counts a note's versions from 1 (its first text);
+    ``written_at`` is when that text was written, ``replaced_at`` when an edit replaced it.
+    The author columns say who wrote that text (only a note's author edits it). The version
+    keeps its own adults-only mark: text that was hidden from the youth stays hidden."""
+
+    __tablename__ = "note_version"
+    __table_args__ = (
+        author_check(),
+        CheckConstraint(f"char_length(text) BETWEEN 1 AND {NOTE_MAX}", name="text"),
+        UniqueConstraint("note_id", "number", name="uq_note_version_note_number"),
+    )
+
+    log_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("relay_log.id"), index=True)
+    note_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("note.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    adults_only: Mapped[bool] = mapped_column(Boolean)
+    written_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    replaced_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), default=utcnow
+    )
 
 
 class Sparkle(UUIDPrimaryKey, TimestampMixin, AuthoredMixin, Base):

@@ -6,10 +6,50 @@ from typing import Any
 
 from strawberry.types import Info
 
-from models import Consent, Meeting
+from auth.ownership import facts_for
+from auth.policy import PolicyField, can_read
+from models import Consent, Meeting, Note, NoteVersion
 from models.enums import AuthorKind
 
-__all__ = ["author_name", "consent_given_by_name", "meeting_organisation_name"]
+__all__ = [
+    "author_name",
+    "consent_given_by_name",
+    "meeting_minutes",
+    "meeting_organisation_name",
+    "note_versions",
+    "readable_notes",
+]
+
+
+def readable_notes(info: Info, log_id: Any, rows: list[Any]) -> list[Any]:
+    """The notes (or versions of a note) of a log that this viewer may read: each by its
+    own adults-only mark, under the one ``NOTES`` row of the policy."""
+    ctx = info.context
+    access = ctx.access.get(log_id)
+    if access is None:
+        return []
+    return [
+        row
+        for row in rows
+        if can_read(
+            access.relation,
+            access.level,
+            PolicyField.NOTES,
+            facts_for(ctx.viewer, access.relation, row),
+        )
+    ]
+
+
+async def meeting_minutes(root: Meeting, info: Info) -> list[Note]:
+    """The notes linked to the meeting (its minutes), as the viewer may read notes."""
+    rows = await info.context.loaders.minutes.load(root.id)
+    return readable_notes(info, root.log_id, rows)
+
+
+async def note_versions(root: Note, info: Info) -> list[NoteVersion]:
+    """What the note said before each edit, oldest first."""
+    rows = await info.context.loaders.note_versions.load(root.id)
+    return readable_notes(info, root.log_id, rows)
 
 
 async def meeting_organisation_name(root: Meeting, info: Info) -> str | None:

@@ -33,6 +33,7 @@ from models import (
     Meeting,
     MeetingParticipant,
     Note,
+    NoteVersion,
     Organisation,
     PointOfAttention,
     RelayLog,
@@ -240,6 +241,12 @@ class Loaders:
         )
     )
     notes = _Lazy(lambda r: _grouped(r.session, Note, Note.log_id, Note.created_at.desc(), Note.id))
+    minutes = _Lazy(
+        lambda r: _grouped(r.session, Note, Note.meeting_id, Note.created_at.desc(), Note.id)
+    )
+    note_versions = _Lazy(
+        lambda r: _grouped(r.session, NoteVersion, NoteVersion.note_id, NoteVersion.number)
+    )
     sparkles = _Lazy(
         lambda r: _grouped(
             r.session, Sparkle, Sparkle.log_id, Sparkle.occurred_on.desc(), Sparkle.id

@@ -6,8 +6,7 @@ from typing import Any
 
 from strawberry.types import Info
 
-from auth.ownership import facts_for
-from auth.policy import PolicyField, Relation, can_read
+from auth.policy import Relation
 from models import (
     ActorMembership,
     Consent,
@@ -22,6 +21,7 @@ from models import (
     Sparkle,
 )
 from models.enums import ParticipantKind
+from resolvers.content import readable_notes
 from resolvers.context import Context
 from resolvers.views import ActivityView, ActorView, InLog, ParticipantView
 
@@ -156,19 +156,7 @@ async def meeting_participants(root: Meeting, info: Info) -> list[ParticipantVie
 
 
 async def notes(root: RelayLog, info: Info) -> list[Note]:
-    ctx = _ctx(info)
-    access = ctx.access[root.id]
-    rows = await ctx.loaders.notes.load(root.id)
-    return [
-        note
-        for note in rows
-        if can_read(
-            access.relation,
-            access.level,
-            PolicyField.NOTES,
-            facts_for(ctx.viewer, access.relation, note),
-        )
-    ]
+    return readable_notes(info, root.id, await _ctx(info).loaders.notes.load(root.id))
 
 
 async def sparkles(root: RelayLog, info: Info) -> list[Sparkle]:

@@ -13,6 +13,7 @@ from models import Evaluation as EvaluationRow
 from models import Measure as MeasureRow
 from models import Meeting as MeetingRow
 from models import Note as NoteRow
+from models import NoteVersion as NoteVersionRow
 from models import PointOfAttention as PointRow
 from models import Sparkle as SparkleRow
 from resolvers import content as rc
@@ -32,7 +33,15 @@ from schema.enums import (
 from schema.node import Node, encode_global_id, entity_id_field, node_id_field
 from schema.permissions import covered, gated
 
-__all__ = ["Evaluation", "Measure", "Meeting", "Note", "PointOfAttention", "Sparkle"]
+__all__ = [
+    "Evaluation",
+    "Measure",
+    "Meeting",
+    "Note",
+    "NoteVersion",
+    "PointOfAttention",
+    "Sparkle",
+]
 
 P = PolicyField
 
@@ -118,24 +127,20 @@ class MeetingParticipant:
     present: bool | None = covered(P.MEETINGS)
 
 
-@strawberry.type(description="A log meeting.")
-class Meeting(Node):
-    id: strawberry.ID = node_id_field("Meeting", P.MEETINGS)
-    held_on: datetime.date = covered(P.MEETINGS)
-    starts_at: datetime.time = covered(P.MEETINGS)
-    ends_at: datetime.time = covered(P.MEETINGS)
-    place: str = covered(P.MEETINGS)
-    organisation_name: str | None = covered(P.MEETINGS, resolver=rc.meeting_organisation_name)
-    status: MeetingStatus = covered(P.MEETINGS)
-    comments: str = covered(P.MEETINGS)
-    version: int = covered(P.MEETINGS)
-    participants: list[MeetingParticipant] | None = covered(
-        P.MEETINGS, resolver=r.meeting_participants
-    )
+@strawberry.type(description="What a note said before an edit replaced it.")
+class NoteVersion:
+    id: strawberry.ID = entity_id_field("NoteVersion", P.NOTES)
+    number: int = covered(P.NOTES, description="1 for the note's first text.")
+    text: str = covered(P.NOTES)
+    adults_only: bool = covered(P.NOTES)
+    author_kind: AuthorKind = covered(P.NOTES)
+    author_name: str | None = gated(P.AUTHORS, resolver=rc.author_name)
+    written_at: datetime.datetime = covered(P.NOTES)
+    replaced_at: datetime.datetime = covered(P.NOTES)
 
     @classmethod
     def is_type_of(cls, obj: Any, info: Info) -> bool:
-        return isinstance(obj, MeetingRow)
+        return isinstance(obj, NoteVersionRow)
 
 
 @strawberry.type(description="A note (minutes, observations); may be marked adults-only.")
@@ -153,11 +158,45 @@ class Note(Node):
     author_kind: AuthorKind = covered(P.NOTES)
     author_name: str | None = gated(P.AUTHORS, resolver=rc.author_name)
     created_at: datetime.datetime = covered(P.NOTES)
+    edited_at: datetime.datetime | None = covered(
+        P.NOTES, description="When the note was last edited; null: never edited."
+    )
+    versions: list[NoteVersion] | None = covered(
+        P.NOTES,
+        resolver=rc.note_versions,
+        description="What it said before each edit, oldest first.",
+    )
     version: int = covered(P.NOTES)
 
     @classmethod
     def is_type_of(cls, obj: Any, info: Info) -> bool:
         return isinstance(obj, NoteRow)
+
+
+@strawberry.type(description="A log meeting.")
+class Meeting(Node):
+    id: strawberry.ID = node_id_field("Meeting", P.MEETINGS)
+    held_on: datetime.date = covered(P.MEETINGS)
+    starts_at: datetime.time = covered(P.MEETINGS)
+    ends_at: datetime.time = covered(P.MEETINGS)
+    place: str = covered(P.MEETINGS)
+    organisation_name: str | None = covered(P.MEETINGS, resolver=rc.meeting_organisation_name)
+    status: MeetingStatus = covered(P.MEETINGS)
+    comments: str = covered(P.MEETINGS)
+    agenda: str = covered(P.MEETINGS, description="At most 2000 characters.")
+    version: int = covered(P.MEETINGS)
+    participants: list[MeetingParticipant] | None = covered(
+        P.MEETINGS, resolver=r.meeting_participants
+    )
+    minutes: list[Note] | None = gated(
+        P.NOTES,
+        resolver=rc.meeting_minutes,
+        description="The notes linked to this meeting, newest first, as you may read notes.",
+    )
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Info) -> bool:
+        return isinstance(obj, MeetingRow)
 
 
 @strawberry.type(description="A sparkle (lysglimt): a small or big improvement.")

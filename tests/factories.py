@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -14,6 +15,7 @@ from models import (
     Child,
     Guardian,
     Municipality,
+    Note,
     Organisation,
     RelayLog,
     StaffAccount,
@@ -31,6 +33,7 @@ from models.enums import (
     StaffRole,
     TransferStatus,
 )
+from models.operations.note import edit_note
 from relaylog.seed import Seeder
 
 __all__ = ["TODAY", "World", "build_world", "other_municipality"]
@@ -72,7 +75,7 @@ class World:
         point = await s.point(log)
         measure = await s.measure(point, responsible=[self.actor], responsible_guardians=True)
         await s.evaluation(measure, self.actor)
-        await s.meeting(
+        meeting = await s.meeting(
             log,
             held_on=TODAY - timedelta(days=3),
             status=MeetingStatus.COMPLETED,
@@ -85,6 +88,8 @@ class World:
         await s.sparkle(log, staff=self.actor)
         await s.concern(log, self.holder, held_on=TODAY - timedelta(days=30))
         if every_field:
+            meeting.agenda = "Status for tiltakene; veien videre"
+            await self.minutes(log, meeting.id)
             gone = await s.actor(log, self.outsider)
             gone.status = ActorStatus.DEACTIVATED
             gone.deactivated_at = utcnow()
@@ -113,6 +118,20 @@ class World:
             log.paused_reason = "Sommerferie etter avtale"
             await s.session.flush()
         return log
+
+
+    async def minutes(self, log: RelayLog, meeting_id: uuid.UUID) -> Note:
+        """The holder's minutes of a meeting, edited twice: first written adults-only
+        (that version stays hidden from the youth), then opened to all, then corrected."""
+        s = self.seed
+        note = await s.note(log, "Utkast til referat", staff=self.holder, adults_only=True)
+        note.meeting_id = meeting_id
+        await s.session.flush()
+        await edit_note(
+            s.session, note, note.version, text="Referat, andre utkast", adults_only=False
+        )
+        await edit_note(s.session, note, note.version, text="Referat fra loggmøtet")
+        return note
 
 
 async def build_world(session: AsyncSession) -> World:

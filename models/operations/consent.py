@@ -57,12 +57,14 @@ __all__ = [
     "REQUIRED_SCOPES",
     "ConsentState",
     "Consenter",
+    "SignedForm",
     "allowed_level",
     "consent_state",
     "decode_consent_form",
     "give_consent",
     "record_signed_form",
     "require_consent_for_level",
+    "signed_form",
     "sniff_content_type",
     "withdraw_consent",
 ]
@@ -444,3 +446,37 @@ async def withdraw_consent(
     consent.withdrawn_reason = text or None
     await session.flush()
     return consent
+
+
+_EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+
+
+@dataclass(frozen=True, slots=True)
+class SignedForm:
+    """The scanned form a consent was given on, as uploaded (checked by its content then)."""
+
+    document_id: uuid.UUID
+    file_name: str
+    content_type: str
+    content: bytes
+
+
+async def signed_form(session: AsyncSession, consent: Consent) -> SignedForm:
+    """The signed form of a consent; an in-app consent has none (``NOT_FOUND``)."""
+    row = None
+    if consent.document_id is not None:
+        row = (
+            await session.execute(
+                select(ConsentDocument.id, ConsentDocument.content_type, ConsentDocument.content)
+                .where(ConsentDocument.id == consent.document_id)
+            )
+        ).first()
+    if row is None:
+        raise NotFound("This consent was given without a signed form.", field="consentId")
+    extension = _EXTENSIONS.get(row.content_type, "bin")
+    return SignedForm(
+        document_id=row.id,
+        file_name=f"samtykke-{consent.given_on.isoformat()}-{consent.id}.{extension}",
+        content_type=row.content_type,
+        content=row.content,
+    )

@@ -1,5 +1,6 @@
 """Log meetings: the holder schedules (and reschedules) them with the people invited; the
 holder or an actor records the outcome — who was present, completed or cancelled, comments.
+A meeting carries an agenda (bounded text, set when it is scheduled or rescheduled).
 
 People in a meeting belong to the log: active actors (named by their actor membership),
 guardians of the child with parental responsibility, and the child. Minutes are notes
@@ -15,8 +16,9 @@ from datetime import date, time
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.content import MEETING_COMMENT_MAX, Meeting, MeetingParticipant
-from models.enums import ActorStatus, MeetingStatus, ParticipantKind
+from models.authorship import Author
+from models.content import MEETING_AGENDA_MAX, MEETING_COMMENT_MAX, Meeting, MeetingParticipant
+from models.enums import ActorStatus, AuthorKind, MeetingStatus, ParticipantKind
 from models.errors import InvalidInput, NotFound
 from models.operations.validation import require_text
 from models.operations.versioning import bump, require_version
@@ -29,6 +31,7 @@ __all__ = [
     "Attendees",
     "MeetingChanges",
     "edit_meeting",
+    "invitation_of",
     "record_meeting",
     "schedule_meeting",
 ]
@@ -63,6 +66,7 @@ class MeetingChanges:
     place: str | None = None
     organisation_id: uuid.UUID | None = None
     invitees: Attendees | None = None
+    agenda: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +120,10 @@ def _plain_time(value: time, field: str) -> time:
     return value
 
 
+def _agenda(value: str) -> str:
+    return require_text(value, "agenda", max_length=MEETING_AGENDA_MAX, allow_empty=True)
+
+
 def _times_in_order(starts_at: time, ends_at: time) -> None:
     if ends_at <= starts_at:
         raise InvalidInput("endsAt must be after startsAt.", field="endsAt")
@@ -167,8 +175,10 @@ async def schedule_meeting(
     place: str,
     organisation_id: uuid.UUID | None,
     invitees: Attendees,
+    agenda: str = "",
 ) -> Meeting:
     """A planned meeting. It may lie in the past (a meeting held before it was registered)."""
+    agenda_text = _agenda(agenda)
     starts_at = _plain_time(starts_at, "startsAt")
     ends_at = _plain_time(ends_at, "endsAt")
     _times_in_order(starts_at, ends_at)
@@ -186,6 +196,7 @@ async def schedule_meeting(
         organisation_id=organisation,
         status=MeetingStatus.PLANNED,
         comments="",
+        agenda=agenda_text,
     )
     session.add(meeting)
     await session.flush()
@@ -208,6 +219,7 @@ async def edit_meeting(
     require_version(meeting, expected_version)
     if meeting.status is not MeetingStatus.PLANNED:
         raise InvalidInput("Only a planned meeting can be rescheduled.", field="meetingId")
+    agenda = meeting.agenda if changes.agenda is None else _agenda(changes.agenda)
     starts_at = (
         meeting.starts_at
         if changes.starts_at is None
@@ -234,6 +246,7 @@ async def edit_meeting(
     meeting.ends_at = ends_at
     meeting.place = place
     meeting.organisation_id = organisation
+    meeting.agenda = agenda
     bump(meeting)
     await session.flush()
     return meeting
@@ -306,3 +319,21 @@ async def record_meeting(
     bump(meeting)
     await session.flush()
     return meeting
+
+
+async def invitation_of(
+    session: AsyncSession, meeting: Meeting, person: Author
+) -> MeetingParticipant | None:
+    """The row that invites this person (a staff member, a guardian, the child) to the
+    meeting; ``None`` when they were not invited (someone present uninvited was not)."""
+    rows = await _participants(session, meeting)
+    for row in rows:
+        if not row.invited:
+            continue
+        if person.kind is AuthorKind.STAFF and row.staff_id == person.staff_id:
+            return row
+        if person.kind is AuthorKind.GUARDIAN and row.guardian_id == person.guardian_id:
+            return row
+        if person.kind is AuthorKind.SUBJECT and row.kind is ParticipantKind.CHILD:
+            return row
+    return None

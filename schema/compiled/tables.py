@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from auth.policy import PolicyField, Relation
-from models import ActorMembership, Consent, Guardian, Note
+from models import ActorMembership, Consent, Guardian, Note, NoteVersion
 from models.enums import (
     AuthorKind,
     ConsentScope,
@@ -394,6 +394,7 @@ TABLES: dict[str, Table] = {
                 place="place",
                 status="status",
                 comments="comments",
+                agenda="agenda",
                 version="version",
             ),
             "startsAt": Value(time_sql("{t}.starts_at")),
@@ -405,6 +406,12 @@ TABLES: dict[str, Table] = {
                 "MeetingParticipant",
                 "meeting_participant {t} WHERE {t}.meeting_id = {p}.id",
                 "{t}.kind, {t}.id",
+            ),
+            "minutes": Many(
+                "Note",
+                "note {t} WHERE {t}.meeting_id = {p}.id",
+                "{t}.created_at DESC, {t}.id",
+                item_policy=PolicyField.NOTES,
             ),
         },
     ),
@@ -443,6 +450,27 @@ TABLES: dict[str, Table] = {
             "meetingId": _ref("Meeting", "meeting_id"),
             "authorName": _AUTHOR,
             "createdAt": _at("created_at"),
+            "editedAt": _at("edited_at"),
+            "versions": Many(
+                "NoteVersion",
+                "note_version {t} WHERE {t}.note_id = {p}.id",
+                "{t}.number",
+                item_policy=PolicyField.NOTES,
+            ),
+        },
+    ),
+    "NoteVersion": Table(
+        source="",
+        log_id="{t}.log_id",
+        model=NoteVersion,
+        fields={
+            "id": _id("NoteVersion"),
+            **_cols(
+                number="number", text="text", adultsOnly="adults_only", authorKind="author_kind"
+            ),
+            "authorName": _AUTHOR,
+            "writtenAt": _at("written_at"),
+            "replacedAt": _at("replaced_at"),
         },
     ),
     "Sparkle": Table(

@@ -1,5 +1,6 @@
 """Consent mutations: the holder uploads a signed form; a guardian or the youth consents in
-the app (strongly signed in) or withdraws their own consent."""
+the app (strongly signed in) or withdraws their own consent; whoever may read a signed form
+(``CONSENT_DOCUMENT``: the holder, the guardians, the youth her own) downloads it."""
 
 from __future__ import annotations
 
@@ -7,22 +8,25 @@ import datetime
 
 import strawberry
 
-from auth.gate import OBJECT_KINDS
+from auth.gate import CONSENT_FORM, OBJECT_KINDS
 from auth.ownership import facts_for
-from auth.policy import Action, Audience, Relation, WriteFacts
+from auth.policy import Action, Audience, PolicyField, Relation, WriteFacts
 from exports.archive import file_closure
 from models.base import utcnow
 from models.enums import RelayLogStatus
 from models.events import EventKind
 from models.operations import consent as ops
 from models.operations import relay_log as log_ops
+from schema.download import FileDownload, file_download
 from schema.enums import ConsentScope
-from schema.mutations.base import MutationError, Write, id_list, mutation, reply
+from schema.mutations.base import LOGS, MutationError, Write, id_list, mutation, reply
 from schema.relay_log import Consent
 
 __all__ = [
+    "ConsentFormPayload",
     "ConsentPayload",
     "ConsentsPayload",
+    "download_consent_form",
     "give_consent",
     "upload_consent",
     "withdraw_consent",
@@ -149,3 +153,27 @@ async def withdraw_consent(w: Write, input: WithdrawConsentInput) -> ConsentPayl
         w.emit(EventKind.LOG_ENDED, object_id=log.id)
     await file_closure(w.session, log, read=w.archive_reader(), today=w.today, was_open=was_open)
     return reply(ConsentPayload, consent=consent)
+
+
+@strawberry.type
+class ConsentFormPayload:
+    form: FileDownload | None = None
+    error: MutationError | None = None
+
+
+@mutation(
+    LOGS,
+    audit="ConsentDocument",
+    activity=False,
+    description=(
+        "Download the signed form of a consent (PDF, JPEG or PNG, as uploaded), inline as "
+        "base64: the holder and the guardians; the youth her own. Audited."
+    ),
+)
+async def download_consent_form(w: Write, consent_id: strawberry.ID) -> ConsentFormPayload:
+    consent = await w.find(consent_id, CONSENT_FORM)
+    w.allow(Action.EXPORT)
+    form = await ops.signed_form(w.session, consent)
+    w.object_id = form.document_id
+    w.context.record_read(consent.log_id, PolicyField.CONSENT_DOCUMENT)
+    return ConsentFormPayload(form=file_download(form.file_name, form.content_type, form.content))

@@ -35,7 +35,7 @@ def _facts(
     if type_name == "Consent":
         by = item.get("givenByKind")
         return Facts(own=(by == "SUBJECT") == (relation is Relation.SUBJECT))
-    if type_name == "Note":
+    if type_name in {"Note", "NoteVersion"}:  # a version by its own mark
         return Facts(adults_only=bool(item.get("adultsOnly")))
     return parent
 
@@ -113,7 +113,9 @@ async def test_every_field_is_visible_exactly_where_the_policy_table_says(
     assert not problems, "\n".join(problems)
     if relation is Relation.SUBJECT and can_read(relation, level, PolicyField.NOTES):
         assert all(not note["adultsOnly"] for note in node["notes"])
-        assert len(node["notes"]) == 1
+        assert len(node["notes"]) == 2  # "Til alle" and the minutes, not the adults-only one
+        (minutes,) = node["meetings"][0]["minutes"]
+        assert [v["text"] for v in minutes["versions"]] == ["Referat, andre utkast"]
 
 
 @pytest.mark.parametrize("audience", [Audience.STAFF, Audience.FAMILY])
@@ -131,6 +133,7 @@ def test_every_log_field_in_the_schema_has_a_policy_entry(audience: Audience) ->
 NOT_LOG_DATA = {
     "MutationError": "the one error type of every payload",
     "RelayLogPdf": "the export, rendered through the read policy for the asking viewer",
+    "FileDownload": "a consent form or invitation, for who may read it (the gate's kind row)",
     "ArchivePackage": "archive metadata; its file only for who may read all of it",
     "Transfer": "seen by the two staff members it is between (the gate's transfer rule)",
     "ArchiveRecord": "a unit's archive package: PACKAGE_POLICY (tests/policy/test_package_matrix)",
