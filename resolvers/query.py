@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, and_, literal, select, text
+from sqlalchemy import LargeBinary, Select, String, and_, literal, select, text
 from sqlalchemy.orm import aliased
 from strawberry.types import Info
 
@@ -39,8 +39,15 @@ from models import (
 )
 from models.enums import RelayLogStatus, StaffRole
 from resolvers.context import Context
-from resolvers.log_lists import LogListFilter, my_logs_statement
-from resolvers.pagination import Edge, Page, decode_cursor, encode_cursor, validate_first
+from resolvers.log_lists import (
+    SEARCHED,
+    LogListFilter,
+    LogOrder,
+    MyLogsRequest,
+    Search,
+    my_logs_statement,
+)
+from resolvers.pagination import Edge, Page, encode_cursor, encode_order_cursor, validate_first
 from resolvers.views import ActorView, InLog
 
 __all__ = [
@@ -60,40 +67,66 @@ def _ctx(info: Info) -> Context:
 
 async def my_logs(
     info: Info,
-    first: int,
-    after: str | None,
+    request: MyLogsRequest,
     status: RelayLogStatus | None,
     level: int | None,
     organisation_id: uuid.UUID | None,
 ) -> Page[RelayLog]:
     ctx = _ctx(info)
-    first = validate_first(first, ctx.page_size_max)
     if ctx.viewer is None:
         return Page([], False)
+    shape = access_shape(ctx.viewer)
     page = LogListFilter(
-        limit=literal(first + 1),
+        limit=literal(request.page.size + 1),
         status=None if status is None else literal(status, RelayLog.status.type),
         level=None if level is None else literal(level),
         organisation_id=None if organisation_id is None else literal(organisation_id),
-        after=None if after is None else _after(after),
+        after=_cursor_values(request.after),
+        before=_cursor_values(request.before),
+        order=request.order,
+        backward=request.page.backward,
+        search=_search_values(request),
     )
-    stmt = my_logs_statement(access_shape(ctx.viewer), page, RelayLog).params(
-        viewer_params(ctx.viewer)
-    )
+    stmt = my_logs_statement(shape, page, RelayLog).params(viewer_params(ctx.viewer))
     rows = (await ctx.session.execute(stmt)).all()
-    edges = []
-    for row in rows[:first]:
-        log: RelayLog = row[0]
-        ctx.loaders.remember(LogAccess(log.id, Relation(row[1]), log.level, log.status))
+    relations = {row[0].id: Relation(row[1]) for row in rows}
+    result = request.page.page([Edge(_log_cursor(request.order, row[0]), row[0]) for row in rows])
+    searched = SEARCHED if request.pattern is not None else ()
+    for edge in result.edges:
+        log: RelayLog = edge.node
+        relation = relations[log.id]
+        ctx.loaders.remember(LogAccess(log.id, relation, log.level, log.status))
         ctx.loaders.log.prime(log.id, log)
         ctx.record_read(log.id, PolicyField.LOG_SUMMARY)
-        edges.append(Edge(encode_cursor(log.last_activity_at, log.id), log))
-    return Page(edges, len(rows) > first)
+        for policy_field in searched:
+            if can_read(relation, log.level, policy_field):
+                ctx.record_read(log.id, policy_field)
+    return result
 
 
-def _after(cursor: str) -> tuple[Any, Any]:
-    at, last_id = decode_cursor(cursor)
-    return literal(at, RelayLog.last_activity_at.type), literal(last_id, RelayLog.id.type)
+def _cursor_values(values: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
+    if values is None:
+        return None
+    if len(values) == 2:
+        at, last_id = values
+        return literal(at, RelayLog.last_activity_at.type), literal(last_id, RelayLog.id.type)
+    return (literal(values[0], RelayLog.id.type),)
+
+
+def _search_values(request: MyLogsRequest) -> Search | None:
+    if request.pattern is None:
+        return None
+    nid_hash = request.national_id_hash
+    return Search(
+        literal(request.pattern, String()),
+        None if nid_hash is None else literal(nid_hash, LargeBinary()),
+    )
+
+
+def _log_cursor(order: LogOrder, log: RelayLog) -> str:
+    if order is LogOrder.LAST_ACTIVITY:
+        return encode_cursor(log.last_activity_at, log.id)
+    return encode_order_cursor(order.value, log.id)
 
 
 _NODE_MODELS: dict[str, Any] = {

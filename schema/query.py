@@ -10,16 +10,18 @@ from strawberry.types import Info
 from auth.policy import Audience
 from resolvers import query as q
 from resolvers import transfer as transfers
+from resolvers.log_lists import my_logs_request
 from resolvers.pagination import Page
 from schema.actor import Actor, Organisation, StaffAccount
 from schema.content import Evaluation, Measure, Meeting, Note, PointOfAttention, Sparkle
 from schema.control import ControlQuery
-from schema.enums import RelayLogStatus
+from schema.enums import LogOrder, RelayLogStatus
 from schema.node import Node, decode_global_id, encode_global_id
 from schema.permissions import audiences
 from schema.person import Guardian
 from schema.relay_log import Consent, RelayLog
 from schema.statistics import StatisticsQueryFields
+from schema.tasks import TaskQuery
 from schema.transfer import Transfer
 
 __all__ = ["FAMILY_NODE_TYPES", "STAFF_NODE_TYPES", "Query"]
@@ -65,10 +67,24 @@ class DirectoryEntry:
     organisation_name: str
 
 
-@strawberry.type
+@strawberry.type(
+    description="Relay's page info. Paging forward, hasPreviousPage says a cursor "
+    "was given; paging backward (last/before), hasNextPage does."
+)
 class PageInfo:
     has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
     end_cursor: str | None
+
+    @classmethod
+    def of(cls, page: Page[Any]) -> PageInfo:
+        return cls(
+            has_next_page=page.has_next_page,
+            has_previous_page=page.has_previous_page,
+            start_cursor=page.start_cursor,
+            end_cursor=page.end_cursor,
+        )
 
 
 @strawberry.type
@@ -77,18 +93,17 @@ class RelayLogEdge:
     node: RelayLog
 
 
-@strawberry.type(description="A page of logs, newest activity first.")
+@strawberry.type(description="A page of logs, in the order asked for.")
 class RelayLogConnection:
     edges: list[RelayLogEdge]
 
     @strawberry.field
     def page_info(self) -> PageInfo:
-        page: Page[Any] = self  # type: ignore[assignment]
-        return PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor)
+        return PageInfo.of(self)  # type: ignore[arg-type]
 
 
 @strawberry.type
-class Query(ControlQuery, StatisticsQueryFields):
+class Query(ControlQuery, TaskQuery, StatisticsQueryFields):
     @strawberry.field(description="The signed-in person, or null without a valid token.")
     def viewer(self, info: Info) -> Viewer | None:
         v = info.context.viewer
@@ -98,18 +113,37 @@ class Query(ControlQuery, StatisticsQueryFields):
     def health(self) -> Health:
         return Health()
 
-    @audiences(LOGS, description="Logs the viewer may see, most recent activity first.")
+    @audiences(
+        LOGS,
+        description="Logs the viewer may see, in the order asked for (first/after forward, "
+        "last/before backward; 20 when neither first nor last is given). search finds a "
+        "child's name, a guardian's name or the child's national id, each only where the "
+        "viewer may read it.",
+    )
     async def my_logs(
         self,
         info: Info,
-        first: int = 20,
+        first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         status: RelayLogStatus | None = None,
         level: int | None = None,
         organisation_id: strawberry.ID | None = None,
+        order_by: LogOrder = LogOrder.LAST_ACTIVITY,
+        search: str | None = None,
     ) -> RelayLogConnection:
+        request = my_logs_request(
+            first=first,
+            last=last,
+            after=after,
+            before=before,
+            order=order_by,
+            search=search,
+            maximum=info.context.page_size_max,
+        )
         org = decode_global_id(organisation_id) if organisation_id is not None else None
-        page = await q.my_logs(info, first, after, status, level, org.object_id if org else None)
+        page = await q.my_logs(info, request, status, level, org.object_id if org else None)
         return page  # type: ignore[return-value]
 
     @audiences(LOGS, description="Any object by global id; null when absent or not visible.")
