@@ -187,9 +187,7 @@ def _next_deadline(shape: AccessShape, params: ViewerParams) -> ColumnElement[An
     )
 
 
-def _keys(
-    shape: AccessShape, order: LogOrder, params: ViewerParams
-) -> tuple[list[Any], bool]:
+def _keys(shape: AccessShape, order: LogOrder, params: ViewerParams) -> tuple[list[Any], bool]:
     """The ordering's key columns (ending in the id) and whether it runs descending."""
     if order is LogOrder.CHILD_NAME:
         return [_child_name(), RelayLog.id], False

@@ -5,7 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import LargeBinary, Select, String, and_, literal, select, text
+from sqlalchemy import (
+    LargeBinary,
+    Select,
+    String,
+    and_,
+    literal,
+    literal_column,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.orm import aliased
 from strawberry.types import Info
 
@@ -46,8 +56,16 @@ from resolvers.log_lists import (
     MyLogsRequest,
     Search,
     my_logs_statement,
+    search_pattern,
 )
-from resolvers.pagination import Edge, Page, encode_cursor, encode_order_cursor, validate_first
+from resolvers.pagination import (
+    Edge,
+    Page,
+    decode_order_cursor,
+    encode_cursor,
+    encode_order_cursor,
+    validate_first,
+)
 from resolvers.views import ActorView, InLog
 
 __all__ = [
@@ -250,30 +268,56 @@ async def staff_accounts(info: Info, organisation_id: uuid.UUID | None) -> list[
 
 
 async def staff_directory(
-    info: Info, organisation_id: uuid.UUID | None, name_contains: str | None, first: int
-) -> list[tuple[StaffAccount, Organisation]]:
-    """Colleagues a holder can add as actors or hand the log to: work identity only."""
+    info: Info,
+    organisation_id: uuid.UUID | None,
+    name_contains: str | None,
+    first: int,
+    after: str | None,
+) -> Page[tuple[StaffAccount, Organisation]]:
+    """Colleagues a holder can add as actors or hand the log to: work identity only, by
+    name. A cursor names an account; its place is looked up among the same entries, so a
+    cursor of an account the directory does not list finds nothing."""
     ctx = _ctx(info)
     first = validate_first(first, ctx.page_size_max)
+    after_id = None if after is None else decode_order_cursor(after, _DIRECTORY, "after")
     if ctx.viewer is None or not may_use_staff_directory(ctx.viewer.kind):
-        return []
-    stmt = (
-        select(StaffAccount, Organisation)
-        .join(Organisation, Organisation.id == StaffAccount.organisation_id)
-        .where(
-            Organisation.municipality_id == ctx.viewer.municipality_id,
-            StaffAccount.active.is_(True),
-            StaffAccount.role == StaffRole.STAFF,
+        return Page([], False)
+    municipality_id = ctx.viewer.municipality_id
+
+    def listed(staff: Any) -> Select[Any]:
+        stmt = (
+            select(staff, Organisation)
+            .join(Organisation, Organisation.id == staff.organisation_id)
+            .where(
+                Organisation.municipality_id == municipality_id,
+                staff.active.is_(True),
+                staff.role == StaffRole.STAFF,
+            )
         )
-        .order_by(StaffAccount.name, StaffAccount.id)
-        .limit(first)
-    )
-    if organisation_id is not None:
-        stmt = stmt.where(StaffAccount.organisation_id == organisation_id)
-    if name_contains:
-        pattern = name_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(StaffAccount.name.ilike(f"%{pattern}%"))
-    return [(row[0], row[1]) for row in await ctx.session.execute(stmt)]
+        if organisation_id is not None:
+            stmt = stmt.where(staff.organisation_id == organisation_id)
+        if name_contains:
+            stmt = stmt.where(staff.name.ilike(search_pattern(name_contains)))
+        return stmt
+
+    stmt = listed(StaffAccount).order_by(StaffAccount.name, StaffAccount.id).limit(first + 1)
+    if after_id is not None:
+        here = aliased(StaffAccount, name="after_staff")
+        place = (
+            listed(here)
+            .with_only_columns(here.name, here.id)
+            .where(here.id == after_id)
+            .subquery("after_row")
+        )
+        stmt = stmt.join(place, literal_column("true")).where(
+            tuple_(StaffAccount.name, StaffAccount.id) > tuple_(place.c.name, place.c.id)
+        )
+    rows = [(row[0], row[1]) for row in await ctx.session.execute(stmt)]
+    edges = [Edge(encode_order_cursor(_DIRECTORY, row[0].id), row) for row in rows[:first]]
+    return Page(edges, len(rows) > first, after is not None)
+
+
+_DIRECTORY = "DIRECTORY"
 
 
 async def viewer_name(info: Info) -> str | None:

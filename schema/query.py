@@ -17,6 +17,7 @@ from schema.content import Evaluation, Measure, Meeting, Note, PointOfAttention,
 from schema.control import ControlQuery
 from schema.enums import LogOrder, RelayLogStatus
 from schema.node import Node, decode_global_id, encode_global_id
+from schema.pagination import PageInfo
 from schema.permissions import audiences
 from schema.person import Guardian
 from schema.relay_log import Consent, RelayLog
@@ -67,24 +68,20 @@ class DirectoryEntry:
     organisation_name: str
 
 
-@strawberry.type(
-    description="Relay's page info. Paging forward, hasPreviousPage says a cursor "
-    "was given; paging backward (last/before), hasNextPage does."
-)
-class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+@strawberry.type
+class DirectoryEdge:
+    cursor: str
+    node: DirectoryEntry
 
-    @classmethod
-    def of(cls, page: Page[Any]) -> PageInfo:
-        return cls(
-            has_next_page=page.has_next_page,
-            has_previous_page=page.has_previous_page,
-            start_cursor=page.start_cursor,
-            end_cursor=page.end_cursor,
-        )
+
+@strawberry.type(description="A page of the staff directory, by name.")
+class DirectoryConnection:
+    edges: list[DirectoryEdge]
+    page: strawberry.Private[Page[Any]]
+
+    @strawberry.field
+    def page_info(self) -> PageInfo:
+        return PageInfo.of(self.page)
 
 
 @strawberry.type
@@ -99,7 +96,7 @@ class RelayLogConnection:
 
     @strawberry.field
     def page_info(self) -> PageInfo:
-        return PageInfo.of(self)  # type: ignore[arg-type]
+        return PageInfo.of(self)
 
 
 @strawberry.type
@@ -175,18 +172,26 @@ class Query(ControlQuery, TaskQuery, StatisticsQueryFields):
         organisation_id: strawberry.ID | None = None,
         name_contains: str | None = None,
         first: int = 50,
-    ) -> list[DirectoryEntry]:
+        after: str | None = None,
+    ) -> DirectoryConnection:
         org = decode_global_id(organisation_id) if organisation_id is not None else None
-        rows = await q.staff_directory(info, org.object_id if org else None, name_contains, first)
-        return [
-            DirectoryEntry(
-                id=strawberry.ID(encode_global_id("StaffAccount", staff.id)),
-                name=staff.name,
-                position=staff.position,
-                organisation_name=unit.name,
+        page = await q.staff_directory(
+            info, org.object_id if org else None, name_contains, first, after
+        )
+        edges = [
+            DirectoryEdge(
+                cursor=edge.cursor,
+                node=DirectoryEntry(
+                    id=strawberry.ID(encode_global_id("StaffAccount", staff.id)),
+                    name=staff.name,
+                    position=staff.position,
+                    organisation_name=unit.name,
+                ),
             )
-            for staff, unit in rows
+            for edge in page.edges
+            for staff, unit in [edge.node]
         ]
+        return DirectoryConnection(edges=edges, page=page)
 
     @audiences([Audience.STAFF], description="Staff accounts (municipal admin only).")
     async def staff_accounts(
