@@ -118,6 +118,9 @@ async def test_pages_and_filters_of_my_logs_answer_exactly_as_the_executor(
         {"level": 1},
         {"status": "ACTIVE", "level": 3},
         {"status": "CLOSED"},
+        {"after": cursors[0], "before": cursors[3]},
+        {"last": 2, "after": cursors[0], "before": cursors[3]},
+        {"last": 1, "level": 1},
     ):
         executed = await client.post(my_logs.text, as_=world.holder, variables=variables)
         compiled = await client.post_document(
@@ -125,6 +128,21 @@ async def test_pages_and_filters_of_my_logs_answer_exactly_as_the_executor(
         )
         assert "errors" not in executed.json(), executed.text
         assert _ordered(compiled.text) == _ordered(executed.text), variables
+
+
+async def test_a_window_between_two_cursors_of_an_ordering_answers_as_the_executor(
+    client: GraphQLClient, world: World
+) -> None:
+    await world.several_children()
+    my_logs = next(d for d in trusted_documents() if d.name == "HolderMyLogs")
+    for order in ("CHILD_NAME", "NEXT_DEADLINE"):
+        page = await _both(client, my_logs, world.holder, {"orderBy": order, "first": 5})
+        cursors = [edge["cursor"] for edge in page["edges"]]
+        window = {"orderBy": order, "after": cursors[0], "before": cursors[4]}
+        forward = await _both(client, my_logs, world.holder, {**window, "first": 2})
+        backward = await _both(client, my_logs, world.holder, {**window, "last": 2})
+        assert [e["cursor"] for e in forward["edges"]] == cursors[1:3]
+        assert [e["cursor"] for e in backward["edges"]] == cursors[2:4]
 
 
 async def _both(
@@ -172,9 +190,7 @@ async def test_every_ordering_pages_both_ways_exactly_as_the_executor(
         assert len(forward) == count, person_key
 
 
-async def test_searches_answer_exactly_as_the_executor(
-    client: GraphQLClient, world: World
-) -> None:
+async def test_searches_answer_exactly_as_the_executor(client: GraphQLClient, world: World) -> None:
     """Names of children and guardians, a national id, wildcards taken literally, no match;
     as every staff relation (each may read different fields), with orderings and filters."""
     logs = await world.several_children()
