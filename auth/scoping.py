@@ -63,6 +63,7 @@ __all__ = [
     "package_roles_of",
     "packages_statement",
     "readable_logs",
+    "readable_sql",
     "reader_row_column",
     "scoped_statement",
     "viewer_params",
@@ -167,6 +168,24 @@ def _relation_predicates(
         Relation.GUARDIAN: cg.guardian_id.is_not(None),
         Relation.SUBJECT: and_(cg.guardian_id.is_(None), subject),
     }
+
+
+def readable_sql(
+    shape: AccessShape, policy_field: PolicyField, params: ViewerParams = BOUND
+) -> ColumnElement[bool]:
+    """May the viewer read ``policy_field`` of this log? ``READ_POLICY`` over the relation
+    predicates and the log's level, for use inside a ``scoped_statement`` (it names the
+    statement's joins). A conditional cell (own only, when shared, …) is about one object,
+    not the log: here it reads as never."""
+    rules = READ_POLICY[policy_field]
+    return or_(
+        false(),
+        *(
+            and_(pred, RelayLog.level >= rule.min_level)
+            for rel, pred in _relation_predicates(shape, params).items()
+            if (rule := rules.get(rel)) is not None and rule.condition is None
+        ),
+    )
 
 
 def log_access_statement(viewer: Viewer, log_ids: Iterable[uuid.UUID] | None = None) -> Select[Any]:

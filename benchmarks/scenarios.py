@@ -112,7 +112,7 @@ class Viewers:
             variables = {"id": encode_global_id("RelayLog", _uuid(rng.choice(logs)))}
             requests[EXTERNAL].append(("/graphql", t, variables))
         requests[GUARDIAN] = [("/graphql/family", t, {}) for t in guardians]
-        requests[MY_LOGS] = [("/graphql", t, {}) for t, _ in holders]
+        requests[MY_LOGS] = [("/graphql", t, {"first": 50}) for t, _ in holders]
 
         def calls(body: Any) -> dict[str, list[Call]]:
             return {

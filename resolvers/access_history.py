@@ -26,6 +26,7 @@ from resolvers.history_loader import HistoryKey
 from resolvers.pagination import validate_first
 
 __all__ = [
+    "AccessEntryEdgeView",
     "AccessEntryView",
     "AccessHistoryView",
     "AccessKind",
@@ -85,10 +86,31 @@ class AccessEntryView:
 
 
 @dataclass(frozen=True, slots=True)
+class AccessEntryEdgeView:
+    cursor: str
+    node: AccessEntryView
+
+
+@dataclass(frozen=True, slots=True)
 class AccessHistoryView:
-    entries: list[AccessEntryView]
+    """A forward page of the history as a Relay connection (``edges``, and the four values
+    of its page info), with the older flat ``entries``."""
+
+    edges: list[AccessEntryEdgeView]
     has_next_page: bool
-    end_cursor: str | None
+    has_previous_page: bool = False
+
+    @property
+    def entries(self) -> list[AccessEntryView]:
+        return [edge.node for edge in self.edges]
+
+    @property
+    def start_cursor(self) -> str | None:
+        return self.edges[0].cursor if self.edges else None
+
+    @property
+    def end_cursor(self) -> str | None:
+        return self.edges[-1].cursor if self.edges else None
 
 
 def _encode(entry: HistoryEntry) -> str:
@@ -137,7 +159,7 @@ async def access_history(
     before = _decode(after)
     access = await ctx.loaders.log_access.load(root.id)
     if access is None:  # pragma: no cover - the field's permission needed the standing
-        return AccessHistoryView([], False, None)
+        return AccessHistoryView([], False)
     scope = history_scope(ctx.viewer, access)
     found = await ctx.loaders.access_history.load(HistoryKey(scope, first + 1, before))
     page = found[:first]
@@ -152,7 +174,7 @@ async def access_history(
         )
         if o is not None
     }
-    entries = []
+    edges = []
     for entry in page:
         is_you = _is_you(ctx.viewer, entry)
         member = staff.get(entry.actor_id) if entry.actor_id is not None else None
@@ -173,18 +195,16 @@ async def access_history(
             who = AccessorView(kind, label, is_you=is_you)
         else:
             who = AccessorView(AccessorKind.SYSTEM, "System")
-        entries.append(
-            AccessEntryView(
-                at=entry.at,
-                first_at=entry.first_at,
-                count=entry.events,
-                kind=_kind(entry.action),
-                action=None if entry.action == READ_ACTION else entry.action,
-                object_type=None if entry.action == READ_ACTION else entry.object_type,
-                data_read=[PolicyField(f) for f in entry.fields if f in _DATA_KINDS],
-                relation=Relation(entry.relation) if entry.relation in _RELATIONS else None,
-                who=who,
-            )
+        view = AccessEntryView(
+            at=entry.at,
+            first_at=entry.first_at,
+            count=entry.events,
+            kind=_kind(entry.action),
+            action=None if entry.action == READ_ACTION else entry.action,
+            object_type=None if entry.action == READ_ACTION else entry.object_type,
+            data_read=[PolicyField(f) for f in entry.fields if f in _DATA_KINDS],
+            relation=Relation(entry.relation) if entry.relation in _RELATIONS else None,
+            who=who,
         )
-    end = _encode(page[-1]) if page else None
-    return AccessHistoryView(entries, len(found) > first, end)
+        edges.append(AccessEntryEdgeView(_encode(entry), view))
+    return AccessHistoryView(edges, len(found) > first, after is not None)

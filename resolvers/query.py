@@ -5,7 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, and_, literal, select, text
+from sqlalchemy import (
+    LargeBinary,
+    Select,
+    String,
+    and_,
+    literal,
+    literal_column,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.orm import aliased
 from strawberry.types import Info
 
@@ -42,8 +52,23 @@ from models import (
 from models.enums import RelayLogStatus, StaffRole
 from models.notification import Delivery, Language
 from resolvers.context import Context
-from resolvers.log_lists import LogListFilter, my_logs_statement
-from resolvers.pagination import Edge, Page, decode_cursor, encode_cursor, validate_first
+from resolvers.log_lists import (
+    SEARCHED,
+    LogListFilter,
+    LogOrder,
+    MyLogsRequest,
+    Search,
+    my_logs_statement,
+    search_pattern,
+)
+from resolvers.pagination import (
+    Edge,
+    Page,
+    decode_order_cursor,
+    encode_cursor,
+    encode_order_cursor,
+    validate_first,
+)
 from resolvers.views import ActorView, InLog
 
 __all__ = [
@@ -63,40 +88,66 @@ def _ctx(info: Info) -> Context:
 
 async def my_logs(
     info: Info,
-    first: int,
-    after: str | None,
+    request: MyLogsRequest,
     status: RelayLogStatus | None,
     level: int | None,
     organisation_id: uuid.UUID | None,
 ) -> Page[RelayLog]:
     ctx = _ctx(info)
-    first = validate_first(first, ctx.page_size_max)
     if ctx.viewer is None:
         return Page([], False)
+    shape = access_shape(ctx.viewer)
     page = LogListFilter(
-        limit=literal(first + 1),
+        limit=literal(request.page.size + 1),
         status=None if status is None else literal(status, RelayLog.status.type),
         level=None if level is None else literal(level),
         organisation_id=None if organisation_id is None else literal(organisation_id),
-        after=None if after is None else _after(after),
+        after=_cursor_values(request.after),
+        before=_cursor_values(request.before),
+        order=request.order,
+        backward=request.page.backward,
+        search=_search_values(request),
     )
-    stmt = my_logs_statement(access_shape(ctx.viewer), page, RelayLog).params(
-        viewer_params(ctx.viewer)
-    )
+    stmt = my_logs_statement(shape, page, RelayLog).params(viewer_params(ctx.viewer))
     rows = (await ctx.session.execute(stmt)).all()
-    edges = []
-    for row in rows[:first]:
-        log: RelayLog = row[0]
-        ctx.loaders.remember(LogAccess(log.id, Relation(row[1]), log.level, log.status))
+    relations = {row[0].id: Relation(row[1]) for row in rows}
+    result = request.page.page([Edge(_log_cursor(request.order, row[0]), row[0]) for row in rows])
+    searched = SEARCHED if request.pattern is not None else ()
+    for edge in result.edges:
+        log: RelayLog = edge.node
+        relation = relations[log.id]
+        ctx.loaders.remember(LogAccess(log.id, relation, log.level, log.status))
         ctx.loaders.log.prime(log.id, log)
         ctx.record_read(log.id, PolicyField.LOG_SUMMARY)
-        edges.append(Edge(encode_cursor(log.last_activity_at, log.id), log))
-    return Page(edges, len(rows) > first)
+        for policy_field in searched:
+            if can_read(relation, log.level, policy_field):
+                ctx.record_read(log.id, policy_field)
+    return result
 
 
-def _after(cursor: str) -> tuple[Any, Any]:
-    at, last_id = decode_cursor(cursor)
-    return literal(at, RelayLog.last_activity_at.type), literal(last_id, RelayLog.id.type)
+def _cursor_values(values: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
+    if values is None:
+        return None
+    if len(values) == 2:
+        at, last_id = values
+        return literal(at, RelayLog.last_activity_at.type), literal(last_id, RelayLog.id.type)
+    return (literal(values[0], RelayLog.id.type),)
+
+
+def _search_values(request: MyLogsRequest) -> Search | None:
+    if request.pattern is None:
+        return None
+    nid_hash = request.national_id_hash
+    return Search(
+        literal(request.pattern, String()),
+        None if nid_hash is None else literal(nid_hash, LargeBinary()),
+    )
+
+
+def _log_cursor(order: LogOrder, log: RelayLog) -> str:
+    if order is LogOrder.LAST_ACTIVITY:
+        return encode_cursor(log.last_activity_at, log.id)
+    return encode_order_cursor(order.value, log.id)
 
 
 _NODE_MODELS: dict[str, Any] = {
@@ -220,30 +271,56 @@ async def staff_accounts(info: Info, organisation_id: uuid.UUID | None) -> list[
 
 
 async def staff_directory(
-    info: Info, organisation_id: uuid.UUID | None, name_contains: str | None, first: int
-) -> list[tuple[StaffAccount, Organisation]]:
-    """Colleagues a holder can add as actors or hand the log to: work identity only."""
+    info: Info,
+    organisation_id: uuid.UUID | None,
+    name_contains: str | None,
+    first: int,
+    after: str | None,
+) -> Page[tuple[StaffAccount, Organisation]]:
+    """Colleagues a holder can add as actors or hand the log to: work identity only, by
+    name. A cursor names an account; its place is looked up among the same entries, so a
+    cursor of an account the directory does not list finds nothing."""
     ctx = _ctx(info)
     first = validate_first(first, ctx.page_size_max)
+    after_id = None if after is None else decode_order_cursor(after, _DIRECTORY, "after")
     if ctx.viewer is None or not may_use_staff_directory(ctx.viewer.kind):
-        return []
-    stmt = (
-        select(StaffAccount, Organisation)
-        .join(Organisation, Organisation.id == StaffAccount.organisation_id)
-        .where(
-            Organisation.municipality_id == ctx.viewer.municipality_id,
-            StaffAccount.active.is_(True),
-            StaffAccount.role == StaffRole.STAFF,
+        return Page([], False)
+    municipality_id = ctx.viewer.municipality_id
+
+    def listed(staff: Any) -> Select[Any]:
+        stmt = (
+            select(staff, Organisation)
+            .join(Organisation, Organisation.id == staff.organisation_id)
+            .where(
+                Organisation.municipality_id == municipality_id,
+                staff.active.is_(True),
+                staff.role == StaffRole.STAFF,
+            )
         )
-        .order_by(StaffAccount.name, StaffAccount.id)
-        .limit(first)
-    )
-    if organisation_id is not None:
-        stmt = stmt.where(StaffAccount.organisation_id == organisation_id)
-    if name_contains:
-        pattern = name_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(StaffAccount.name.ilike(f"%{pattern}%"))
-    return [(row[0], row[1]) for row in await ctx.session.execute(stmt)]
+        if organisation_id is not None:
+            stmt = stmt.where(staff.organisation_id == organisation_id)
+        if name_contains:
+            stmt = stmt.where(staff.name.ilike(search_pattern(name_contains)))
+        return stmt
+
+    stmt = listed(StaffAccount).order_by(StaffAccount.name, StaffAccount.id).limit(first + 1)
+    if after_id is not None:
+        here = aliased(StaffAccount, name="after_staff")
+        place = (
+            listed(here)
+            .with_only_columns(here.name, here.id)
+            .where(here.id == after_id)
+            .subquery("after_row")
+        )
+        stmt = stmt.join(place, literal_column("true")).where(
+            tuple_(StaffAccount.name, StaffAccount.id) > tuple_(place.c.name, place.c.id)
+        )
+    rows = [(row[0], row[1]) for row in await ctx.session.execute(stmt)]
+    edges = [Edge(encode_order_cursor(_DIRECTORY, row[0].id), row) for row in rows[:first]]
+    return Page(edges, len(rows) > first, after is not None)
+
+
+_DIRECTORY = "DIRECTORY"
 
 
 async def viewer_name(info: Info) -> str | None:

@@ -10,9 +10,10 @@ from auth.policy import PolicyField
 from resolvers.access_history import AccessKind, AccessorKind
 from schema.enums import Relation
 from schema.node import VALUE_TYPE
+from schema.pagination import PageInfo
 from schema.permissions import covered
 
-__all__ = ["AccessEntry", "AccessHistory", "Accessor"]
+__all__ = ["AccessEntry", "AccessEntryEdge", "AccessHistory", "Accessor"]
 
 P = PolicyField
 
@@ -54,8 +55,29 @@ class AccessEntry:
     who: Accessor | None = covered(P.ACCESS_HISTORY)
 
 
-@strawberry.type(description="A page of the access history, newest first." + VALUE_TYPE)
+@strawberry.type(description="An entry of the access history with its cursor." + VALUE_TYPE)
+class AccessEntryEdge:
+    cursor: str | None = covered(P.ACCESS_HISTORY)
+    node: AccessEntry | None = covered(P.ACCESS_HISTORY)
+
+
+@strawberry.type(
+    description="A page of the access history, newest first: a Relay connection paged "
+    "forward (first/after)." + VALUE_TYPE
+)
 class AccessHistory:
-    entries: list[AccessEntry] | None = covered(P.ACCESS_HISTORY)
-    has_next_page: bool | None = covered(P.ACCESS_HISTORY)
-    end_cursor: str | None = covered(P.ACCESS_HISTORY)
+    edges: list[AccessEntryEdge] | None = covered(P.ACCESS_HISTORY)
+
+    @covered(P.ACCESS_HISTORY)
+    def page_info(self) -> PageInfo | None:
+        return PageInfo.of(self)
+
+    entries: list[AccessEntry] | None = covered(
+        P.ACCESS_HISTORY, deprecation_reason="Use edges { node }."
+    )
+    has_next_page: bool | None = covered(
+        P.ACCESS_HISTORY, deprecation_reason="Use pageInfo { hasNextPage }."
+    )
+    end_cursor: str | None = covered(
+        P.ACCESS_HISTORY, deprecation_reason="Use pageInfo { endCursor }."
+    )

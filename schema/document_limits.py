@@ -343,7 +343,5 @@ class CheckedValidation(ValidationCache):
 
 def _typed(error: GraphQLError) -> GraphQLError:
     if isinstance(error, ValidationAbortedError):
-        return _error(
-            "The document is too complex to validate (validation aborted).", TOO_COMPLEX
-        )
+        return _error("The document is too complex to validate (validation aborted).", TOO_COMPLEX)
     return error

@@ -28,6 +28,7 @@ from models.enums import (
     StatusAfterEvaluation,
     TransferStatus,
 )
+from resolvers.log_lists import LogOrder
 
 __all__ = [
     "ActorStatus",
@@ -37,6 +38,7 @@ __all__ = [
     "ConsentEvidence",
     "ConsentScope",
     "EvaluationOutcome",
+    "LogOrder",
     "MeasureStatus",
     "MeasureType",
     "MeetingStatus",
@@ -73,3 +75,4 @@ for _enum in (
     strawberry.enum(_enum)
 strawberry.enum(EvaluationOutcome, description="Red (not reached), yellow (some effect), green.")
 strawberry.enum(Relation, description="The viewer's relation to a log.")
+strawberry.enum(LogOrder, description="How myLogs is ordered; every ordering ends in the log id.")

@@ -94,4 +94,3 @@ async def holder_answer(
         organisation_id=holder.organisation_id,
     )
     return await export_answer(session, viewer, log_id, today)
-

@@ -12,18 +12,21 @@ from auth.policy import Audience
 from resolvers import archive as archive_packages
 from resolvers import query as q
 from resolvers import transfer as transfers
+from resolvers.log_lists import my_logs_request
 from resolvers.pagination import Page
 from schema.actor import Actor, Organisation, StaffAccount
 from schema.archive import ArchiveRecord
 from schema.content import Evaluation, Measure, Meeting, Note, PointOfAttention, Sparkle
 from schema.control import ControlQuery
-from schema.enums import RelayLogStatus
+from schema.enums import LogOrder, RelayLogStatus
 from schema.node import VALUE_TYPE, Node, decode_global_id, encode_global_id
 from schema.notifications import NotificationPreferences
+from schema.pagination import PageInfo
 from schema.permissions import audiences
 from schema.person import Guardian
 from schema.relay_log import Consent, RelayLog
 from schema.statistics import StatisticsQueryFields
+from schema.tasks import TaskQuery
 from schema.transfer import Transfer
 
 __all__ = ["FAMILY_NODE_TYPES", "STAFF_NODE_TYPES", "Query"]
@@ -83,10 +86,20 @@ class DirectoryEntry:
     organisation_name: str
 
 
-@strawberry.type(description="Where a page ends." + VALUE_TYPE)
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+@strawberry.type(description="A staff member in a page, with its cursor." + VALUE_TYPE)
+class DirectoryEdge:
+    cursor: str
+    node: DirectoryEntry
+
+
+@strawberry.type(description="A page of the staff directory, by name." + VALUE_TYPE)
+class DirectoryConnection:
+    edges: list[DirectoryEdge]
+    page: strawberry.Private[Page[Any]]
+
+    @strawberry.field
+    def page_info(self) -> PageInfo:
+        return PageInfo.of(self.page)
 
 
 @strawberry.type(description="A log in a page, with its cursor." + VALUE_TYPE)
@@ -95,34 +108,34 @@ class RelayLogEdge:
     node: RelayLog
 
 
-@strawberry.type(description="A page of logs, newest activity first." + VALUE_TYPE)
+@strawberry.type(description="A page of logs, in the order asked for." + VALUE_TYPE)
 class RelayLogConnection:
     edges: list[RelayLogEdge]
 
     @strawberry.field
     def page_info(self) -> PageInfo:
-        page: Page[Any] = self  # type: ignore[assignment]
-        return PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor)
+        return PageInfo.of(self)
 
 
-@strawberry.type
+@strawberry.type(description="An archive package in a page, with its cursor." + VALUE_TYPE)
 class ArchiveRecordEdge:
     cursor: str
     node: ArchiveRecord
 
 
-@strawberry.type(description="A page of your unit's archive packages, newest first.")
+@strawberry.type(
+    description="A page of your unit's archive packages, newest first." + VALUE_TYPE
+)
 class ArchiveRecordConnection:
     edges: list[ArchiveRecordEdge]
 
     @strawberry.field
     def page_info(self) -> PageInfo:
-        page: Page[Any] = self  # type: ignore[assignment]
-        return PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor)
+        return PageInfo.of(self)
 
 
 @strawberry.type
-class Query(ControlQuery, StatisticsQueryFields):
+class Query(ControlQuery, TaskQuery, StatisticsQueryFields):
     @strawberry.field(description="The signed-in person, or null without a valid token.")
     def viewer(self, info: Info) -> Viewer | None:
         v = info.context.viewer
@@ -136,18 +149,37 @@ class Query(ControlQuery, StatisticsQueryFields):
     def health(self) -> Health:
         return Health()
 
-    @audiences(LOGS, description="Logs the viewer may see, most recent activity first.")
+    @audiences(
+        LOGS,
+        description="Logs the viewer may see, in the order asked for (first/after forward, "
+        "last/before backward; 20 when neither first nor last is given). search finds a "
+        "child's name, a guardian's name or the child's national id, each only where the "
+        "viewer may read it.",
+    )
     async def my_logs(
         self,
         info: Info,
-        first: int = 20,
+        first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         status: RelayLogStatus | None = None,
         level: int | None = None,
         organisation_id: strawberry.ID | None = None,
+        order_by: LogOrder = LogOrder.LAST_ACTIVITY,
+        search: str | None = None,
     ) -> RelayLogConnection:
+        request = my_logs_request(
+            first=first,
+            last=last,
+            after=after,
+            before=before,
+            order=order_by,
+            search=search,
+            maximum=info.context.page_size_max,
+        )
         org = decode_global_id(organisation_id) if organisation_id is not None else None
-        page = await q.my_logs(info, first, after, status, level, org.object_id if org else None)
+        page = await q.my_logs(info, request, status, level, org.object_id if org else None)
         return page  # type: ignore[return-value]
 
     @audiences(LOGS, description="Any object by global id; null when absent or not visible.")
@@ -197,18 +229,26 @@ class Query(ControlQuery, StatisticsQueryFields):
         organisation_id: strawberry.ID | None = None,
         name_contains: str | None = None,
         first: int = 50,
-    ) -> list[DirectoryEntry]:
+        after: str | None = None,
+    ) -> DirectoryConnection:
         org = decode_global_id(organisation_id) if organisation_id is not None else None
-        rows = await q.staff_directory(info, org.object_id if org else None, name_contains, first)
-        return [
-            DirectoryEntry(
-                id=strawberry.ID(encode_global_id("StaffAccount", staff.id)),
-                name=staff.name,
-                position=staff.position,
-                organisation_name=unit.name,
+        page = await q.staff_directory(
+            info, org.object_id if org else None, name_contains, first, after
+        )
+        edges = [
+            DirectoryEdge(
+                cursor=edge.cursor,
+                node=DirectoryEntry(
+                    id=strawberry.ID(encode_global_id("StaffAccount", staff.id)),
+                    name=staff.name,
+                    position=staff.position,
+                    organisation_name=unit.name,
+                ),
             )
-            for staff, unit in rows
+            for edge in page.edges
+            for staff, unit in [edge.node]
         ]
+        return DirectoryConnection(edges=edges, page=page)
 
     @audiences([Audience.STAFF], description="Staff accounts (municipal admin only).")
     async def staff_accounts(

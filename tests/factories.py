@@ -133,6 +133,38 @@ class World:
         await edit_note(s.session, note, note.version, text="Referat fra loggmøtet")
         return note
 
+    async def several_children(self) -> list[RelayLog]:
+        """Five logs of five children held by the holder, for lists: names out of their
+        creation order, levels 0-3, open measures with different deadlines (one log with
+        none), an activity plan, two logs with the same last activity; the actor in the
+        first three, the external actor in the last three. Returned in creation order."""
+        s = self.seed
+        people = [
+            ("Dag Ek", "Dorte Ek", 2, 20, 5),
+            ("Åse Berg", "Arne Berg", 1, 5, 4),
+            ("Cecilie Aas", "Cato Aas", 3, None, 4),
+            ("Bjørn Dahl", "Berit Dahl", 2, -2, 2),
+            ("Ella Fjell", "Erik Fjell", 0, None, 1),
+        ]
+        logs = []
+        now = utcnow().replace(microsecond=0)
+        for index, (child_name, guardian_name, level, days, hours_ago) in enumerate(people):
+            guardian = await s.guardian(guardian_name)
+            child = await s.child(self.municipality, child_name, [guardian])
+            log = await s.log(child, self.holder, level=level, consenting=[guardian])
+            if index < 3:
+                await s.actor(log, self.actor)
+            if index >= 2:
+                await s.actor(log, self.external)
+            if days is not None:
+                point = await s.point(log)
+                await s.measure(point, days=days + 10, initiated_on=TODAY - timedelta(days=10))
+            log.last_activity_at = now - timedelta(hours=hours_ago)
+            logs.append(log)
+        logs[2].activity_plan_reported_on = TODAY - timedelta(days=2)
+        await s.session.flush()
+        return logs
+
 
 async def build_world(session: AsyncSession) -> World:
     s = Seeder(session, TODAY)

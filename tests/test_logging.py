@@ -146,7 +146,7 @@ def test_a_national_id_inside_a_structured_extra_is_masked_too(json_logging: Any
 
 
 NAME = "Hanne Holder"
-DIRECTORY = f'{{ staffDirectory(nameContains: "{NAME}") {{ name }} }}'
+DIRECTORY = f'{{ staffDirectory(nameContains: "{NAME}") {{ edges {{ node {{ name }} }} }} }}'
 
 
 async def test_the_access_log_records_neither_query_strings_nor_bodies(

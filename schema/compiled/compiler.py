@@ -49,8 +49,8 @@ from auth.scoping import (
 from models import RelayLog
 from models.passive import PASSIVE_SQL
 from models.relay_log import ACTIVITY_PLAN_DAYS
-from resolvers.log_lists import LogListFilter, my_logs_statement
-from schema.compiled.sql import cursor_sql, datetime_sql, global_id_sql
+from resolvers.log_lists import LogListFilter, LogOrder, Search, my_logs_statement
+from schema.compiled.sql import cursor_sql, datetime_sql, global_id_sql, order_cursor_sql
 from schema.compiled.tables import TABLES, Many, One, Same, Value
 from schema.permissions import POLICY_KEY
 
@@ -76,10 +76,32 @@ class RootField:
 
 @dataclass(frozen=True, slots=True)
 class MyLogsVariant:
+    """Which of a ``myLogs`` call's arguments change its SQL text."""
+
     status: bool
     level: bool
     organisation: bool
     after: bool
+    before: bool = False
+    backward: bool = False
+    order: LogOrder = LogOrder.LAST_ACTIVITY
+    search: bool = False
+    search_national_id: bool = False
+
+
+_MY_LOGS_ARGUMENTS = frozenset(
+    {
+        "first",
+        "after",
+        "last",
+        "before",
+        "status",
+        "level",
+        "organisationId",
+        "orderBy",
+        "search",
+    }
+)
 
 
 @dataclass
@@ -165,7 +187,8 @@ def plan(
         elif root.name == "passiveLogs":
             _Compiler(result, reads).passive_logs(root)
         elif root.name == "myLogs":
-            _Compiler(result, reads).my_logs(root, shape, MyLogsVariant(True, True, True, True))
+            sample = MyLogsVariant(True, True, True, True, True, False, LogOrder.NEXT_DEADLINE)
+            _Compiler(result, reads).my_logs(root, shape, sample)
         elif root.name == "node":
             for type_name in supported_node_types():
                 _Compiler(result, reads).node(root, shape, type_name)
@@ -245,36 +268,50 @@ class _Compiler:
     def my_logs(
         self, root: RootField, shape: AccessShape, variant: MyLogsVariant, index: int = 0
     ) -> tuple[str, str, str]:
+        """One ``myLogs`` page: the CTE holds up to ``size + 1`` rows in the fetch order with
+        their place in it (``pos``); a backward page is shown in the reverse of that order."""
         assert root.node is not None
-        if {a.name.value for a in root.node.arguments or ()} - {
-            "first",
-            "after",
-            "status",
-            "level",
-            "organisationId",
-        }:
+        if {a.name.value for a in root.node.arguments or ()} - _MY_LOGS_ARGUMENTS:
             raise NotCompilable("unknown argument")
         prefix = f"r{index}"
+
+        def param(name: str) -> Any:
+            return literal_column(f":{prefix}_{name}")
+
+        def cursor_values(name: str) -> tuple[Any, ...]:
+            if variant.order is LogOrder.LAST_ACTIVITY:
+                return (param(f"{name}_at"), param(f"{name}_id"))
+            return (param(f"{name}_id"),)
+
+        search = None
+        if variant.search:
+            search = Search(
+                param("search"), param("search_hash") if variant.search_national_id else None
+            )
         page = LogListFilter(
-            limit=literal_column(f":{prefix}_limit"),
-            status=literal_column(f":{prefix}_status") if variant.status else None,
-            level=literal_column(f":{prefix}_level") if variant.level else None,
-            organisation_id=literal_column(f":{prefix}_organisation")
-            if variant.organisation
-            else None,
-            after=(
-                (literal_column(f":{prefix}_after_at"), literal_column(f":{prefix}_after_id"))
-                if variant.after
-                else None
-            ),
+            limit=param("limit"),
+            status=param("status") if variant.status else None,
+            level=param("level") if variant.level else None,
+            organisation_id=param("organisation") if variant.organisation else None,
+            after=cursor_values("after") if variant.after else None,
+            before=cursor_values("before") if variant.before else None,
+            order=variant.order,
+            backward=variant.backward,
+            search=search,
         )
-        statement = my_logs_statement(shape, page, *_access_columns(shape), params=PLACEHOLDERS)
+        statement = my_logs_statement(
+            shape, page, *_access_columns(shape), params=PLACEHOLDERS, position=True
+        )
         cte = f"{prefix} AS MATERIALIZED ({_sql_text(statement)})"
-        edges_page = (
-            f"(SELECT * FROM {prefix} ORDER BY last_activity_at DESC, log_id DESC"
-            f" LIMIT :{prefix}_first)"
-        )
-        cursor = cursor_sql("a.last_activity_at", "a.log_id")
+        edges_page = f"(SELECT * FROM {prefix} WHERE pos <= :{prefix}_first)"
+        shown = "a.pos DESC" if variant.backward else "a.pos"
+        last_shown = "a.pos" if variant.backward else "a.pos DESC"
+        if variant.order is LogOrder.LAST_ACTIVITY:
+            cursor = cursor_sql("a.last_activity_at", "a.log_id")
+        else:
+            cursor = order_cursor_sql(variant.order.value, "a.log_id")
+        more = f"(SELECT count(*) FROM {prefix}) > :{prefix}_first"
+        given = "true" if (variant.before if variant.backward else variant.after) else "false"
 
         def edges(nodes: list[FieldNode]) -> str:
             log_alias = self.alias()
@@ -287,9 +324,8 @@ class _Compiler:
                 },
             )
             return (
-                f"(SELECT coalesce(json_agg({edge} ORDER BY a.last_activity_at DESC,"
-                f" a.log_id DESC), '[]'::json) FROM {edges_page} a"
-                f" JOIN relay_log {log_alias} ON {log_alias}.id = a.log_id)"
+                f"(SELECT coalesce(json_agg({edge} ORDER BY {shown}), '[]'::json)"
+                f" FROM {edges_page} a JOIN relay_log {log_alias} ON {log_alias}.id = a.log_id)"
             )
 
         def page_info(nodes: list[FieldNode]) -> str:
@@ -297,10 +333,13 @@ class _Compiler:
                 "PageInfo",
                 nodes,
                 {
-                    "hasNextPage": lambda _: f"(SELECT count(*) FROM {prefix}) > :{prefix}_first",
+                    "hasNextPage": lambda _: given if variant.backward else more,
+                    "hasPreviousPage": lambda _: more if variant.backward else given,
+                    "startCursor": lambda _: (
+                        f"(SELECT {cursor} FROM {edges_page} a ORDER BY {shown} LIMIT 1)"
+                    ),
                     "endCursor": lambda _: (
-                        f"(SELECT {cursor} FROM {edges_page} a"
-                        " ORDER BY a.last_activity_at, a.log_id LIMIT 1)"
+                        f"(SELECT {cursor} FROM {edges_page} a ORDER BY {last_shown} LIMIT 1)"
                     ),
                 },
             )

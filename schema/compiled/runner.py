@@ -26,7 +26,7 @@ from sqlalchemy import TextClause, text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import bindparam
-from sqlalchemy.types import Date, DateTime, Integer, String
+from sqlalchemy.types import Date, DateTime, Integer, LargeBinary, String
 from strawberry.types.base import StrawberryObjectDefinition
 
 from auth.policy import PolicyField, Relation, can_read, may_see_unit_report
@@ -38,7 +38,7 @@ from models.secrets import decrypt
 from resolvers.context import Context
 from resolvers.control import INACTIVE_DAYS_MAX
 from resolvers.errors import ClientError
-from resolvers.pagination import decode_cursor, validate_first
+from resolvers.log_lists import SEARCHED, LogOrder, my_logs_request
 from schema.compiled.compiler import (
     MyLogsVariant,
     NotCompilable,
@@ -76,6 +76,9 @@ _SUFFIX_TYPES: dict[str, Any] = {
     "_organisation": UUID(as_uuid=True),
     "_after_id": UUID(as_uuid=True),
     "_after_at": DateTime(timezone=True),
+    "_before_at": DateTime(timezone=True),
+    "_search": String(),
+    "_search_hash": LargeBinary(),
     "_limit": Integer(),
     "_first": Integer(),
     "_level": Integer(),
@@ -193,11 +196,14 @@ class CompiledOperation:
         data: str = row.data
         if _NID_MARKER in data:
             data = _NID.sub(_decrypted, data)
-        return Answer(data, self._reads(json.loads(row.reads)))
+        searched = any(isinstance(v, MyLogsVariant) and v.search for v in variants)
+        return Answer(data, self._reads(json.loads(row.reads), searched))
 
-    def _reads(self, rows: list[list[Any]]) -> list[LogRead]:
-        """Per log returned: the document's policy rows this viewer's cell grants."""
+    def _reads(self, rows: list[list[Any]], searched: bool) -> list[LogRead]:
+        """Per log returned: the document's policy rows this viewer's cell grants (and what
+        a search looked into)."""
         assert self.plan is not None
+        read = self.plan.reads | frozenset(SEARCHED if searched else ())
         reads = []
         for log_text, relation_text, level, reader_row in rows:
             relation = Relation(relation_text)
@@ -206,7 +212,7 @@ class CompiledOperation:
                     log_id=uuid.UUID(log_text),
                     relation=relation,
                     level=level,
-                    fields=frozenset(f for f in self.plan.reads if can_read(relation, level, f)),
+                    fields=frozenset(f for f in read if can_read(relation, level, f)),
                     reader_row=uuid.UUID(reader_row) if reader_row else None,
                 )
             )
@@ -234,10 +240,20 @@ _EXECUTOR = object()
 def _my_logs_params(
     page_size_max: int, args: dict[str, Any], prefix: str, params: dict[str, Any]
 ) -> MyLogsVariant:
-    first = validate_first(args["first"], page_size_max)
-    params[f"{prefix}_first"] = first
-    params[f"{prefix}_limit"] = first + 1
-    status, level, after = args.get("status"), args.get("level"), args.get("after")
+    """The call's values as parameters, checked by the executor's own ``my_logs_request``
+    (a refusal: the executor answers, with its typed error)."""
+    request = my_logs_request(
+        first=args.get("first"),
+        last=args.get("last"),
+        after=args.get("after"),
+        before=args.get("before"),
+        order=LogOrder(getattr(order, "value", order)) if (order := args.get("orderBy")) else None,
+        search=args.get("search"),
+        maximum=page_size_max,
+    )
+    params[f"{prefix}_first"] = request.page.size
+    params[f"{prefix}_limit"] = request.page.size + 1
+    status, level = args.get("status"), args.get("level")
     organisation = args.get("organisationId")
     if status is not None:
         params[f"{prefix}_status"] = RelayLogStatus(getattr(status, "value", status))
@@ -249,15 +265,26 @@ def _my_logs_params(
         org_id = gid.object_id if gid else None
     if org_id is not None:
         params[f"{prefix}_organisation"] = org_id
-    if after is not None:
-        at, last_id = decode_cursor(after)
-        params[f"{prefix}_after_at"] = at
-        params[f"{prefix}_after_id"] = last_id
+    for name, values in (("after", request.after), ("before", request.before)):
+        if values is None:
+            continue
+        if len(values) == 2:
+            params[f"{prefix}_{name}_at"] = values[0]
+        params[f"{prefix}_{name}_id"] = values[-1]
+    if request.pattern is not None:
+        params[f"{prefix}_search"] = request.pattern
+    if request.national_id_hash is not None:
+        params[f"{prefix}_search_hash"] = request.national_id_hash
     return MyLogsVariant(
         status=status is not None,
         level=level is not None,
         organisation=org_id is not None,
-        after=after is not None,
+        after=request.after is not None,
+        before=request.before is not None,
+        backward=request.page.backward,
+        order=request.order,
+        search=request.pattern is not None,
+        search_national_id=request.national_id_hash is not None,
     )
 
 

@@ -3,7 +3,7 @@ Strawberry would: global ids, ISO timestamps, cursors."""
 
 from __future__ import annotations
 
-__all__ = ["cursor_sql", "datetime_sql", "global_id_sql", "time_sql"]
+__all__ = ["cursor_sql", "datetime_sql", "global_id_sql", "order_cursor_sql", "time_sql"]
 
 
 def _base64url(raw: str, *, padded: bool) -> str:
@@ -42,3 +42,8 @@ def time_sql(value: str) -> str:
 def cursor_sql(at: str, id_sql: str) -> str:
     """``resolvers.pagination.encode_cursor`` in SQL."""
     return _base64url(f"{datetime_sql(at)} || '|' || {id_sql}::text", padded=True)
+
+
+def order_cursor_sql(order: str, id_sql: str) -> str:
+    """``resolvers.pagination.encode_order_cursor`` in SQL (``order`` is an enum name)."""
+    return _base64url(f"'{order}|' || {id_sql}::text", padded=True)

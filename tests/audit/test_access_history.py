@@ -165,6 +165,45 @@ async def test_the_history_is_paged_newest_first_without_gaps_or_repeats(
     )
 
 
+CONNECTION = """query($id: ID!, $first: Int, $after: String) { node(id: $id) { ... on RelayLog {
+  accessHistory(first: $first, after: $after) {
+    edges { cursor node { at kind } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    entries { at kind } hasNextPage endCursor } } } }"""
+
+
+async def test_the_history_is_a_relay_connection_each_entry_with_its_cursor(
+    client: GraphQLClient, world: World
+) -> None:
+    log = await world.full_log(level=2)
+    for hour in range(4):
+        await world.seed.access(log, world.holder, "HOLDER", at=AN_HOUR_AGO - timedelta(hours=hour))
+    gid = encode_global_id("RelayLog", log.id)
+
+    async def page(**v: Any) -> dict[str, Any]:
+        data = await client.query(
+            CONNECTION, as_=world.guardian, audience=Audience.FAMILY, variables={"id": gid, **v}
+        )
+        history: dict[str, Any] = data["node"]["accessHistory"]
+        return history
+
+    whole = await page(first=10)
+    edges = whole["edges"]
+    assert len(edges) == 4
+    assert whole["pageInfo"] == {
+        "hasNextPage": False,
+        "hasPreviousPage": False,
+        "startCursor": edges[0]["cursor"],
+        "endCursor": edges[-1]["cursor"],
+    }
+    # The deprecated flat fields say the same.
+    assert whole["entries"] == [edge["node"] for edge in edges]
+    assert (whole["hasNextPage"], whole["endCursor"]) == (False, edges[-1]["cursor"])
+    after_second = await page(first=10, after=edges[1]["cursor"])
+    assert after_second["edges"] == edges[2:]
+    assert after_second["pageInfo"]["hasPreviousPage"] is True
+
+
 async def test_a_guardians_own_reads_appear_from_the_next_request_on(
     client: GraphQLClient, world: World
 ) -> None:
@@ -377,9 +416,7 @@ async def test_a_read_shows_only_the_kinds_of_data_the_reader_may_see_and_no_mor
 ) -> None:
     log = await world.full_log(level=2)
     s = world.seed
-    await s.access(
-        log, world.holder, "HOLDER", fields=("GUARDIAN_NATIONAL_ID",), at=AN_HOUR_AGO
-    )
+    await s.access(log, world.holder, "HOLDER", fields=("GUARDIAN_NATIONAL_ID",), at=AN_HOUR_AGO)
     await s.access(
         log,
         world.holder,

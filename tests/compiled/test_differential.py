@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from auth.policy import Audience, PolicyField, Relation, can_read
-from models import AuditEvent
+from models import AuditEvent, Child
 from models.enums import CloseReason, RelayLogStatus
 from schema.node import encode_global_id
 from schema.trusted import TrustedDocument, trusted_documents
@@ -118,6 +118,9 @@ async def test_pages_and_filters_of_my_logs_answer_exactly_as_the_executor(
         {"level": 1},
         {"status": "ACTIVE", "level": 3},
         {"status": "CLOSED"},
+        {"after": cursors[0], "before": cursors[3]},
+        {"last": 2, "after": cursors[0], "before": cursors[3]},
+        {"last": 1, "level": 1},
     ):
         executed = await client.post(my_logs.text, as_=world.holder, variables=variables)
         compiled = await client.post_document(
@@ -125,6 +128,86 @@ async def test_pages_and_filters_of_my_logs_answer_exactly_as_the_executor(
         )
         assert "errors" not in executed.json(), executed.text
         assert _ordered(compiled.text) == _ordered(executed.text), variables
+
+
+async def test_a_window_between_two_cursors_of_an_ordering_answers_as_the_executor(
+    client: GraphQLClient, world: World
+) -> None:
+    await world.several_children()
+    my_logs = next(d for d in trusted_documents() if d.name == "HolderMyLogs")
+    for order in ("CHILD_NAME", "NEXT_DEADLINE"):
+        page = await _both(client, my_logs, world.holder, {"orderBy": order, "first": 5})
+        cursors = [edge["cursor"] for edge in page["edges"]]
+        window = {"orderBy": order, "after": cursors[0], "before": cursors[4]}
+        forward = await _both(client, my_logs, world.holder, {**window, "first": 2})
+        backward = await _both(client, my_logs, world.holder, {**window, "last": 2})
+        assert [e["cursor"] for e in forward["edges"]] == cursors[1:3]
+        assert [e["cursor"] for e in backward["edges"]] == cursors[2:4]
+
+
+async def _both(
+    client: GraphQLClient, document: TrustedDocument, person: Any, variables: dict[str, Any]
+) -> Any:
+    executed = await client.post(document.text, as_=person, variables=variables)
+    compiled = await client.post_document(document.document_id, as_=person, variables=variables)
+    assert "errors" not in executed.json(), executed.text
+    assert _ordered(compiled.text) == _ordered(executed.text), variables
+    return executed.json()["data"]["myLogs"]
+
+
+LIST_VIEWERS = {"holder": 5, "actor": 3, "external": 2, "manager": 5}  # logs each sees
+
+
+@pytest.mark.parametrize("order", ["LAST_ACTIVITY", "CHILD_NAME", "LEVEL", "NEXT_DEADLINE"])
+async def test_every_ordering_pages_both_ways_exactly_as_the_executor(
+    client: GraphQLClient, world: World, order: str
+) -> None:
+    """For each staff relation: forward with first/after to the end, then backward with
+    last/before to the start; every page alike on both paths, and both walks meet the same
+    logs in the same order as one page of all."""
+    await world.several_children()
+    my_logs = next(d for d in trusted_documents() if d.name == "HolderMyLogs")
+    for person_key, count in LIST_VIEWERS.items():
+        person = getattr(world, person_key)
+        forward: list[str] = []
+        variables: dict[str, Any] = {"orderBy": order, "first": 2}
+        while True:
+            page = await _both(client, my_logs, person, variables)
+            forward += [edge["node"]["id"] for edge in page["edges"]]
+            if not page["pageInfo"]["hasNextPage"]:
+                break
+            variables = {"orderBy": order, "first": 2, "after": page["pageInfo"]["endCursor"]}
+        backward: list[str] = []
+        variables = {"orderBy": order, "last": 2}
+        while True:
+            page = await _both(client, my_logs, person, variables)
+            backward = [edge["node"]["id"] for edge in page["edges"]] + backward
+            if not page["pageInfo"]["hasPreviousPage"]:
+                break
+            variables = {"orderBy": order, "last": 2, "before": page["pageInfo"]["startCursor"]}
+        everything = await _both(client, my_logs, person, {"orderBy": order, "first": 100})
+        assert forward == backward == [edge["node"]["id"] for edge in everything["edges"]]
+        assert len(forward) == count, person_key
+
+
+async def test_searches_answer_exactly_as_the_executor(client: GraphQLClient, world: World) -> None:
+    """Names of children and guardians, a national id, wildcards taken literally, no match;
+    as every staff relation (each may read different fields), with orderings and filters."""
+    logs = await world.several_children()
+    child = await world.seed.session.get(Child, logs[3].child_id)
+    assert child is not None
+    assert child.national_id is not None
+    my_logs = next(d for d in trusted_documents() if d.name == "HolderMyLogs")
+    searches = ["berg", "Foresatt", "%", "Erik Fjell", child.national_id, "DAG EK", "ingen"]
+    for person_key in LIST_VIEWERS:
+        person = getattr(world, person_key)
+        for search in searches:
+            await _both(client, my_logs, person, {"search": search})
+        for variables in (
+            {"search": "Dahl", "orderBy": "CHILD_NAME", "last": 1},
+            {"search": "a", "orderBy": "NEXT_DEADLINE", "first": 1, "level": 2},
+        ):
+            await _both(client, my_logs, person, variables)
 
 
 async def test_both_paths_audit_the_same_logs_as_the_same_person(

@@ -192,7 +192,7 @@ async def test_text_postgresql_cannot_store_in_a_read_is_refused_naming_the_vari
 ) -> None:
     body = await _ascii_query(
         client,
-        "query($name: String) { staffDirectory(nameContains: $name) { name } }",
+        "query($name: String) { staffDirectory(nameContains: $name) { edges { node { name } } } }",
         {"name": bad},
         world,
     )
@@ -207,7 +207,7 @@ async def test_a_nul_in_a_string_literal_of_a_read_names_the_argument(
 ) -> None:
     body = await _ascii_query(
         client,
-        '{ staffDirectory(nameContains: "Hanne\\u0000") { name } }',
+        '{ staffDirectory(nameContains: "Hanne\\u0000") { edges { node { name } } } }',
         {},
         world,
     )
