@@ -1,5 +1,6 @@
 """``relaylog``: run the service, the demo, migrations, mint development tokens, import the
-staff list, and the accountability commands (audit verify, passive report, purge)."""
+staff list, the accountability commands (audit verify, passive report, purge) and archive
+verify."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import typer
 
 from auth.policy import Audience
 from relaylog.accountability_cli import audit_app, purge, report_app
+from relaylog.archive_cli import archive_app
 from relaylog.settings import ConfigurationError, Settings, get_settings
 
 app = typer.Typer(
@@ -191,9 +193,10 @@ async def _load_demo(settings: Settings, url: str) -> None:
     from relaylog.app import oslo_today
     from relaylog.db import create_engine, session_scope
     from relaylog.demo import load_demo
-    from relaylog.services import configure_data_protection
+    from relaylog.services import configure_archive_signing, configure_data_protection
 
     configure_data_protection(settings)
+    configure_archive_signing(settings)
     engine = create_engine(url)
     try:
         async with session_scope(async_sessionmaker(engine)) as session:
@@ -295,6 +298,7 @@ def import_staff(
 app.add_typer(import_app, name="import")
 app.add_typer(audit_app, name="audit")
 app.add_typer(report_app, name="report")
+app.add_typer(archive_app, name="archive")
 app.command("purge")(purge)
 
 
