@@ -23,9 +23,9 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject
 
 from benchmarks.pdf_export import Shape, realistic_view
+from exports import signing
 from exports.labels import Language
 from exports.pdf import FetchGuard, html_to_pdf, render_html, render_log_pdf
-from exports import signing
 from exports.pdfa import DocumentInfo, make_pdfa, pdfa_failures
 from exports.printed import LogView, NoteLine
 from models.enums import AuthorKind

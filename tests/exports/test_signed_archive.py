@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import uuid
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from exports import demo_ca, signing
 from exports.archive import METADATA_FILE, ArchiveReason, create_archive_package
 from exports.labels import Language
 from exports.pdf import render_log_pdf
+from exports.printed import ExportAnswer
 from exports.verify import verify_package
 from relaylog.cli import app
 from relaylog.services import archive_signing
@@ -154,7 +156,7 @@ async def test_relaylog_archive_verify_passes_a_filed_package_and_fails_a_tamper
 ) -> None:
     log = await world.full_log(2)
 
-    async def read(log_id):  # type: ignore[no-untyped-def]
+    async def read(log_id: uuid.UUID) -> ExportAnswer | None:
         return await holder_answer(session, log_id, TODAY)
 
     record = await create_archive_package(
