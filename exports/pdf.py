@@ -35,8 +35,8 @@ from markupsafe import Markup, escape
 from reportlab import rl_config
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus.tables import CellStyle
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus.tables import CellStyle
 from xhtml2pdf import document as pisa_document
 from xhtml2pdf import pisa
 from xhtml2pdf.builders.printmarks import MarkedCanvas
@@ -243,7 +243,7 @@ class _PageOfCanvas(MarkedCanvas):
         super().__init__(*args, **kwargs)
         self._finished: list[dict[str, Any]] = []
 
-    def showPage(self) -> None:  # noqa: N802 - reportlab's name
+    def showPage(self) -> None:
         self._finished.append(dict(self.__dict__))
         self._startPage()
 
