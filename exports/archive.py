@@ -1,14 +1,17 @@
-"""The archive package: the log as PDF/A plus Noark 5 style metadata, zipped, on record.
+"""The archive package: the log as signed PDF/A plus Noark 5 metadata, zipped, on record.
 
 At every transition (transfer of the holder role, closure, move to an individual plan) the
 municipality files a copy of the log in the child's folder of its archive (Public 360,
-Elements). ``create_archive_package`` renders the log *as its holder sees it*, describes the
-document in Noark 5 terms (``noark5-metadata.xml``: case title, document title, document
-date, author organisation, document type, format, file size, SHA-256 of the PDF in lowercase
-hex), zips both and stores the package in an ``ArchiveRecord``. The package belongs to the unit
-that held the log when it was filed (``author_organisation_id``, ``holder_id``): that unit's
-holder of the time and its manager list, download and mark it received by the archive
-(``PACKAGE_POLICY``), also after the log moved on or closed.
+Elements). ``create_archive_package`` renders the log *as its holder sees it*, signs it with
+the municipality's certificate (PAdES, ``exports.signing``), validates the signed file as
+PDF/A-2b, describes it in Noark 5 arkivstruktur terms (``noark5-metadata.xml``,
+``exports.noark``: titles, dates, the author unit, format, size, SHA-256 of the signed PDF),
+zips both and stores the package in an ``ArchiveRecord``. ``relaylog archive verify`` checks
+such a package (``exports.verify``).
+The package belongs to the unit that held the log when it was filed
+(``author_organisation_id``, ``holder_id``): that unit's holder of the time and its manager
+list, download and mark it received by the archive (``PACKAGE_POLICY``), also after the log
+moved on or closed.
 
 It checks no permission: the caller (the ``archiveRelayLog`` mutation after the write policy,
 or a lifecycle operation that is itself allowed) has decided that the log is archived.
@@ -24,18 +27,26 @@ import uuid
 import zipfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
-from xml.etree import ElementTree as ET
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.policy import PolicyField
+from exports import signing
 from exports.labels import Language
+from exports.noark import (
+    ARKIVSTRUKTUR,
+    FORMAT_PDF,
+    FORMAT_PDFA_2B,
+    NoarkDocument,
+    SignatureClaim,
+    noark_metadata,
+)
 from exports.pdf import RenderedPdf, render_log_pdf
-from exports.pdfa import PDFA_FORMAT
+from exports.pdfa import PDFA_FORMAT, confirms_pdfa_2b
 from exports.printed import ExportReader, LogView, printed_log
 from models import ActorMembership, ArchiveRecord, RelayLog, Transfer
 from models.base import utcnow
@@ -51,11 +62,11 @@ __all__ = [
     "archive_on_transfer",
     "create_archive_package",
     "file_closure",
-    "noark_metadata",
 ]
 
 OSLO = ZoneInfo("Europe/Oslo")
-NOARK_NAMESPACE = "urn:x-relaylog:noark5-metadata:1"
+NOARK_NAMESPACE = ARKIVSTRUKTUR
+SYSTEM = "Stafettloggen"  # who creates and files the copy (opprettetAv, arkivertAv)
 METADATA_FILE = "noark5-metadata.xml"
 DOCUMENT_TYPE = "Stafettlogg"
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -152,7 +163,6 @@ async def archive_log(
     view = printed_log(answer.data, log_id, printed_at=moment, archive=True) if answer else None
     if answer is None or view is None:
         raise NotFound("No such log.")
-    pdf = await asyncio.to_thread(render_log_pdf, view, Language.NB, archive=True)
     holder = (
         await session.execute(
             select(ActorMembership.staff_id, ActorMembership.organisation_id).where(
@@ -163,18 +173,22 @@ async def archive_log(
     case_title = f"{DOCUMENT_TYPE} – {view.child.name}"
     document_title = f"{DOCUMENT_TYPE}, {_TITLES[why]} {day.strftime('%d.%m.%Y')}"
     stem = f"stafettlogg-{log_id}-{day.isoformat()}"
-    metadata = noark_metadata(
+    record_id = uuid.uuid4()
+    copy = await asyncio.to_thread(
+        _signed_copy,
         view,
-        pdf,
+        signing.configured(),
         reason=why,
         case_title=case_title,
         document_title=document_title,
         document_date=day,
         file_name=f"{stem}.pdf",
-        created_at=moment,
+        record_id=record_id,
+        level=answer.level,
     )
-    content = _zip({f"{stem}.pdf": pdf.content, METADATA_FILE: metadata})
+    content = _zip({f"{stem}.pdf": copy.pdf.content, METADATA_FILE: copy.metadata})
     record = ArchiveRecord(
+        id=record_id,
         log_id=log_id,
         reason=why.value,
         case_title=case_title[:300],
@@ -182,9 +196,9 @@ async def archive_log(
         author_organisation_id=holder.organisation_id if holder else None,
         created_by_id=created_by_staff_id,
         holder_id=holder.staff_id if holder else None,
-        document_format=PDFA_FORMAT,
-        size_bytes=pdf.size_bytes,
-        sha256=pdf.sha256,
+        document_format=copy.format_name,
+        size_bytes=copy.pdf.size_bytes,
+        sha256=copy.pdf.sha256,
         package=content,
     )
     session.add(record)
@@ -194,7 +208,7 @@ async def archive_log(
         file_name=f"{stem}.zip",
         content=content,
         sha256=hashlib.sha256(content).hexdigest(),
-        pdf_pages=pdf.pages,
+        pdf_pages=copy.pdf.pages,
         document_date=day,
         level=answer.level,
         fields=answer.fields,
@@ -249,58 +263,72 @@ async def file_closure(
     )
 
 
-def noark_metadata(
+@dataclass(frozen=True, slots=True)
+class _SignedCopy:
+    pdf: RenderedPdf  # signed
+    metadata: bytes
+    format_name: str  # "PDF/A-2b" when the validator accepted the signed file, else "PDF"
+
+
+def _signed_copy(
     view: LogView,
-    pdf: RenderedPdf,
+    identity: signing.ArchiveSigning,
     *,
     reason: ArchiveReason,
     case_title: str,
     document_title: str,
     document_date: date,
     file_name: str,
-    created_at: datetime,
-) -> bytes:
-    """Noark 5 style description of the archived document (Norwegian element names as in
-    the Noark 5 ``arkivstruktur``; its own namespace, as it is not an arkivuttrekk)."""
-    ET.register_namespace("", NOARK_NAMESPACE)
-    ns = f"{{{NOARK_NAMESPACE}}}"
+    record_id: uuid.UUID,
+    level: int,
+) -> _SignedCopy:
+    """Render, sign, check what can be claimed, describe. CPU-bound: a worker thread runs it.
 
-    def add(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
-        element = ET.SubElement(parent, ns + tag)
-        if text is not None:
-            element.text = text
-        return element
-
-    root = ET.Element(ns + "arkivpakke", {"versjon": "1"})
-    mappe = add(root, "mappe")
-    add(mappe, "systemID", str(view.log_id))
-    add(mappe, "tittel", case_title)
-    add(mappe, "offentligTittel", f"{DOCUMENT_TYPE} – ******")
-    add(mappe, "mappetype", DOCUMENT_TYPE)
-    registrering = add(mappe, "registrering")
-    add(registrering, "tittel", document_title)
-    add(registrering, "dokumentetsDato", document_date.isoformat())
-    add(registrering, "opprettetDato", created_at.astimezone(UTC).isoformat(timespec="seconds"))
-    add(registrering, "administrativEnhet", view.holder.organisation if view.holder else "")
-    add(registrering, "saksbehandler", view.printed_by or "")
-    add(registrering, "arkiveringsgrunn", reason.value)
-    beskrivelse = add(registrering, "dokumentbeskrivelse")
-    add(beskrivelse, "dokumenttype", DOCUMENT_TYPE)
-    add(beskrivelse, "dokumentstatus", "Dokumentet er ferdigstilt")
-    add(beskrivelse, "tittel", document_title)
-    add(beskrivelse, "forfatter", view.holder.organisation if view.holder else "")
-    objekt = add(beskrivelse, "dokumentobjekt")
-    add(objekt, "versjonsnummer", "1")
-    add(objekt, "variantformat", "Arkivformat")
-    add(objekt, "format", PDFA_FORMAT)
-    add(objekt, "mimeType", "application/pdf")
-    add(objekt, "referanseDokumentfil", file_name)
-    add(objekt, "sjekksum", pdf.sha256)
-    add(objekt, "sjekksumAlgoritme", "SHA256")
-    add(objekt, "filstoerrelse", str(pdf.size_bytes))
-    add(objekt, "antallSider", str(pdf.pages))
-    ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    The metadata claims PDF/A-2b only if the validator accepts the signed file, and a
+    verified signature only if the signature verifies against the configured trust roots."""
+    rendered = render_log_pdf(view, Language.NB, archive=True)
+    signed = signing.sign_pdf(rendered.content, identity, reason=document_title)
+    pdf = RenderedPdf(
+        content=signed,
+        pages=rendered.pages,
+        sha256=hashlib.sha256(signed).hexdigest(),
+        language=rendered.language,
+    )
+    is_pdfa = confirms_pdfa_2b(signed)
+    verified = signing.verify_pdf(signed, identity.trust_roots).valid
+    author = view.holder.organisation if view.holder else None
+    metadata = noark_metadata(
+        NoarkDocument(
+            folder_id=view.log_id,
+            registration_id=record_id,
+            description_id=uuid.uuid5(record_id, "dokumentbeskrivelse"),
+            object_id=uuid.uuid5(record_id, "dokumentobjekt"),
+            case_title=case_title,
+            public_case_title=f"{DOCUMENT_TYPE} – ******",
+            document_title=document_title,
+            document_type=DOCUMENT_TYPE,
+            author_unit=author,
+            system=SYSTEM,
+            case_created_at=view.created_at,
+            case_closed_at=view.printed_at if view.status is RelayLogStatus.CLOSED else None,
+            created_at=view.printed_at,
+            document_date=document_date,
+            file_name=file_name,
+            sha256=pdf.sha256,
+            size_bytes=pdf.size_bytes,
+            format=FORMAT_PDFA_2B if is_pdfa else FORMAT_PDF,
+            format_details=PDFA_FORMAT if is_pdfa else "PDF 1.4",
+            signature=SignatureClaim(
+                verified=verified,
+                verified_on=view.printed_at.astimezone(OSLO).date(),
+                verified_by=SYSTEM,
+            ),
+            reason=reason.value,
+            level=level,
+            pages=pdf.pages,
+        )
+    )
+    return _SignedCopy(pdf, metadata, PDFA_FORMAT if is_pdfa else "PDF")
 
 
 def _zip(files: dict[str, bytes]) -> bytes:

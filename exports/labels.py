@@ -40,7 +40,7 @@ LABELS: Final[dict[Language, dict[str, str]]] = {
         "log_id": "Logg-ID",
         "printed_by": "Utskrevet av",
         "printed_at": "Utskrevet",
-        "page": "Side",
+        "page_of": "Side {page} av {pages}",
         "viewer_scope": (
             "Utskriften viser loggen slik den som skrev den ut har tilgang til den, på det "
             "nivået loggen hadde da den ble skrevet ut. Opplysninger vedkommende ikke har "
@@ -141,7 +141,7 @@ LABELS: Final[dict[Language, dict[str, str]]] = {
         "log_id": "Log ID",
         "printed_by": "Printed by",
         "printed_at": "Printed",
-        "page": "Page",
+        "page_of": "Page {page} of {pages}",
         "viewer_scope": (
             "This printout shows the log as the person who printed it may see it, at the "
             "level the log had when it was printed. Information they may not see is left out."

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,9 +36,13 @@ from markupsafe import Markup, escape
 from reportlab import rl_config
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus.tables import CellStyle
+from xhtml2pdf import document as pisa_document
 from xhtml2pdf import pisa
+from xhtml2pdf.builders.printmarks import MarkedCanvas
 from xhtml2pdf.config.resources import RenderLimitError, ResourceAccessPolicy
+from xhtml2pdf.xhtml2pdf_reportlab import PmlBaseDoc
 
 from exports.labels import LABELS, OUTCOME_COLOURS, Language, enum_label
 from exports.pdfa import DocumentInfo, make_pdfa
@@ -91,6 +96,7 @@ _POLICY = ResourceAccessPolicy.server(
     max_document_bytes=64 * 1024 * 1024,
 )
 _lock = threading.Lock()
+_BETWEEN_BLOCKS = partial(re.compile(r">\n\s*<").sub)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +147,7 @@ def render_log_pdf(
     check_limits(view)
     t = LABELS[language]
     html = render_html(view, language, archive=archive)
-    raw = html_to_pdf(html, guard or FetchGuard())
+    raw = html_to_pdf(html, guard or FetchGuard(), page_of=t["page_of"])
     child = view.child.name
     pdfa = make_pdfa(
         raw,
@@ -165,7 +171,7 @@ def render_log_pdf(
 
 def render_html(view: LogView, language: Language, *, archive: bool = False) -> str:
     t = LABELS[language]
-    return (
+    html = (
         _environment(language)
         .get_template("relay_log.html")
         .render(
@@ -174,16 +180,23 @@ def render_html(view: LogView, language: Language, *, archive: bool = False) -> 
             title=f"{t['title_for']} {view.child.name}",
             scope_text=t["archive_scope"] if archive else t["viewer_scope"],
             measure_rows=MEASURE_ROWS,
+            outcome_colours=[(o.value, hex_) for o, (hex_, _) in OUTCOME_COLOURS.items()],
         )
     )
+    # The template's line breaks between block tags (rows, paragraphs) are text nodes that
+    # xhtml2pdf walks one by one: gone, the parse is ~10 % faster. A space between inline
+    # tags has no line break in it and stays.
+    return _BETWEEN_BLOCKS("><", html)
 
 
-def html_to_pdf(html: str, guard: FetchGuard) -> bytes:
-    """xhtml2pdf under the fetch guard and the resource policy; no Helvetica in the file."""
+def html_to_pdf(html: str, guard: FetchGuard, *, page_of: str | None = None) -> bytes:
+    """xhtml2pdf under the fetch guard and the resource policy; no Helvetica in the file.
+
+    ``page_of`` (``"Side {page} av {pages}"``): drawn in every page's footer."""
     from io import BytesIO
 
     out = BytesIO()
-    with _initial_font():
+    with _initial_font(), _page_of(page_of):
         try:
             result = pisa.CreatePDF(
                 html,
@@ -219,6 +232,60 @@ def _initial_font() -> Iterator[None]:
             yield
         finally:
             rl_config.canvas_basefontname, CellStyle.fontname = previous
+
+
+# The footer's "Side x av y": the canvas keeps each finished page until the document is saved,
+# then draws the line on every page with the count known (reportlab's numbered-canvas recipe).
+# xhtml2pdf's <pdf:pagecount> would instead lay the whole document out twice.
+PAGE_OF_RIGHT = 595.27 - 45  # A4 width minus the right margin (the template's @page)
+PAGE_OF_BASELINE = 842 - 796 - 7  # the footer frame's first line (top 796 pt, 7 pt text)
+PAGE_OF_SIZE = 7
+PAGE_OF_GREY = 0x55 / 0xFF
+
+
+class _PageOfCanvas(MarkedCanvas):
+    text: str | None = None  # set for one render, under the lock
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._finished: list[dict[str, Any]] = []
+
+    def showPage(self) -> None:
+        self._finished.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._finished)
+        for number, state in enumerate(self._finished, start=1):
+            self.__dict__.update(state)
+            if self.text is not None:
+                self.saveState()
+                self.setFont(_INITIAL_FONT, PAGE_OF_SIZE)
+                self.setFillGray(PAGE_OF_GREY)
+                self.drawRightString(
+                    PAGE_OF_RIGHT, PAGE_OF_BASELINE, self.text.format(page=number, pages=total)
+                )
+                self.restoreState()
+            Canvas.showPage(self)
+        Canvas.save(self)
+
+
+class _PageOfDoc(PmlBaseDoc):
+    def _makeCanvas(self, filename: Any = None, canvasmaker: Any = None) -> Any:
+        return super()._makeCanvas(filename=filename, canvasmaker=_PageOfCanvas)
+
+
+@contextmanager
+def _page_of(text: str | None) -> Iterator[None]:
+    """Render with ``_PageOfCanvas`` (call it holding ``_lock``: it sets module state)."""
+    previous = pisa_document.PmlBaseDoc
+    pisa_document.PmlBaseDoc = _PageOfDoc
+    _PageOfCanvas.text = text
+    try:
+        yield
+    finally:
+        pisa_document.PmlBaseDoc = previous
+        _PageOfCanvas.text = None
 
 
 # --- the template's helpers -------------------------------------------------------------
@@ -272,6 +339,7 @@ def _nl2br(text: str | None) -> Markup:
 class _Colour:
     hex: str
     name: str
+    outcome: str  # the CSS class is outcome-<this>
 
 
 @cache
@@ -299,7 +367,7 @@ def _environment(language: Language) -> Environment:
 
     def colour(outcome: EvaluationOutcome) -> _Colour:
         hex_, key = OUTCOME_COLOURS[outcome]
-        return _Colour(hex_, t[key])
+        return _Colour(hex_, t[key], outcome.value)
 
     def responsible(measure: MeasureLine) -> str:
         who = list(measure.responsible)

@@ -1,5 +1,6 @@
 """``relaylog``: run the service, the worker, the demo, migrations, mint development tokens,
-import the staff list, and the accountability commands (audit verify, passive report, purge)."""
+import the staff list, the accountability commands (audit verify, passive report, purge) and
+archive verify."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import typer
 
 from auth.policy import Audience
 from relaylog.accountability_cli import audit_app, purge, report_app
+from relaylog.archive_cli import archive_app
 from relaylog.settings import ConfigurationError, Settings, get_settings
 
 if TYPE_CHECKING:
@@ -231,9 +233,10 @@ async def _load_demo(settings: Settings, url: str) -> None:
     from relaylog.audit_keys import signing_key
     from relaylog.db import create_engine, session_scope
     from relaylog.demo import load_demo
-    from relaylog.services import configure_data_protection
+    from relaylog.services import configure_archive_signing, configure_data_protection
 
     configure_data_protection(settings)
+    configure_archive_signing(settings)
     key = signing_key(settings)  # generated in the data folder's keys/ on first use
     engine = create_engine(url)
     try:
@@ -501,6 +504,7 @@ def import_staff(
 app.add_typer(import_app, name="import")
 app.add_typer(audit_app, name="audit")
 app.add_typer(report_app, name="report")
+app.add_typer(archive_app, name="archive")
 app.command("purge")(purge)
 
 

@@ -64,6 +64,18 @@ class Settings(BaseSettings):
     # written (`relaylog rotate-data-secret` re-encrypts its rows under RELAYLOG_DATA_SECRET).
     data_secret_accepted: SecretStr | None = None
 
+    # The municipality's certificate for archive signatures (exports.signing): a PKCS#12 file
+    # (+ passphrase) or a PEM key and certificate, with any intermediate certificates in
+    # signing_chain; and the roots `relaylog archive verify` trusts. Unset outside
+    # production: a generated demo CA in data_dir/signing (exports.demo_ca).
+    signing_pkcs12: Path | None = None
+    signing_pkcs12_passphrase: SecretStr | None = None
+    signing_key: Path | None = None
+    signing_key_passphrase: SecretStr | None = None
+    signing_cert: Path | None = None
+    signing_chain: Path | None = None
+    signing_trust_roots: Path | None = None
+
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 4000

@@ -22,11 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.pool import NullPool
 
 from auth.dev_keys import DevKeys
+from exports import signing
 from models import secrets as data_protection
 from relaylog.app import Services, build_app
 from relaylog.db import RequestSession
 from relaylog.migrations import upgrade
-from relaylog.services import make_verifier
+from relaylog.services import archive_signing, make_verifier
 from relaylog.settings import PROJECT_ROOT, Settings
 from tests.factories import TODAY, World, build_world
 from tests.graphql import GraphQLClient
@@ -117,6 +118,15 @@ def _joined_session(connection: AsyncConnection) -> AsyncSession:
 async def session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
     async with _joined_session(connection) as s:
         yield s
+
+
+@pytest.fixture(scope="session", autouse=True)
+def archive_signer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[signing.ArchiveSigning]:
+    """Archive copies are signed with a demo CA's certificate made for this test run."""
+    identity = archive_signing(Settings(mode="dev", data_dir=tmp_path_factory.mktemp("ca")))
+    signing.configure(identity)
+    yield identity
+    signing.configure(None)
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ manager; and the same function the transfer and closure routines call."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import io
@@ -15,6 +16,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exports import signing
 from exports.archive import (
     METADATA_FILE,
     NOARK_NAMESPACE,
@@ -22,7 +24,10 @@ from exports.archive import (
     archive_on_transfer,
     create_archive_package,
 )
+from exports.noark import EXTENSION_NAMESPACE, check_metadata
+from exports.pdfa import confirms_pdfa_2b
 from exports.printed import ExportAnswer, ExportReader
+from exports.signing import verify_pdf
 from models import ArchiveRecord, AuditEvent, RelayLog, Transfer
 from models.errors import InvalidInput, NotFound
 from schema.export_view import holder_answer
@@ -32,6 +37,7 @@ from tests.factories import TODAY, World
 from tests.graphql import GraphQLClient
 
 N = f"{{{NOARK_NAMESPACE}}}"
+X = f"{{{EXTENSION_NAMESPACE}}}"
 
 
 async def _archive(client: GraphQLClient, log: RelayLog, as_: object, reason: str) -> dict:
@@ -48,7 +54,6 @@ def _unzip(content: bytes) -> dict[str, bytes]:
         return {name: archive.read(name) for name in archive.namelist()}
 
 
-
 def _as_holder(session: AsyncSession) -> ExportReader:
     """The archive's reader: the export document as the log's holder reads it."""
 
@@ -57,8 +62,12 @@ def _as_holder(session: AsyncSession) -> ExportReader:
 
     return read
 
+
 async def test_the_holder_files_a_package_whose_metadata_describes_the_pdf_beside_it(
-    client: GraphQLClient, world: World, session: AsyncSession
+    client: GraphQLClient,
+    world: World,
+    session: AsyncSession,
+    archive_signer: signing.ArchiveSigning,
 ) -> None:
     log = await world.full_log(2)
 
@@ -74,24 +83,45 @@ async def test_the_holder_files_a_package_whose_metadata_describes_the_pdf_besid
     pdf = files[pdf_name]
     digest = hashlib.sha256(pdf).hexdigest()
 
-    meta = ET.fromstring(files[METADATA_FILE])
-    assert meta.findtext(f"{N}mappe/{N}tittel") == "Stafettlogg – Ylva Ungdom"
-    assert meta.findtext(f"{N}mappe/{N}offentligTittel") == "Stafettlogg – ******"
-    registrering = meta.find(f"{N}mappe/{N}registrering")
+    check_metadata(files[METADATA_FILE])  # the package schema (Noark 5 arkivstruktur)
+    mappe = ET.fromstring(files[METADATA_FILE])
+    assert mappe.tag == f"{N}mappe"
+    assert mappe.findtext(f"{N}systemID") == str(log.id)
+    assert mappe.findtext(f"{N}tittel") == "Stafettlogg – Ylva Ungdom"
+    assert mappe.findtext(f"{N}offentligTittel") == "Stafettlogg – ******"
+    assert mappe.find(f"{N}avsluttetDato") is None  # the log is still open
+    registrering = mappe.find(f"{N}registrering")
     assert registrering is not None
-    assert registrering.findtext(f"{N}dokumentetsDato") == TODAY.isoformat()
-    assert registrering.findtext(f"{N}administrativEnhet") == "Bakken skole"
+    assert registrering.findtext(f"{N}systemID") == archive["archiveRecordId"]
     assert registrering.findtext(f"{N}tittel") == "Stafettlogg, ved overføring 25.11.2026"
+    assert registrering.findtext(f"{N}forfatter") == "Bakken skole"
+    assert registrering.findtext(f"{N}arkivertDato", "").endswith("+00:00")
+    extra = registrering.find(f"{N}virksomhetsspesifikkeMetadata")
+    assert extra is not None
+    assert extra.findtext(f"{X}dokumentdato") == TODAY.isoformat()
+    assert extra.findtext(f"{X}arkiveringsgrunn") == "TRANSFER"
+    assert extra.findtext(f"{X}nivaa") == "2"
     description = registrering.find(f"{N}dokumentbeskrivelse")
     assert description is not None
     assert description.findtext(f"{N}dokumenttype") == "Stafettlogg"
+    assert description.findtext(f"{N}tittel") == "Stafettlogg, ved overføring 25.11.2026"
+    assert description.findtext(f"{N}forfatter") == "Bakken skole"
     document = description.find(f"{N}dokumentobjekt")
     assert document is not None
-    assert document.findtext(f"{N}format") == "PDF/A-2b"
+    assert document.findtext(f"{N}format") == "fmt/477"  # PRONOM: PDF/A-2b, as validated
+    assert document.findtext(f"{N}formatDetaljer") == "PDF/A-2b"
     assert document.findtext(f"{N}referanseDokumentfil") == pdf_name
     assert document.findtext(f"{N}sjekksum") == digest
     assert document.findtext(f"{N}sjekksumAlgoritme") == "SHA256"
     assert document.findtext(f"{N}filstoerrelse") == str(len(pdf))
+    signature = document.find(f"{N}elektroniskSignatur")
+    assert signature is not None
+    assert signature.findtext(f"{N}elektroniskSignaturVerifisert") == (
+        "Signatur påført og verifisert"
+    )
+    # pyHanko runs its own event loop: off this one, as the archive does in its worker thread
+    assert (await asyncio.to_thread(verify_pdf, pdf, archive_signer.trust_roots)).valid
+    assert confirms_pdfa_2b(pdf)
 
     record = await session.get(ArchiveRecord, uuid.UUID(archive["archiveRecordId"]))
     assert record is not None

@@ -14,4 +14,6 @@ def test_the_pdf_benchmark_reports_time_and_memory(capsys: pytest.CaptureFixture
     assert result["large_pages"] > result["pages"]
     assert result["median_ms"] > 0
     assert result["large_peak_mib"] > 0
+    assert result["sign_ms"] > 0
+    assert result["validate_ms"] > 0
     assert "median" in capsys.readouterr().out

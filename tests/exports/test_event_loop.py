@@ -35,9 +35,9 @@ async def test_a_pdf_is_rendered_off_the_event_loop(
     rendered_on: list[int] = []
     original = pdf_module.html_to_pdf
 
-    def recording(html: str, guard: pdf_module.FetchGuard) -> bytes:
+    def recording(html: str, guard: pdf_module.FetchGuard, **options: str | None) -> bytes:
         rendered_on.append(threading.get_ident())
-        return original(html, guard)
+        return original(html, guard, **options)
 
     monkeypatch.setattr(pdf_module, "html_to_pdf", recording)
     data = await client.query(

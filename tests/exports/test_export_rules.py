@@ -128,6 +128,9 @@ async def test_a_log_with_500_measures_still_prints_on_paged_tables(
     assert pdf_module.MAX_PAGES >= pdf.payload["pages"] > 10
     assert pdf.shows("Tiltak nummer 499")
     assert pdf.text.count("Iverksatt") >= pdf.payload["pages"] - 3  # the header repeats
+    pages = pdf.payload["pages"]
+    assert pdf.text.replace("\xa0", " ").count(f" av {pages}") == pages  # "Side x av y"
+    assert f"Side {pages} av {pages}" in pdf.text.replace("\xa0", " ")
 
 
 async def test_a_log_beyond_the_limit_is_refused_with_a_clear_error_and_nothing_rendered(

@@ -1,8 +1,12 @@
 """The printed log is built to PDF/A-2b: every font embedded (no Helvetica), an sRGB output
-intent, XMP metadata naming part 2 conformance B. Checked with Apache PDFBox Preflight where
-it is installed (Debian: ``apt-get install default-jre-headless libpdfbox2-java
-libactivation-java libjaxb-api-java``): its PDF/A-1b rules are stricter than 2b for what
-this file contains, and the file breaks none but the one that says "part must be 1"."""
+intent, XMP metadata naming part 2 conformance B.
+
+The verdict is a PDF/A-2 validator's: ``page`` (PyPI ``page-validation``, installed with the
+project, so CI runs it), which passes the veraPDF corpus and the Isartor suite, for the
+export, the signed archive copy and a long log; a file with the output intent removed or the
+wrong part declared shows that it does reject. Apache PDFBox Preflight, where it is installed
+(Debian: ``apt-get install default-jre-headless libpdfbox2-java libactivation-java
+libjaxb-api-java``), adds a second opinion on the PDF/A-1b rules."""
 
 from __future__ import annotations
 
@@ -15,12 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pypdf import PdfReader
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import NameObject
 
 from benchmarks.pdf_export import Shape, realistic_view
+from exports import signing
 from exports.labels import Language
 from exports.pdf import FetchGuard, html_to_pdf, render_html, render_log_pdf
-from exports.pdfa import DocumentInfo, make_pdfa
+from exports.pdfa import DocumentInfo, make_pdfa, pdfa_failures
 from exports.printed import LogView, NoteLine
 from models.enums import AuthorKind
 
@@ -93,6 +99,41 @@ def test_the_file_says_it_is_pdfa_2b_with_an_srgb_output_intent(rendered: bytes)
     assert f">{reader.metadata.title}<" in xmp
     assert "/Filter" not in root["/Metadata"].get_object()
     assert reader.trailer["/ID"]
+
+
+def test_the_validator_accepts_the_export_as_pdfa_2b(rendered: bytes) -> None:
+    assert pdfa_failures(rendered) == []
+
+
+def test_the_signed_archive_copy_is_still_pdfa_2b(
+    archive_signer: signing.ArchiveSigning,
+) -> None:
+    pdf = render_log_pdf(_view(), Language.NB, archive=True).content
+    signed = signing.sign_pdf(pdf, archive_signer, reason="Arkivkopi")
+
+    assert pdfa_failures(signed) == []
+
+
+def test_a_long_log_is_pdfa_2b() -> None:
+    pdf = render_log_pdf(realistic_view(Shape.pages(30)), Language.NB)
+
+    assert pdf.pages >= 25
+    assert pdfa_failures(pdf.content) == []
+
+
+def test_the_validator_rejects_what_is_not_pdfa_2b(rendered: bytes) -> None:
+    """It is no rubber stamp: no output intent, or a file that says it is part 1, fail."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(rendered)))
+    del writer.root_object[NameObject("/OutputIntents")]
+    out = io.BytesIO()
+    writer.write(out)
+    view = _view()
+    raw = html_to_pdf(render_html(view, Language.NB), FetchGuard())
+    info = DocumentInfo("Stafettlogg", "Bakken skole", "Logg", "nb-NO", view.printed_at)
+
+    assert pdfa_failures(out.getvalue())
+    assert pdfa_failures(make_pdfa(raw, info, part=1).content)
+    assert pdfa_failures(b"%PDF-1.4 not really")
 
 
 def _preflight(path: Path) -> tuple[bool, set[str]]:
