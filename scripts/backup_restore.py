@@ -91,8 +91,10 @@ async def facts(url: str) -> dict[str, Any]:
     finally:
         await conn.close()
     chain = await run_verify(url)
-    assert chain.broken is None, chain.broken
-    found["audit_head"] = chain.head.hex() if chain.head else None
+    assert not chain.breaks, chain.breaks
+    found["audit_heads"] = {
+        name: [sequence, head.hex()] for name, (sequence, head) in chain.verification.heads.items()
+    }
     return found
 
 
@@ -142,7 +144,7 @@ def dump_and_restore(server: str, work: Path) -> None:
         after = asyncio.run(facts(target_url))
         assert after == before, (before, after)
         say(f"pg_dump -Fc / pg_restore: {dump.stat().st_size} bytes, restored copy identical "
-            f"({before['audit_event']} audit events, head {str(before['audit_head'])[:16]}…, "
+            f"({before['audit_event']} audit events, {len(before['audit_heads'])} audit chains, "
             f"revision {before['revision']})")  # fmt: skip
     finally:
         for url in (source, target):

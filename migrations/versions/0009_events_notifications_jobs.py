@@ -3,7 +3,7 @@ each new id on ``relaylog_event``), the mails owed (notification), people's pref
 and procrastinate's tables in their own schema ``procrastinate``
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-01 23:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.util import await_only
 
 revision: str = "0009"
-down_revision: str | None = "0006"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

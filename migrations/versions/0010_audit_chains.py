@@ -1,7 +1,7 @@
 """audit chains: one hash chain per log (and per municipality), signed checkpoints
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0009
 Create Date: 2026-12-01 23:00:00
 
 The audit trail was one chain with one head: every append took a global advisory lock and
@@ -24,7 +24,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0010"
-down_revision: str | None = "0006"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
