@@ -62,6 +62,44 @@ SETTING_MEANINGS = {
     "none in dev/demo, `FAMILY,REPORTING` in production",
     "retention_minimum_days": "shortest retention of closed logs a purge may use",
     "log_level": "`DEBUG`, `INFO`, `WARNING`, `ERROR`",
+    "jwks_min_refresh_seconds": "at most one JWKS fetch per this many seconds, whatever "
+    "tokens with unknown `kid`s arrive",
+    "signing_pkcs12": "the municipality's certificate and key (PKCS#12) that sign archive copies "
+    "(PAdES); required in production unless `SIGNING_KEY` and `SIGNING_CERT` are set",
+    "signing_pkcs12_passphrase": "passphrase of the PKCS#12 file",
+    "signing_key": "the signing key (PEM), with `SIGNING_CERT`, instead of a PKCS#12 file",
+    "signing_key_passphrase": "passphrase of the PEM signing key",
+    "signing_cert": "the signing certificate (PEM)",
+    "signing_chain": "intermediate certificates (PEM) embedded in each signature",
+    "signing_trust_roots": "root certificates (PEM) `relaylog archive verify` trusts; unset "
+    "outside production: the demo CA in `RELAYLOG_DATA_DIR/signing`",
+    "audit_signing_key_file": "Ed25519 private key (PEM) that signs audit checkpoints, kept "
+    "outside the database; required in production, generated in `.data/keys/` otherwise",
+    "replica_url": "a hot standby for reports (the reporting endpoint, the passive report); "
+    "answers say what moment the data is as of",
+    "replica_max_lag_seconds": "a replica further behind (or unreachable) is passed over for the "
+    "primary",
+    "database_pooler": "`pgbouncer` when `DATABASE_URL` is a pgbouncer in transaction mode "
+    "(asyncpg then keeps no named prepared statement)",
+    "cors_allow_origins": "browser origins allowed to call the API, comma-separated (none by "
+    "default)",
+    "cors_max_age_seconds": "how long browsers may cache a CORS preflight",
+    "metrics_enabled": "serve Prometheus `/metrics` (restrict it at the reverse proxy)",
+    "smtp_host": "the SMTP relay the worker sends mail through",
+    "smtp_port": "its port",
+    "smtp_starttls": "use STARTTLS with the relay",
+    "smtp_username": "SMTP user name, if the relay wants one",
+    "smtp_password": "SMTP password",
+    "smtp_timeout_seconds": "how long one SMTP conversation may take before it counts as failed",
+    "mail_from": "the sender of every mail",
+    "public_url": "where the links in mails point (the front end's address)",
+    "mail_max_attempts": "tries before a mail is dead-lettered (`relaylog worker-status` shows it)",
+    "mail_retry_base_seconds": "backoff base between tries (base, base³, …)",
+    "worker_concurrency": "jobs one worker runs at once",
+    "worker_heartbeat_seconds": "how often a worker says it is alive",
+    "worker_stalled_seconds": "a worker silent this long is taken for dead and its jobs run again",
+    "passive_report_dates": "the passive-log control dates (`MM-DD`, comma-separated; default "
+    "twice per half-year)",
 }
 
 

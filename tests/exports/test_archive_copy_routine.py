@@ -140,8 +140,8 @@ async def test_the_old_unit_files_its_copy_after_the_log_moved_and_then_the_purg
     assert pdf.startswith(b"%PDF-")
     assert hashlib.sha256(pdf).hexdigest() == copy["pdfSha256"]
     assert metadata.findtext(f".//{N}sjekksum") == copy["pdfSha256"]
-    assert metadata.findtext(f".//{N}administrativEnhet") == "Bakken skole"
-    assert metadata.findtext(f".//{N}arkiveringsgrunn") == "TRANSFER"
+    assert metadata.findtext(f".//{N}dokumentbeskrivelse/{N}forfatter") == "Bakken skole"
+    assert metadata.findtext(".//{*}arkiveringsgrunn") == "TRANSFER"
 
     # Dalen cannot fetch Bakken's copy: the answer for an id that does not exist.
     other = await client.query(DOWNLOAD, as_=teacher, variables={"id": copy["id"]})
