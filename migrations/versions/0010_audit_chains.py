@@ -28,7 +28,7 @@ down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# models.audit.AUDIT_CHAIN_LOCK, the lock of the single chain before this revision
+# the advisory lock of the single chain before this revision (migration 0004)
 _LOCK = 0x52454C4159
 
 APPEND = """
