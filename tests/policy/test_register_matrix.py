@@ -115,7 +115,8 @@ CALLERS: dict[str, tuple[str | None, str | None, bool, bool]] = {
     "manager-own-unit": ("manager", "STAFF", True, True),
     "manager-other-unit": ("other_manager", "STAFF", True, False),
     "staff": ("actor", "STAFF", False, True),
-    "reporter": ("reporter", None, False, False),  # not a viewer on the staff endpoint
+    # Not viewers on the staff endpoint: told where they belong (WRONG_ENDPOINT), see below.
+    "reporter": ("reporter", None, False, False),
     "guardian": ("guardian", None, False, False),
     "no-token": (None, None, False, False),
 }
@@ -172,6 +173,18 @@ async def test_every_register_write_is_allowed_exactly_where_the_register_policy
     person = None if who is None else getattr(world, who)
     answer = expected(case, kind, manager, own)
     before = await _fingerprint(connection)
+    if caller in {"reporter", "guardian"}:
+        input_type = case.mutation[0].upper() + case.mutation[1:] + "Input"
+        response = await client.post(
+            f"mutation($input: {input_type}!)"
+            f" {{ {case.mutation}(input: $input) {{ __typename }} }}",
+            as_=person,
+            variables={"input": case.input(world, unit, account)},
+        )
+        assert response.status_code == 403
+        assert response.json()["errors"][0]["extensions"]["code"] == "WRONG_ENDPOINT"
+        assert await _fingerprint(connection) == before
+        return
     out = await call(client, case.mutation, case.input(world, unit, account), as_=person)
     assert out["error"] == answer
     if answer is None:
