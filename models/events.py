@@ -82,6 +82,7 @@ class EventKind(StrEnum):
     TRANSFER_ACCEPTED = "TRANSFER_ACCEPTED"
     TRANSFER_DECLINED = "TRANSFER_DECLINED"
     TRANSFER_CANCELLED = "TRANSFER_CANCELLED"
+    TRANSFER_APPROVED = "TRANSFER_APPROVED"  # the family approved a move its consents do not cover
 
 
 class DomainEvent(Base):

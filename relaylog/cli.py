@@ -360,7 +360,7 @@ def worker(
         str | None,
         typer.Option(
             help="run one duty now and stop: expire_consents, remind, passive_log_reports, "
-            "purge_expired_logs"
+            "purge_expired_logs, sign_audit_checkpoint"
         ),
     ] = None,
 ) -> None:
@@ -381,7 +381,7 @@ def worker(
       RELAYLOG_MAIL_MAX_ATTEMPTS tries; a malformed address is skipped and recorded;
     - duties (UTC cron): consent expiry hourly (so at Oslo midnight), reminders 05:00,
       passive-log reports to unit managers 05:30 on RELAYLOG_PASSIVE_REPORT_DATES, retention
-      purge 01:00.
+      purge 01:00, the signed audit checkpoint 02:00.
 
     A worker killed mid-job is detected after RELAYLOG_WORKER_STALLED_SECONDS and its job
     runs again elsewhere; a mail already sent is not sent again. `relaylog worker-status`

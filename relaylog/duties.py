@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.notifications import may_be_reminded
 from models import audit
 from models.enums import RelayLogStatus
+from models.audit_checkpoint import write_checkpoint
 from models.events import DomainEvent, Event, EventKind, record_events
 from models.notification import (
     Delivery,
@@ -35,6 +36,7 @@ from models.organisation import StaffAccount
 from models.relay_log import Consent, RelayLog
 from models.reminders import due_reminders
 from models.retention import SYSTEM_ACTOR, RetentionTooShort, purge, purge_candidates
+from relaylog.audit_keys import signing_key
 from relaylog.jobs import DutyRun, duty
 from relaylog.notifier import followers, log_levels, preferences
 
@@ -44,6 +46,7 @@ __all__ = [
     "passive_log_reports",
     "purge_expired_logs",
     "remind",
+    "sign_audit_checkpoint",
 ]
 
 log = logging.getLogger("relaylog.duties")
@@ -244,3 +247,14 @@ async def purge_expired_logs(run: DutyRun) -> None:
         request_id=f"duty-purge-{run.today.isoformat()}",
     )
     run.changed += result.logs
+
+
+@duty("0 2 * * *")
+async def sign_audit_checkpoint(run: DutyRun) -> None:
+    """Nightly: sign a Merkle root over the heads of every audit chain with the key kept
+    outside the database (``models.audit_checkpoint``), so ``relaylog audit verify --against``
+    finds a chain rewritten since. Daily, not hourly: a checkpoint stores every head (about
+    100 bytes per log); exporting it off-site stays the operator's step
+    (``relaylog audit checkpoint --export``)."""
+    await write_checkpoint(run.session, signing_key(run.settings))
+    run.changed += 1

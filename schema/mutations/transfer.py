@@ -121,6 +121,7 @@ async def cancel_transfer(w: Write, transfer_id: strawberry.ID) -> TransferPaylo
 @mutation(
     FAMILY,
     audit="Transfer",
+    event=EventKind.TRANSFER_APPROVED,
     description=(
         "Approve, in the app, a transfer of your log that its consents do not cover "
         "(another service, specialist health): once everyone whose consent counts has "

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.policy import Audience
 from models import ActorMembership, ArchiveRecord, RelayLog, StaffAccount, Transfer
 from models.enums import ConsentScope, OrganisationKind, TransferStatus
+from models.events import DomainEvent
 from tests.factories import World
 from tests.graphql import GraphQLClient
 from tests.mutations.lifecycle import call, consent_all, gid, written
@@ -311,6 +312,16 @@ async def test_a_transfer_to_another_service_waits_for_the_familys_approval(
         "Ylva Ungdom",
     ]
     assert ("APPROVE_TRANSFER", "GUARDIAN", "Transfer") in await written(session, log.id)
+    told = await session.scalars(
+        select(DomainEvent.kind).where(DomainEvent.log_id == log.id).order_by(DomainEvent.id)
+    )
+    assert [k for k in told if k.startswith("TRANSFER_")] == [
+        "TRANSFER_REQUESTED",
+        "TRANSFER_APPROVED",
+        "TRANSFER_APPROVED",
+        "TRANSFER_APPROVED",
+        "TRANSFER_ACCEPTED",
+    ]  # the new holder hears each approval: the last one lets them accept
 
 
 async def test_specialist_health_below_level_3_needs_the_broad_consent(

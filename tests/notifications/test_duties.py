@@ -219,3 +219,30 @@ async def test_the_nightly_purge_respects_the_legal_minimum(
             await session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("DUTY_%")))
         )
     assert duties == ["DUTY_PURGE_EXPIRED_LOGS"] * 3
+
+
+async def test_the_worker_signs_an_audit_checkpoint_that_later_verification_holds_to(
+    live_world: World, db_engine: AsyncEngine, worker_settings: Settings
+) -> None:
+    """The nightly duty signs every chain's head with the key outside the database; what it
+    signed verifies, and the chains it covers are checked against it."""
+    from models.audit import AuditEntry, append
+    from models.audit_checkpoint import AuditCheckpoint, check_against, export, parse_export
+    from relaylog.audit_keys import signing_key
+
+    async with committed(db_engine) as session:
+        live_world.seed.session = session
+        log = await live_world.seed.log(
+            live_world.youth, live_world.holder, level=1, consenting=[live_world.guardian]
+        )
+        await append(session, [AuditEntry(actor_kind="STAFF", action="READ", log_id=log.id)])
+    runtime = runtime_for(worker_settings, db_engine)
+    assert await run_duty("sign_audit_checkpoint", runtime) == 1
+    async with committed(db_engine) as session:
+        latest = await session.scalar(
+            select(AuditCheckpoint).order_by(AuditCheckpoint.created_at.desc()).limit(1)
+        )
+        assert latest is not None
+        heads = parse_export(export(latest), signing_key(worker_settings).public_key())
+        assert heads
+        assert await check_against(session, heads) == []
