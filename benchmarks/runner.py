@@ -209,6 +209,8 @@ def project(value: Any, like: Any) -> Any:
     if isinstance(value, dict) and isinstance(like, dict):
         return {k: project(value.get(k), v) for k, v in like.items()}
     if isinstance(value, list) and isinstance(like, list):
+        if len(value) == len(like):  # item by item: one item's null member is no template
+            return [project(v, item) for v, item in zip(value, like, strict=True)]
         template = next((v for v in like if v is not None), None)
         return [project(v, template) for v in value]
     return value

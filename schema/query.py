@@ -49,8 +49,10 @@ STAFF_NODE_TYPES: list[type] = [*FAMILY_NODE_TYPES, Organisation, StaffAccount]
 
 @strawberry.type(description="Who is asking.")
 class Viewer:
-    id: strawberry.ID = strawberry.field(
-        description="Stable for this person on this endpoint (for client caches)."
+    id: strawberry.ID = audiences(
+        LOGS,
+        description="Stable for this person on this endpoint (for client caches; not in the "
+        "reporting schema, which names no one).",
     )
     kind: str
     audience: str
