@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.notifications import may_be_reminded
 from models import audit
-from models.enums import RelayLogStatus
 from models.audit_checkpoint import write_checkpoint
+from models.enums import RelayLogStatus
 from models.events import DomainEvent, Event, EventKind, record_events
 from models.notification import (
     Delivery,
