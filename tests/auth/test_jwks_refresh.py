@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from auth.dev_keys import DevKeys
 from auth.remote_jwks import RemoteJwks
+from exports import signing
 from relaylog.app import ENDPOINTS, Services, build_app
 from relaylog.services import open_services
 from relaylog.settings import Settings
@@ -99,7 +100,9 @@ class FakeClock:
 async def http_with_clock(
     url_settings: Settings, engine: AsyncEngine, connection: AsyncConnection
 ) -> Any:
+    saved_signer = signing.configured()  # open_services configures its own (demo) signer
     services = await open_services(url_settings, str(engine.url), require_migrated=False)
+    signing.configure(saved_signer)  # the session's, which the archive tests verify against
     await services.engine.dispose()
     assert services.key_refresh is not None
     clock = FakeClock()
