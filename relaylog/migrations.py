@@ -89,6 +89,7 @@ def reset(url: str) -> None:
         engine = create_async_engine(async_url(url), poolclass=NullPool)
         try:
             async with engine.begin() as conn:
+                await conn.execute(text("DROP SCHEMA IF EXISTS procrastinate CASCADE"))
                 await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
                 await conn.execute(text("CREATE SCHEMA public"))
         finally:

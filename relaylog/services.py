@@ -123,8 +123,8 @@ def build_services(settings: Settings, url: str) -> Services:
     """Everything the app needs; connects to nothing yet (an engine opens its connections on
     the event loop that first uses it: a worker's own)."""
     configure_data_protection(settings)
-    configure_archive_signing(settings)
     verifier, max_age = _verifier(settings)
+    configure_archive_signing(settings)
     key_refresh = None
     if settings.jwks_file is None and settings.jwks_url is not None:
         key_refresh = RemoteJwks(
