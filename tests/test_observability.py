@@ -132,7 +132,10 @@ async def test_requests_are_counted_by_endpoint_trusted_operation_and_outcome(
     )
     await client.http.post(
         "/graphql",
-        json={"query": f'query Hanne {{ staffDirectory(nameContains: "{NAME}") {{ edges {{ node {{ name }} }} }} }}'},
+        json={
+            "query": f'query Hanne {{ staffDirectory(nameContains: "{NAME}") '
+            "{ edges { node { name } } } }"
+        },
         headers={"Authorization": f"Bearer {client.token_for(world.holder)}"},
     )
     after = await _metrics(client)
