@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pyhanko.sign.signers import SimpleSigner
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from auth.dev_keys import DevKeys
 from auth.remote_jwks import RemoteJwks, fetch_jwks
@@ -119,6 +119,11 @@ def _verifier(settings: Settings) -> tuple[TokenVerifier, float | None]:
     return verifier, max_age
 
 
+def _request_sessions(engine: AsyncEngine) -> async_sessionmaker[RequestSession]:
+    """The sessions requests run in, on the primary or on the replica alike."""
+    return async_sessionmaker(engine, class_=RequestSession, expire_on_commit=False)
+
+
 def build_services(settings: Settings, url: str) -> Services:
     """Everything the app needs; connects to nothing yet (an engine opens its connections on
     the event loop that first uses it: a worker's own)."""
@@ -141,15 +146,13 @@ def build_services(settings: Settings, url: str) -> Services:
         replica_engine = create_engine(settings.replica_url)
         replica = Replica(
             engine=replica_engine,
-            session_factory=async_sessionmaker(
-                replica_engine, class_=RequestSession, expire_on_commit=False
-            ),
+            session_factory=_request_sessions(replica_engine),
             max_lag_seconds=settings.replica_max_lag_seconds,
         )
     return Services(
         settings=settings,
         engine=engine,
-        session_factory=async_sessionmaker(engine, class_=RequestSession, expire_on_commit=False),
+        session_factory=_request_sessions(engine),
         verifier=verifier,
         key_refresh=key_refresh,
         replica=replica,
