@@ -135,13 +135,34 @@ async def defer_delivery(app: procrastinate.App, notification_id: uuid.UUID, at:
     """One waiting job per owed mail: a second defer of the same mail is a no-op."""
     task = app.tasks["deliver"]
     with contextlib.suppress(AlreadyEnqueued):
-        await task.configure(queueing_lock=f"mail:{notification_id}", schedule_at=at).defer_async(
+        await task.configure(queueing_lock=_mail_lock(notification_id), schedule_at=at).defer_async(
             notification_id=str(notification_id)
         )
 
 
+async def _with_a_job(session: AsyncSession, notification_ids: list[uuid.UUID]) -> set[str]:
+    """The owed mails that already have a job waiting or running. ``queueing_lock`` only
+    guards *waiting* jobs: a second job deferred while the first one is sending would make
+    that one's retry (back to waiting) collide with it, and the mail be tried once too often."""
+    if not notification_ids:
+        return set()
+    rows = await session.execute(
+        text(
+            "SELECT queueing_lock FROM procrastinate.procrastinate_jobs "
+            "WHERE queueing_lock = ANY(:locks) AND status IN ('todo', 'doing')"
+        ),
+        {"locks": [_mail_lock(n) for n in notification_ids]},
+    )
+    return {row.queueing_lock for row in rows}
+
+
+def _mail_lock(notification_id: uuid.UUID) -> str:
+    return f"mail:{notification_id}"
+
+
 async def dispatch_and_defer(app: procrastinate.App, runtime: Runtime) -> int:
-    """Dispatch the whole outbox (in batches), then make sure every mail due soon has a job."""
+    """Dispatch the whole outbox (in batches), then make sure every mail due soon has a job
+    (one: a mail whose job is waiting or sending is left to it)."""
     events = 0
     while True:
         async with session_scope(runtime.sessions) as session:
@@ -151,8 +172,10 @@ async def dispatch_and_defer(app: procrastinate.App, runtime: Runtime) -> int:
             break
     async with runtime.sessions() as session:
         due = await due_notifications(session, runtime.clock() + DUE_HORIZON)
+        busy = await _with_a_job(session, [notification_id for notification_id, _ in due])
     for notification_id, at in due:
-        await defer_delivery(app, notification_id, at)
+        if _mail_lock(notification_id) not in busy:
+            await defer_delivery(app, notification_id, at)
     return events
 
 

@@ -268,6 +268,45 @@ async def test_an_unreachable_smtp_server_is_retried_then_dead_lettered_without_
     assert status.dead_letters[0][0] == str(dead.id)
 
 
+async def test_a_tick_while_a_mail_is_being_sent_defers_no_second_job_for_it(
+    api: GraphQLClient,
+    live_world: World,
+    db_engine: AsyncEngine,
+    worker_db: str,
+    worker_settings: Settings,
+) -> None:
+    """The minute tick (or a dispatch on another worker) that runs while a mail's job is
+    sending must leave that mail to it: a second job would collide with the first one's
+    retry and the mail be tried once more than the setting allows (seen in CI)."""
+    world = live_world
+    log, _ = await _level2_log(world, db_engine)
+    await _prefer(db_engine, world.other_guardian, Delivery.OFF)
+    from relaylog.jobs import dispatch_and_defer
+    from relaylog.mail import Mailer, OutgoingMail
+    from tests.notifications.conftest import runtime_for
+
+    class TickDuringSend(Mailer):
+        async def send(self, mail: OutgoingMail) -> None:
+            await dispatch_and_defer(jobs, runtime)  # the app the worker runs, mid-job
+            raise ConnectionRefusedError
+
+    runtime = runtime_for(worker_settings, db_engine)
+    runtime.mailer = TickDuringSend(worker_settings)
+    await api.query(
+        SPARKLE,
+        as_=world.holder,
+        variables={"input": {"logId": gid("RelayLog", log), "text": SECRET_SPARKLE}},
+    )
+    # Before the fix the jobs chased each other's retries: bounded, so it fails, not hangs.
+    await asyncio.wait_for(
+        run_until_idle(worker_settings, worker_db, db_engine, runtime=runtime), timeout=60
+    )
+
+    [dead] = [n for n in await notifications(db_engine) if n.kind == "NEWS"]
+    assert (dead.status, dead.attempts) == ("DEAD", worker_settings.mail_max_attempts)
+    assert await _jobs(db_engine, "deliver") == [("failed", worker_settings.mail_max_attempts)]
+
+
 async def _jobs(engine: AsyncEngine, task: str) -> list[tuple[str, int]]:
     async with committed(engine) as session:
         rows = await session.execute(
