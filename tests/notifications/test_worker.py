@@ -267,6 +267,15 @@ async def test_an_unreachable_smtp_server_is_retried_then_dead_lettered_without_
     assert status.notifications["DEAD"] == 1
     assert status.dead_letters[0][0] == str(dead.id)
 
+    # ... and what an operator alerts on, in /metrics (no id, no address in any label).
+    exposition = (await api.http.get("/metrics")).text
+    assert 'relaylog_notifications{status="DEAD"} 1.0' in exposition
+    assert 'relaylog_job_queue_jobs{queue="mail",status="failed"} 1.0' in exposition
+    assert 'relaylog_job_queue_jobs{queue="mail",status="todo"} 0.0' in exposition
+    assert "relaylog_outbox_undispatched_events 0.0" in exposition
+    assert str(dead.id) not in exposition
+    assert str(world.guardian.email) not in exposition
+
 
 async def test_a_tick_while_a_mail_is_being_sent_defers_no_second_job_for_it(
     api: GraphQLClient,
