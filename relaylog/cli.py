@@ -421,6 +421,33 @@ def worker_status() -> None:
         typer.echo(f"  dead letter {notification_id}  {kind}  {attempts} tries  {problem or ''}")
 
 
+@app.command("worker-requeue")
+def worker_requeue(
+    notification_ids: Annotated[
+        list[str] | None, typer.Argument(help="dead letters' ids (from worker-status)")
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="every dead letter")] = False,
+) -> None:
+    """Owe dead-lettered mails again (after the SMTP server is fixed): their tries start
+    over and the next dispatch tick, within a minute, sends them. Audited."""
+    import uuid
+
+    from relaylog.worker import requeue_dead_letters
+
+    if every == bool(notification_ids):
+        raise ConfigurationError("give the dead letters' ids, or --all (not both)")
+    ids: list[uuid.UUID] | None = None
+    if notification_ids:
+        try:
+            ids = [uuid.UUID(n) for n in notification_ids]
+        except ValueError:
+            raise ConfigurationError(
+                "a dead letter's id is a UUID, as worker-status lists it"
+            ) from None
+    count = asyncio.run(requeue_dead_letters(_database_url(_settings()), ids))
+    typer.echo(f"requeued {count} dead letter{'s' if count != 1 else ''}")
+
+
 @app.command("rotate-data-secret")
 def rotate_data_secret(
     batch_size: Annotated[
