@@ -60,6 +60,7 @@ __all__ = [
     "archive_snapshot_hook",
     "cancel_transfer",
     "load_transfer",
+    "refuse_transfer",
     "request_transfer",
     "scope_needed",
     "scopes_needed",
@@ -220,6 +221,32 @@ async def approve_transfer(
     session.add(approval)
     await session.flush()
     return approval
+
+
+async def refuse_transfer(
+    session: AsyncSession,
+    transfer: Transfer,
+    who: Consenter,
+    log: RelayLog,
+    today: date,
+    now: datetime,
+) -> Transfer:
+    """A guardian or the youth says no, in the app, to a transfer still waiting: it ends as
+    ``REFUSED`` and nothing moves. Any one of those whose consent counts may refuse — the
+    log is the family's, and a move needs all of them. A refusal is not a withdrawal of
+    consent: the log stays where it is, and the holder may talk with the family and ask
+    again (any pending transfer, covered by the consents or not, may be refused)."""
+    _require_pending(transfer)
+    state = await consent_state(session, log, today)
+    if who not in state.consenters:
+        raise InvalidInput(
+            "Only those whose consent counts for this log refuse a transfer.",
+            field="transferId",
+        )
+    transfer.status = TransferStatus.REFUSED
+    transfer.decided_at = now
+    await session.flush()
+    return transfer
 
 
 def _require_pending(transfer: Transfer) -> None:
