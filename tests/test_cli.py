@@ -128,3 +128,19 @@ def test_worker_requeue_asks_for_ids_or_all_in_one_line(
     result = relaylog("worker-requeue", *args, data_dir=tmp_path, database_url=DATABASE_DOWN)
 
     assert says in assert_one_line_error(result)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("serve", "--port", "abc"), "relaylog serve --help'"),
+        (("nosuch",), "No such command"),
+    ],
+)
+def test_a_usage_mistake_is_one_line_naming_the_help(
+    tmp_path: Path, args: tuple[str, ...], says: str
+) -> None:
+    result = relaylog(*args, data_dir=tmp_path, database_url=DATABASE_DOWN)
+
+    assert result.returncode == 2
+    assert says in assert_one_line_error(result)
