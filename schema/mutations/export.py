@@ -165,7 +165,7 @@ async def archive_relay_log(
     delivered = may_receive_package(access.relation, package.level, package.fields)
     return ArchiveRelayLogPayload(
         archive=ArchivePackage(
-            archive_record_id=encode_global_id("ArchiveRecord", record.id),
+            archive_record_id=strawberry.ID(encode_global_id("ArchiveRecord", record.id)),
             reason=ArchiveReason(record.reason),
             case_title=record.case_title,
             document_title=record.document_title,
