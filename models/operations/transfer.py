@@ -194,7 +194,9 @@ async def approve_transfer(
 ) -> TransferApproval:
     """A guardian or the youth approves, in the app, a transfer still waiting."""
     _require_pending(transfer)
-    await _require_consenter(session, log, who, today, "approve")
+    await _require_consenter(
+        session, log, who, today, "Only those whose consent counts for this log approve a transfer."
+    )
     already = await session.scalar(
         select(TransferApproval.id).where(
             TransferApproval.transfer_id == transfer.id,
@@ -232,7 +234,9 @@ async def refuse_transfer(
     consent: the log stays where it is, and the holder may talk with the family and ask
     again (any pending transfer, covered by the consents or not, may be refused)."""
     _require_pending(transfer)
-    await _require_consenter(session, log, who, today, "refuse")
+    await _require_consenter(
+        session, log, who, today, "Only those whose consent counts for this log refuse a transfer."
+    )
     transfer.status = TransferStatus.REFUSED
     transfer.decided_at = now
     await session.flush()
@@ -240,15 +244,13 @@ async def refuse_transfer(
 
 
 async def _require_consenter(
-    session: AsyncSession, log: RelayLog, who: Consenter, today: date, verb: str
+    session: AsyncSession, log: RelayLog, who: Consenter, today: date, refusal: str
 ) -> None:
-    """The family member answering is one of those whose consent counts for this log."""
+    """The family member answering is one of those whose consent counts for this log
+    (``refusal``: the message, whole, so that the catalogs can translate it)."""
     state = await consent_state(session, log, today)
     if who not in state.consenters:
-        raise InvalidInput(
-            f"Only those whose consent counts for this log {verb} a transfer.",
-            field="transferId",
-        )
+        raise InvalidInput(refusal, field="transferId")
 
 
 def _require_pending(transfer: Transfer) -> None:
