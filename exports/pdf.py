@@ -42,7 +42,7 @@ from xhtml2pdf import document as pisa_document
 from xhtml2pdf import pisa
 from xhtml2pdf.builders.printmarks import MarkedCanvas
 from xhtml2pdf.config.resources import RenderLimitError, ResourceAccessPolicy
-from xhtml2pdf.xhtml2pdf_reportlab import PmlBaseDoc
+from xhtml2pdf.xhtml2pdf_reportlab import PmlBaseDoc, PmlParagraph
 
 from exports.labels import LABELS, OUTCOME_COLOURS, Language, enum_label
 from exports.pdfa import DocumentInfo, make_pdfa
@@ -97,6 +97,32 @@ _POLICY = ResourceAccessPolicy.server(
 )
 _lock = threading.Lock()
 _BETWEEN_BLOCKS = partial(re.compile(r">\n\s*<").sub)
+
+
+# --- each paragraph's lines broken once -------------------------------------------------
+# A table cell is a KeepInFrame: the table measures it (row heights), then draws it, and the
+# draw lays its paragraphs out again at the width the measuring returned — which reportlab
+# makes 1e-6 pt (``rl_config._FUZZ``) narrower. xhtml2pdf keeps a paragraph's broken lines
+# for the exact width, so every cell broke its lines twice: ~8 % of an export. A width
+# within this slack of the one the paragraph was last wrapped at is that width (0.0001 pt:
+# far below what a PDF coordinate shows), so the draw uses the lines the row was measured
+# with — the same page content, byte for byte (``benchmarks/README.md``).
+_WIDTH_SLACK = 1e-4
+_wrap_paragraph = PmlParagraph.wrap
+
+
+def _wrap_at_measured_width(
+    self: PmlParagraph, availWidth: float, availHeight: float
+) -> tuple[float, float]:
+    measured = self.__dict__.get("_relaylog_width")
+    if measured is not None and abs(availWidth - measured) <= _WIDTH_SLACK:
+        availWidth = measured
+    else:
+        self._relaylog_width = availWidth
+    return _wrap_paragraph(self, availWidth, availHeight)  # type: ignore[no-any-return]
+
+
+PmlParagraph.wrap = _wrap_at_measured_width  # type: ignore[method-assign]
 
 
 @dataclass(frozen=True, slots=True)
