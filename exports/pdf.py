@@ -119,10 +119,10 @@ def _wrap_at_measured_width(
         availWidth = measured
     else:
         self._relaylog_width = availWidth
-    return _wrap_paragraph(self, availWidth, availHeight)  # type: ignore[no-any-return]
+    return _wrap_paragraph(self, availWidth, availHeight)
 
 
-PmlParagraph.wrap = _wrap_at_measured_width  # type: ignore[method-assign]
+PmlParagraph.wrap = _wrap_at_measured_width
 
 
 @dataclass(frozen=True, slots=True)
