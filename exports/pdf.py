@@ -38,11 +38,12 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus.tables import CellStyle
+from reportlab.rl_config import _FUZZ
 from xhtml2pdf import document as pisa_document
 from xhtml2pdf import pisa
 from xhtml2pdf.builders.printmarks import MarkedCanvas
 from xhtml2pdf.config.resources import RenderLimitError, ResourceAccessPolicy
-from xhtml2pdf.xhtml2pdf_reportlab import PmlBaseDoc, PmlParagraph
+from xhtml2pdf.xhtml2pdf_reportlab import PmlBaseDoc, PmlKeepInFrame, PmlParagraph
 
 from exports.labels import LABELS, OUTCOME_COLOURS, Language, enum_label
 from exports.pdfa import DocumentInfo, make_pdfa
@@ -123,6 +124,58 @@ def _wrap_at_measured_width(
 
 
 PmlParagraph.wrap = _wrap_at_measured_width
+
+
+# A table cell (a KeepInFrame around its paragraphs) is measured three times: twice by the
+# table (the keep-with-next group measures it, then the frame that places it) and once more
+# as it is drawn; each time reportlab copies the current frame and walks the paragraphs.
+# Paragraphs alone take the same room whatever height is offered, so a cell that held them
+# within its bounds at this width does again, at the size it had: what ``KeepInFrame.wrap``
+# would compute, skipped. Anything else in a cell (an image, a nested table, a page number)
+# is measured as before.
+_wrap_cell = PmlKeepInFrame.wrap
+
+
+def _only_paragraphs(cell: PmlKeepInFrame) -> bool:
+    known: bool | None = cell.__dict__.get("_relaylog_plain")
+    if known is None:
+        known = cell.__dict__["_relaylog_plain"] = all(
+            type(f) is PmlParagraph
+            and not any(
+                getattr(frag, "cbDefn", None) is not None
+                or hasattr(getattr(frag, "text", None), "resolve")
+                for frag in f.frags
+            )
+            for f in cell._content
+        )
+    return known
+
+
+def _wrap_cell_once(
+    self: PmlKeepInFrame, availWidth: float, availHeight: float
+) -> tuple[float, float]:
+    fit = self.__dict__.get("_relaylog_fit")
+    if fit is not None and fit[0] == availWidth and fit[1] == len(self._content):
+        height = max(availHeight, 1.0)
+        if fit[3] + 2 * _FUZZ < height:  # held within this height too, with room to spare
+            self.maxWidth = max(availWidth, 1.0)
+            self.maxHeight = self.setMaxHeight(height)
+            self.width, self.height = fit[2], fit[3]
+            return fit[2], fit[3]
+    result: tuple[float, float] = _wrap_cell(self, availWidth, availHeight)
+    if (
+        self.mode == "shrink"
+        and "_scale" not in self.__dict__
+        and result == (self.width, self.height)
+        and _only_paragraphs(self)
+    ):  # shrink mode without a scale: the content fitted, at its own size
+        self._relaylog_fit = (availWidth, len(self._content), self.width, self.height)
+    else:
+        self.__dict__.pop("_relaylog_fit", None)
+    return result
+
+
+PmlKeepInFrame.wrap = _wrap_cell_once
 
 
 @dataclass(frozen=True, slots=True)
