@@ -12,7 +12,7 @@ Limits (checked before rendering, so an oversized log costs nothing to refuse): 
 ``MAX_MEASURES`` measures and ``MAX_TEXT_CHARS`` characters of free text; after rendering at
 most ``MAX_PAGES`` pages, and a render is abandoned after ``MAX_RENDER_SECONDS``. Beyond
 them the export fails with ``InvalidInput`` (``INVALID_INPUT`` on ``logId``). Measured in
-``benchmarks/README.md``: 7 pages ≈ 0.2 s, 500 measures ≈ 4 s, 1 000 measures ≈ 9 s of CPU.
+``benchmarks/README.md``: 7 pages ≈ 0.15 s, 500 measures ≈ 4 s, 1 000 measures ≈ 9 s of CPU.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ _BETWEEN_BLOCKS = partial(re.compile(r">\n\s*<").sub)
 # A table cell is a KeepInFrame: the table measures it (row heights), then draws it, and the
 # draw lays its paragraphs out again at the width the measuring returned — which reportlab
 # makes 1e-6 pt (``rl_config._FUZZ``) narrower. xhtml2pdf keeps a paragraph's broken lines
-# for the exact width, so every cell broke its lines twice: ~8 % of an export. A width
+# for the exact width, so every cell broke its lines twice: ≈ 6 % of an export. A width
 # within this slack of the one the paragraph was last wrapped at is that width (0.0001 pt:
 # far below what a PDF coordinate shows), so the draw uses the lines the row was measured
 # with — the same page content, byte for byte (``benchmarks/README.md``).
