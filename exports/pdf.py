@@ -109,6 +109,8 @@ _BETWEEN_BLOCKS = partial(re.compile(r">\n\s*<").sub)
 # within this slack of the one the paragraph was last wrapped at is that width (0.0001 pt:
 # far below what a PDF coordinate shows), so the draw uses the lines the row was measured
 # with — the same page content, byte for byte (``benchmarks/README.md``).
+# Installed on xhtml2pdf's classes for the process (this module's renders are the only ones);
+# ``tests/exports/test_render_work.py`` counts that they still save what they did.
 _WIDTH_SLACK = 1e-4
 _wrap_paragraph = PmlParagraph.wrap
 
