@@ -12,11 +12,12 @@ Limits (checked before rendering, so an oversized log costs nothing to refuse): 
 ``MAX_MEASURES`` measures and ``MAX_TEXT_CHARS`` characters of free text; after rendering at
 most ``MAX_PAGES`` pages, and a render is abandoned after ``MAX_RENDER_SECONDS``. Beyond
 them the export fails with ``InvalidInput`` (``INVALID_INPUT`` on ``logId``). Measured in
-``benchmarks/README.md``: 7 pages ≈ 0.2 s, 500 measures ≈ 4 s, 1 000 measures ≈ 9 s of CPU.
+``benchmarks/README.md``: 7 pages ≈ 0.15 s, 500 measures ≈ 4 s, 1 000 measures ≈ 9 s of CPU.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import re
@@ -38,11 +39,12 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus.tables import CellStyle
+from reportlab.rl_config import _FUZZ
 from xhtml2pdf import document as pisa_document
 from xhtml2pdf import pisa
 from xhtml2pdf.builders.printmarks import MarkedCanvas
 from xhtml2pdf.config.resources import RenderLimitError, ResourceAccessPolicy
-from xhtml2pdf.xhtml2pdf_reportlab import PmlBaseDoc
+from xhtml2pdf.xhtml2pdf_reportlab import PmlBaseDoc, PmlKeepInFrame, PmlParagraph
 
 from exports.labels import LABELS, OUTCOME_COLOURS, Language, enum_label
 from exports.pdfa import DocumentInfo, make_pdfa
@@ -97,6 +99,86 @@ _POLICY = ResourceAccessPolicy.server(
 )
 _lock = threading.Lock()
 _BETWEEN_BLOCKS = partial(re.compile(r">\n\s*<").sub)
+
+
+# --- each paragraph's lines broken once -------------------------------------------------
+# A table cell is a KeepInFrame: the table measures it (row heights), then draws it, and the
+# draw lays its paragraphs out again at the width the measuring returned — which reportlab
+# makes 1e-6 pt (``rl_config._FUZZ``) narrower. xhtml2pdf keeps a paragraph's broken lines
+# for the exact width, so every cell broke its lines twice: ≈ 6 % of an export. A width
+# within this slack of the one the paragraph was last wrapped at is that width (0.0001 pt:
+# far below what a PDF coordinate shows), so the draw uses the lines the row was measured
+# with — the same page content, byte for byte (``benchmarks/README.md``).
+# Installed on xhtml2pdf's classes for the process (this module's renders are the only ones);
+# ``tests/exports/test_render_work.py`` counts that they still save what they did.
+_WIDTH_SLACK = 1e-4
+_wrap_paragraph = PmlParagraph.wrap
+
+
+def _wrap_at_measured_width(
+    self: PmlParagraph, availWidth: float, availHeight: float
+) -> tuple[float, float]:
+    measured = self.__dict__.get("_relaylog_width")
+    if measured is not None and abs(availWidth - measured) <= _WIDTH_SLACK:
+        availWidth = measured
+    else:
+        self._relaylog_width = availWidth
+    return _wrap_paragraph(self, availWidth, availHeight)
+
+
+PmlParagraph.wrap = _wrap_at_measured_width
+
+
+# A table cell (a KeepInFrame around its paragraphs) is measured three times: twice by the
+# table (the keep-with-next group measures it, then the frame that places it) and once more
+# as it is drawn; each time reportlab copies the current frame and walks the paragraphs.
+# Paragraphs alone take the same room whatever height is offered, so a cell that held them
+# within its bounds at this width does again, at the size it had: what ``KeepInFrame.wrap``
+# would compute, skipped. Anything else in a cell (an image, a nested table, a page number)
+# is measured as before.
+_wrap_cell = PmlKeepInFrame.wrap
+
+
+def _only_paragraphs(cell: PmlKeepInFrame) -> bool:
+    known: bool | None = cell.__dict__.get("_relaylog_plain")
+    if known is None:
+        known = cell.__dict__["_relaylog_plain"] = all(
+            type(f) is PmlParagraph
+            and not any(
+                getattr(frag, "cbDefn", None) is not None
+                or hasattr(getattr(frag, "text", None), "resolve")
+                for frag in f.frags
+            )
+            for f in cell._content
+        )
+    return known
+
+
+def _wrap_cell_once(
+    self: PmlKeepInFrame, availWidth: float, availHeight: float
+) -> tuple[float, float]:
+    fit = self.__dict__.get("_relaylog_fit")
+    if fit is not None and fit[0] == availWidth and fit[1] == len(self._content):
+        height = max(availHeight, 1.0)
+        if fit[3] + 2 * _FUZZ < height:  # held within this height too, with room to spare
+            self.maxWidth = max(availWidth, 1.0)
+            self.maxHeight = self.setMaxHeight(height)
+            self.width, self.height = fit[2], fit[3]
+            return fit[2], fit[3]
+    result: tuple[float, float] = _wrap_cell(self, availWidth, availHeight)
+    if (
+        self.mode == "shrink"
+        and "_scale" not in self.__dict__
+        and result == (self.width, self.height)
+        and _only_paragraphs(self)
+    ):  # shrink mode without a scale: the content fitted, at its own size
+        self._relaylog_fit = (availWidth, len(self._content), self.width, self.height)
+    else:
+        self.__dict__.pop("_relaylog_fit", None)
+    return result
+
+
+PmlKeepInFrame.wrap = _wrap_cell_once
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +278,7 @@ def html_to_pdf(html: str, guard: FetchGuard, *, page_of: str | None = None) -> 
     from io import BytesIO
 
     out = BytesIO()
-    with _initial_font(), _page_of(page_of):
+    with _initial_font(), _page_of(page_of), _no_cyclic_collection():
         try:
             result = pisa.CreatePDF(
                 html,
@@ -232,6 +314,27 @@ def _initial_font() -> Iterator[None]:
             yield
         finally:
             rl_config.canvas_basefontname, CellStyle.fontname = previous
+
+
+@contextmanager
+def _no_cyclic_collection() -> Iterator[None]:
+    """No cyclic garbage collection while xhtml2pdf and reportlab build the document (call it
+    holding ``_lock``: renders take turns, and this is process state).
+
+    A render allocates tens of thousands of objects that live until it ends (the DOM, the
+    fragments, the flowables), so the collector's passes during it walk them again and again
+    and free nothing: the peak memory of a 52- or 102-page render is the same without them
+    (``benchmarks/README.md``), and the render is 4–5 % faster. Other threads go without a
+    cyclic collection meanwhile (reference counting frees as ever); the collector runs again,
+    as it would have, once the render is over.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # The footer's "Side x av y": the canvas keeps each finished page until the document is saved,
