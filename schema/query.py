@@ -125,9 +125,7 @@ class ArchiveRecordEdge:
     node: ArchiveRecord
 
 
-@strawberry.type(
-    description="A page of your unit's archive packages, newest first." + VALUE_TYPE
-)
+@strawberry.type(description="A page of your unit's archive packages, newest first." + VALUE_TYPE)
 class ArchiveRecordConnection:
     edges: list[ArchiveRecordEdge]
 

@@ -87,7 +87,9 @@ async def request_transfer(
 ) -> Transfer:
     text = reason.strip()
     if len(text) > REASON_MAX:
-        raise InvalidInput(f"reason must be at most {REASON_MAX} characters.", field="reason")
+        raise InvalidInput(
+            "reason must be at most {reason_max} characters.", field="reason", reason_max=REASON_MAX
+        )
     holder = await holder_membership(session, log.id)
     to_staff = await session.get(StaffAccount, to_staff_id)
     if to_staff is None:
@@ -182,9 +184,11 @@ async def require_transfer_consent(
         else "consent to share with other services"
     )
     raise ConsentRequired(
-        f"This transfer moves the log to another service: it needs the {what}, or every "
-        "guardian with parental responsibility (and the youth) to approve it in the app.",
+        "This transfer moves the log to another service: it needs the {what}, or "
+        "every guardian with parental responsibility (and the youth) to approve "
+        "it in the app.",
         field="transferId",
+        what=what,
     )
 
 
