@@ -14,9 +14,18 @@ from typing import Final
 from models.enums import EvaluationOutcome
 from models.i18n import N_, Domain, pgettext
 from models.i18n import Language as Code
+from models.i18n.enums import ENGLISH, PRINTED
 from models.i18n.enums import enum_label as _enum_label
 
-__all__ = ["LABELS", "LABEL_IDS", "OUTCOME_COLOURS", "Language", "enum_label", "page_of"]
+__all__ = [
+    "ENUM_LABELS",
+    "LABELS",
+    "LABEL_IDS",
+    "OUTCOME_COLOURS",
+    "Language",
+    "enum_label",
+    "page_of",
+]
 
 
 class Language(StrEnum):
@@ -152,6 +161,17 @@ def _labels(language: Language) -> dict[str, str]:
 
 LABELS: Final[dict[Language, dict[str, str]]] = {
     language: _labels(language) for language in Language
+}
+
+# Every printed enumeration's words, keyed by (enum class, value): members of different enums
+# with the same value ("ENDED") are equal as strings, so the member alone cannot be the key.
+ENUM_LABELS: Final[dict[Language, dict[tuple[type, str], str]]] = {
+    language: {
+        (enum, value): _enum_label(enum(value), language.code)
+        for enum in PRINTED
+        for value in ENGLISH[enum]
+    }
+    for language in Language
 }
 
 # Red / yellow / green: shown as a coloured mark AND as text, so it survives black-and-white

@@ -293,10 +293,11 @@ def _draw_right(canvas: Canvas, text: str) -> None:
         pieces.append((font, chunk, pdfmetrics.stringWidth(chunk, font, PAGE_OF_SIZE)))
     # A right-to-left page's footer is right-aligned: the count goes to the left instead.
     x = PAGE_OF_LEFT if shaped is not None else PAGE_OF_RIGHT - sum(w for _, _, w in pieces)
-    for font, chunk, width in pieces:
-        canvas.setFont(font, PAGE_OF_SIZE)
-        canvas.drawString(x, PAGE_OF_BASELINE, chunk)
-        x += width
+    line = canvas.beginText(x, PAGE_OF_BASELINE)  # one text object: extracted as one line
+    for font, chunk, _ in pieces:
+        line.setFont(font, PAGE_OF_SIZE)
+        line.textOut(chunk)
+    canvas.drawText(line)
 
 
 def _fallback_font(face: fallback.Fallback) -> str:

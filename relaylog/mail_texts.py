@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models.i18n import Domain, Language, N_, translate
+from models.i18n import N_, Domain, Language, translate
 
 __all__ = ["MAIL_MESSAGES", "MAIL_TEXTS", "MailText", "mail_text"]
 

@@ -22,8 +22,8 @@ from babel.messages.pofile import read_po, write_po
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models.i18n import LOCALE_DIR, Domain, Language, catalog_path  # noqa: E402
-from models.i18n.messages import messages, required_languages  # noqa: E402
+from models.i18n import LOCALE_DIR, Domain, Language, catalog_path
+from models.i18n.messages import messages, required_languages
 
 MACHINE = (
     "Relay Log message catalog ({domain}, {language}).\n"
@@ -36,7 +36,7 @@ SOURCE = "Relay Log message catalog ({domain}, {language}): the source language.
 def template(domain: Domain) -> Catalog:
     catalog = Catalog(project="Relay Log", domain=domain.value, charset="utf-8")
     for message in messages(domain):
-        catalog.add(message.id, context=message.context, locations=[(message.where, None)])
+        catalog.add(message.id, context=message.context, locations=[(message.where, 0)])
     return catalog
 
 

@@ -9,11 +9,10 @@ templates and merges new messages into every ``.po``; ``tests/i18n`` fails on an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 import contextlib
 import io
+from dataclasses import dataclass
+from pathlib import Path
 
 from babel.messages.extract import extract_from_file
 
