@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Final
 
 from models.enums import EvaluationOutcome
-from models.i18n import N_, Domain, pgettext
+from models.i18n import N_, Domain, format_number, pgettext
 from models.i18n import Language as Code
 from models.i18n.enums import ENGLISH, PRINTED
 from models.i18n.enums import enum_label as _enum_label
@@ -190,7 +190,6 @@ def enum_label(language: Language, member: StrEnum) -> str:
 
 def page_of(language: Language, page: int, pages: int) -> str:
     """ "Side 2 av 7" with the numbers as the language writes them."""
-    from models.i18n import format_number
 
     code = language.code
     return LABELS[language]["page_of"].format(

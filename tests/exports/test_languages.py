@@ -17,6 +17,7 @@ from pypdf import PdfReader
 from benchmarks.pdf_export import Shape, realistic_view
 from exports.labels import LABELS, Language, enum_label, page_of
 from exports.pdf import render_log_pdf
+from exports.pdfa import pdfa_failures
 from exports.printed import LogView
 from models.enums import RelayLogStatus
 
@@ -106,3 +107,10 @@ def test_a_norwegian_log_with_no_other_script_loads_no_fallback_font() -> None:
     reader = PdfReader(io.BytesIO(pdf.content))
     fonts = _fonts(reader)
     assert all(font.startswith("DejaVuSans") for font in fonts), fonts
+
+
+@pytest.mark.parametrize("language", [Language.AR, Language.TI])
+def test_an_export_with_fallback_fonts_and_right_to_left_text_is_still_pdfa_2b(
+    view: LogView, language: Language
+) -> None:
+    assert pdfa_failures(render_log_pdf(view, language).content) == []

@@ -145,3 +145,14 @@ def test_the_templates_are_current() -> None:
         assert {(m.context, str(m.id)) for m in template if m.id} == {
             (m.context, m.id) for m in messages(domain)
         }, f"run: .venv/bin/python scripts/i18n.py extract ({path.name})"
+
+
+def test_every_member_of_every_labelled_enumeration_has_a_label() -> None:
+    """A new member (a status, a category) needs its English label, and so its message."""
+    from models.i18n.enums import ENGLISH
+
+    assert {
+        enum.__name__: sorted({m.value for m in enum} - set(labels))
+        for enum, labels in ENGLISH.items()
+        if {m.value for m in enum} != set(labels)
+    } == {}
