@@ -61,12 +61,13 @@ EVENT_SUBJECT: dict[EventKind, PolicyField] = {
     K.TRANSFER_DECLINED: F.LOG_SUMMARY,
     K.TRANSFER_CANCELLED: F.LOG_SUMMARY,
     K.TRANSFER_APPROVED: F.LOG_SUMMARY,
+    K.TRANSFER_REFUSED: F.LOG_SUMMARY,
 }
 HOLDER_ONLY_EVENTS = frozenset({K.DUPLICATE_LOG_ATTEMPT})
 # The staff member a transfer is offered to has no relation to the log until they accept
 # (``NONE``, as in the write policy's ``ANSWER_TRANSFER``); they are told of the offer, and
-# of the family's approval that lets them accept it, only.
-ADDRESSEE_EVENTS = frozenset({K.TRANSFER_REQUESTED, K.TRANSFER_APPROVED})
+# of the family's answer (the approval that lets them accept it, or the refusal), only.
+ADDRESSEE_EVENTS = frozenset({K.TRANSFER_REQUESTED, K.TRANSFER_APPROVED, K.TRANSFER_REFUSED})
 
 
 def hears_of(relation: Relation, level: int, kind: EventKind) -> bool:

@@ -29,7 +29,8 @@ The table is docs/design.md §2, with these decisions where the design left room
   are read by the holder and the family; the recipient of a pending transfer sees it through
   the gate's transfer rule (``may_see_transfer``). A transfer to a unit the log's consents
   do not cover waits for that consent or the family's approval (``APPROVE_TRANSFER``, strongly
-  signed in, as for consent).
+  signed in, as for consent); anyone whose consent counts may refuse a pending transfer of
+  their log (``REFUSE_TRANSFER``, the same sign-in): it ends as ``REFUSED``.
 - Archive packages are not read through a log relation: a package belongs to the unit that
   filed it, and ``PACKAGE_POLICY`` says which of that unit's people (the holder when it was
   filed, the unit manager) list, download and mark it received, also after the log moved
@@ -240,6 +241,7 @@ class Action(StrEnum):
     CHANGE_GUARDIANS = "CHANGE_GUARDIANS"  # add a guardian, remove one (custody changed)
     EDIT_OWN_CONTACT = "EDIT_OWN_CONTACT"  # a guardian corrects their own phone and e-mail
     APPROVE_TRANSFER = "APPROVE_TRANSFER"  # the family approves a move its consents do not cover
+    REFUSE_TRANSFER = "REFUSE_TRANSFER"  # the family says no to a move of its log
 
 
 class WriteCondition(StrEnum):
@@ -339,8 +341,9 @@ WRITE_POLICY: dict[Action, dict[Relation, WriteRule]] = {
     Action.EDIT_PEOPLE: {H: W(0)},
     Action.CHANGE_GUARDIANS: {H: W(0)},
     Action.EDIT_OWN_CONTACT: {G: W(1)},
-    # Whoever's consent counts approves (the model checks that they are one of them).
+    # Whoever's consent counts approves or refuses (the model checks they are one of them).
     Action.APPROVE_TRANSFER: {G: W(1), S: W(1)},
+    Action.REFUSE_TRANSFER: {G: W(1), S: W(1)},
 }
 
 # What each write is about. Its entry in a log's access history is shown to whoever may read
@@ -371,6 +374,7 @@ WRITE_SUBJECT: dict[Action, PolicyField] = {
     Action.CHANGE_GUARDIANS: F.GUARDIAN_CONTACT,
     Action.EDIT_OWN_CONTACT: F.GUARDIAN_CONTACT,
     Action.APPROVE_TRANSFER: F.TRANSFERS,
+    Action.REFUSE_TRANSFER: F.TRANSFERS,
 }
 
 # Family members are not told when another family member read the log (or printed it): it is
@@ -391,6 +395,7 @@ WRITABLE_WHEN_PAUSED = frozenset(
         Action.ANSWER_TRANSFER,
         Action.SHARE_MOBILE,
         Action.APPROVE_TRANSFER,
+        Action.REFUSE_TRANSFER,
     }
 )
 WRITABLE_WHEN_CLOSED = frozenset({Action.EXPORT, Action.ARCHIVE})
@@ -398,7 +403,9 @@ WRITABLE_WHEN_CLOSED = frozenset({Action.EXPORT, Action.ARCHIVE})
 # In-app consent is evidence only when the guardian signed in with the highest level of
 # assurance (BankID / ID-porten "high"); a legacy "Level4" token may read, not consent.
 STRONG_ACR = "idporten-loa-high"
-NEEDS_STRONG_SIGN_IN = frozenset({Action.GIVE_CONSENT, Action.APPROVE_TRANSFER})
+NEEDS_STRONG_SIGN_IN = frozenset(
+    {Action.GIVE_CONSENT, Action.APPROVE_TRANSFER, Action.REFUSE_TRANSFER}
+)
 
 
 # Global roles that never stand in any relation to a log, whatever memberships or manager

@@ -146,4 +146,5 @@ class AuthorKind(StrEnum):
 class TransferStatus(StrEnum):
     PENDING = "PENDING"
     ACCEPTED = "ACCEPTED"
-    CANCELLED = "CANCELLED"
+    CANCELLED = "CANCELLED"  # declined by the staff member asked, or taken back by the holder
+    REFUSED = "REFUSED"  # refused by the family in the app

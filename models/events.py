@@ -83,6 +83,7 @@ class EventKind(StrEnum):
     TRANSFER_DECLINED = "TRANSFER_DECLINED"
     TRANSFER_CANCELLED = "TRANSFER_CANCELLED"
     TRANSFER_APPROVED = "TRANSFER_APPROVED"  # the family approved a move its consents do not cover
+    TRANSFER_REFUSED = "TRANSFER_REFUSED"  # the family refused it in the app
 
 
 class DomainEvent(Base):

@@ -65,6 +65,7 @@ from relaylog.negotiation import (
     is_request_error,
     response_media_type,
 )
+from relaylog.queue_metrics import watch_queues
 from relaylog.replica import Replica
 from relaylog.settings import Settings
 from resolvers.context import Context
@@ -511,6 +512,7 @@ def build_app(services: Services) -> Starlette:
     if services.settings.metrics_enabled:
         routes.append(Route("/metrics", metrics_endpoint(METRICS)))
         METRICS.watch_engine(services.engine)
+        watch_queues(METRICS, services.engine)
     if services.settings.introspection:
         routes.append(Mount(GRAPHIQL_ASSETS, StaticFiles(directory=GRAPHIQL_DIR)))
     for audience, path in ENDPOINTS.items():

@@ -421,6 +421,33 @@ def worker_status() -> None:
         typer.echo(f"  dead letter {notification_id}  {kind}  {attempts} tries  {problem or ''}")
 
 
+@app.command("worker-requeue")
+def worker_requeue(
+    notification_ids: Annotated[
+        list[str] | None, typer.Argument(help="dead letters' ids (from worker-status)")
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="every dead letter")] = False,
+) -> None:
+    """Owe dead-lettered mails again (after the SMTP server is fixed): their tries start
+    over and the next dispatch tick, within a minute, sends them. Audited."""
+    import uuid
+
+    from relaylog.worker import requeue_dead_letters
+
+    if every == bool(notification_ids):
+        raise ConfigurationError("give the dead letters' ids, or --all (not both)")
+    ids: list[uuid.UUID] | None = None
+    if notification_ids:
+        try:
+            ids = [uuid.UUID(n) for n in notification_ids]
+        except ValueError:
+            raise ConfigurationError(
+                "a dead letter's id is a UUID, as worker-status lists it"
+            ) from None
+    count = asyncio.run(requeue_dead_letters(_database_url(_settings()), ids))
+    typer.echo(f"requeued {count} dead letter{'s' if count != 1 else ''}")
+
+
 @app.command("rotate-data-secret")
 def rotate_data_secret(
     batch_size: Annotated[
@@ -515,11 +542,29 @@ def _terminated(signum: int, frame: object) -> None:
 
 
 def main() -> None:
+    """Every mistake is one line and a non-zero exit: a configuration error (exit 2) and a
+    usage error such as ``--port abc`` (exit 2, naming the command's ``--help``) alike —
+    not click's framed box, which a log collector splits into six lines. (Typer 0.29 carries
+    its own click; its exception classes are only importable from ``typer._click``.)"""
+    from typer._click import exceptions as cli_errors
+
     signal.signal(signal.SIGTERM, _terminated)
     try:
-        app()
+        code = app(standalone_mode=False)
     except ConfigurationError as exc:
         typer.echo(f"relaylog: {exc}", err=True)
         sys.exit(2)
-    except KeyboardInterrupt:
+    except cli_errors.NoArgsIsHelpError as exc:
+        exc.show()  # `relaylog` alone: the help, as before
+        sys.exit(exc.exit_code)
+    except cli_errors.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "relaylog"
+        message = " ".join(exc.format_message().split())
+        typer.echo(f"relaylog: {message} (see '{where} --help')", err=True)
+        sys.exit(exc.exit_code)
+    except cli_errors.ClickException as exc:
+        typer.echo(f"relaylog: {' '.join(exc.format_message().split())}", err=True)
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, typer.Abort):
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -106,6 +106,12 @@ def configure_logging(level: str = "INFO") -> None:
     logging.getLogger("pgserver").setLevel(logging.WARNING)
     # One INFO line per outgoing request (JWKS fetches): relaylog.jwks says what matters.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    if root.getEffectiveLevel() > logging.DEBUG:
+        # procrastinate logs each job and each periodic task it registers at INFO (a tick a
+        # minute), the demo's SMTP sink (aiosmtpd, "mail.log") every connection: our own
+        # lines say what matters; at DEBUG theirs come back.
+        logging.getLogger("procrastinate").setLevel(logging.WARNING)
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
         logger.handlers[:] = []

@@ -17,7 +17,7 @@ Series: ``relaylog_http_requests_total{endpoint,operation,outcome}``,
 ``relaylog_audit_appends_total{action}`` (entries handed to the chain's append, in the
 request's transaction).
 
-**Hook for other gauges** (the job queue's depth, for one): ``add_gauge`` registers an
+**Hook for other gauges** (the job queue's, ``relaylog.queue_metrics``): ``add_gauge`` registers an
 async reader that ``/metrics`` awaits at each scrape, e.g.::
 
     metrics.add_gauge("relaylog_job_queue_depth", "Jobs waiting, by queue.",

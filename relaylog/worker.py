@@ -14,19 +14,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import procrastinate
 import psycopg
 from procrastinate import RetryStrategy
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import relaylog.duties  # noqa: F401 - registers the duties on ``jobs``
+from models import audit
 from models.events import EVENT_CHANNEL, DomainEvent
-from models.notification import Notification
+from models.notification import Notification, NotificationStatus
+from models.retention import SYSTEM_ACTOR
 from relaylog.db import async_url, create_engine
 from relaylog.jobs import DUTIES, Runtime, defer_dispatch, jobs, retry_stalled, run_duty
 from relaylog.mail import Mailer
@@ -37,6 +40,7 @@ __all__ = [
     "WorkerStatus",
     "job_connector",
     "make_runtime",
+    "requeue_dead_letters",
     "run_duty_now",
     "run_worker",
     "worker_status",
@@ -225,5 +229,48 @@ async def worker_status(url: str) -> WorkerStatus:
                 jobs={str(k): int(v) for k, v in job_rows},
                 dead_letters=[(str(r.id), r.kind, r.attempts, r.problem) for r in dead],
             )
+    finally:
+        await engine.dispose()
+
+
+async def requeue_dead_letters(url: str, notification_ids: list[uuid.UUID] | None) -> int:
+    """``relaylog worker-requeue``: dead mails (all, or these) owed again from now, with
+    their tries counted afresh, and their failed jobs gone — for after the SMTP server is
+    fixed. The next dispatch tick (within a minute) gives each a job. Mails that are not
+    dead are left alone, so running it twice, or on a sent mail's id, changes nothing."""
+    engine = create_engine(url)
+    try:
+        async with AsyncSession(engine) as session, session.begin():
+            chosen = Notification.status == NotificationStatus.DEAD.value
+            if notification_ids is not None:
+                chosen = chosen & Notification.id.in_(notification_ids)
+            requeued = list(
+                await session.scalars(
+                    update(Notification)
+                    .where(chosen)
+                    .values(
+                        status=NotificationStatus.PENDING.value,
+                        attempts=0,
+                        problem=None,
+                        not_before=func.now(),
+                    )
+                    .returning(Notification.id)
+                )
+            )
+            if requeued:
+                # procrastinate's triggers name its tables unqualified: its schema first.
+                await session.execute(text(f"SET LOCAL search_path TO {JOB_SCHEMA}, public"))
+                await session.execute(
+                    text(
+                        f"DELETE FROM {JOB_SCHEMA}.procrastinate_jobs "
+                        "WHERE status = 'failed' AND queueing_lock = ANY(:locks)"
+                    ),
+                    {"locks": [f"mail:{n}" for n in requeued]},
+                )
+                await audit.append(
+                    session,
+                    [audit.AuditEntry(actor_kind=SYSTEM_ACTOR, action="REQUEUE_DEAD_LETTERS")],
+                )
+        return len(requeued)
     finally:
         await engine.dispose()

@@ -112,3 +112,35 @@ def test_token_for_an_unknown_demo_user_is_one_line(tmp_path: Path) -> None:
     line = assert_one_line_error(result)
     assert "nobody" in line
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        ((), "--all"),
+        (("--all", "7e039713-1d24-4d83-9391-d07a398c9fd9"), "not both"),
+        (("not-an-id",), "UUID"),
+    ],
+)
+def test_worker_requeue_asks_for_ids_or_all_in_one_line(
+    tmp_path: Path, args: tuple[str, ...], says: str
+) -> None:
+    result = relaylog("worker-requeue", *args, data_dir=tmp_path, database_url=DATABASE_DOWN)
+
+    assert says in assert_one_line_error(result)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("serve", "--port", "abc"), "relaylog serve --help'"),
+        (("nosuch",), "No such command"),
+    ],
+)
+def test_a_usage_mistake_is_one_line_naming_the_help(
+    tmp_path: Path, args: tuple[str, ...], says: str
+) -> None:
+    result = relaylog(*args, data_dir=tmp_path, database_url=DATABASE_DOWN)
+
+    assert result.returncode == 2
+    assert says in assert_one_line_error(result)

@@ -160,6 +160,12 @@ def test_sigterm_finishes_the_running_request_and_stops_postgresql(data_dir: Pat
     assert '"__typename":"Query"' in answer.replace(" ", "")
     assert demo.process.returncode == 128 + signal.SIGTERM
     assert quiet(stderr) == [], stderr
+    chatter = [
+        line
+        for line in stderr.splitlines()
+        if '"logger": "procrastinate' in line or '"logger": "mail.log"' in line
+    ]
+    assert chatter == [], "the job queue's and the SMTP sink's INFO lines are for DEBUG"
     assert "demo data loaded" in demo.stdout
     assert not postgres_running(data_dir)
     assert handles(data_dir) == []

@@ -60,6 +60,7 @@ __all__ = [
     "archive_snapshot_hook",
     "cancel_transfer",
     "load_transfer",
+    "refuse_transfer",
     "request_transfer",
     "scope_needed",
     "scopes_needed",
@@ -197,12 +198,7 @@ async def approve_transfer(
 ) -> TransferApproval:
     """A guardian or the youth approves, in the app, a transfer still waiting."""
     _require_pending(transfer)
-    state = await consent_state(session, log, today)
-    if who not in state.consenters:
-        raise InvalidInput(
-            "Only those whose consent counts for this log approve a transfer.",
-            field="transferId",
-        )
+    await _require_consenter(session, log, who, today, "approve")
     already = await session.scalar(
         select(TransferApproval.id).where(
             TransferApproval.transfer_id == transfer.id,
@@ -224,6 +220,39 @@ async def approve_transfer(
     session.add(approval)
     await session.flush()
     return approval
+
+
+async def refuse_transfer(
+    session: AsyncSession,
+    transfer: Transfer,
+    who: Consenter,
+    log: RelayLog,
+    today: date,
+    now: datetime,
+) -> Transfer:
+    """A guardian or the youth says no, in the app, to a transfer still waiting: it ends as
+    ``REFUSED`` and nothing moves. Any one of those whose consent counts may refuse — the
+    log is the family's, and a move needs all of them. A refusal is not a withdrawal of
+    consent: the log stays where it is, and the holder may talk with the family and ask
+    again (any pending transfer, covered by the consents or not, may be refused)."""
+    _require_pending(transfer)
+    await _require_consenter(session, log, who, today, "refuse")
+    transfer.status = TransferStatus.REFUSED
+    transfer.decided_at = now
+    await session.flush()
+    return transfer
+
+
+async def _require_consenter(
+    session: AsyncSession, log: RelayLog, who: Consenter, today: date, verb: str
+) -> None:
+    """The family member answering is one of those whose consent counts for this log."""
+    state = await consent_state(session, log, today)
+    if who not in state.consenters:
+        raise InvalidInput(
+            f"Only those whose consent counts for this log {verb} a transfer.",
+            field="transferId",
+        )
 
 
 def _require_pending(transfer: Transfer) -> None:

@@ -32,7 +32,7 @@ from models.errors import NotFound
 from schema.archive import ArchiveReason
 from schema.export_view import export_answer
 from schema.mutations.base import LOGS, MutationError, Write, mutation
-from schema.node import VALUE_TYPE
+from schema.node import VALUE_TYPE, encode_global_id
 
 __all__ = [
     "ArchiveRelayLogPayload",
@@ -74,7 +74,8 @@ class ExportRelayLogPayload:
     description=(
         "An archive package: the log as PDF/A (as the relay holder sees it) and Noark 5 "
         "metadata (noark5-metadata.xml), zipped and kept on record. A value, not an entity: "
-        "no id (``archiveRecordId`` names the record), caches keep it inside its parent."
+        "no id (``archiveRecordId`` names the record: the id ``downloadArchivePackage`` "
+        "takes), caches keep it inside its parent."
     )
 )
 class ArchivePackage:
@@ -170,7 +171,7 @@ async def archive_relay_log(
     delivered = may_receive_package(access.relation, package.level, package.fields)
     return ArchiveRelayLogPayload(
         archive=ArchivePackage(
-            archive_record_id=strawberry.ID(str(record.id)),
+            archive_record_id=strawberry.ID(encode_global_id("ArchiveRecord", record.id)),
             reason=ArchiveReason(record.reason),
             case_title=record.case_title,
             document_title=record.document_title,

@@ -27,6 +27,7 @@ __all__ = [
     "approve_transfer",
     "cancel_transfer",
     "decline_transfer",
+    "refuse_transfer",
     "request_transfer",
 ]
 
@@ -133,6 +134,29 @@ async def approve_transfer(w: Write, transfer_id: strawberry.ID) -> TransferPayl
     w.allow(Action.APPROVE_TRANSFER)
     transfer = await ops.load_transfer(w.session, found.id, for_update=True)
     log = await log_ops.load_log(w.session, transfer.log_id)
-    who = Consenter(w.author.guardian_id if w.author.kind is AuthorKind.GUARDIAN else None)
-    await ops.approve_transfer(w.session, transfer, who, log, w.today)
+    await ops.approve_transfer(w.session, transfer, _consenter(w), log, w.today)
     return reply(TransferPayload, transfer=transfer)
+
+
+@mutation(
+    FAMILY,
+    audit="Transfer",
+    event=EventKind.TRANSFER_REFUSED,
+    description=(
+        "Say no, in the app, to a transfer of your log that is waiting: it ends as REFUSED "
+        "and the log stays where it is (the holder and the staff member asked are told). "
+        "Needs the BankID (ID-porten high) sign-in."
+    ),
+)
+async def refuse_transfer(w: Write, transfer_id: strawberry.ID) -> TransferPayload:
+    found = await w.find(transfer_id, TRANSFER)
+    w.allow(Action.REFUSE_TRANSFER)
+    transfer = await ops.load_transfer(w.session, found.id, for_update=True)
+    log = await log_ops.load_log(w.session, transfer.log_id)
+    refused = await ops.refuse_transfer(w.session, transfer, _consenter(w), log, w.today, utcnow())
+    return reply(TransferPayload, transfer=refused)
+
+
+def _consenter(w: Write) -> Consenter:
+    """The family member signed in, as the consent rules name them."""
+    return Consenter(w.author.guardian_id if w.author.kind is AuthorKind.GUARDIAN else None)

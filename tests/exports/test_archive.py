@@ -31,7 +31,7 @@ from exports.signing import verify_pdf
 from models import ArchiveRecord, AuditEvent, RelayLog, Transfer
 from models.errors import InvalidInput, NotFound
 from schema.export_view import holder_answer
-from schema.node import encode_global_id
+from schema.node import decode_global_id, encode_global_id
 from tests.exports.conftest import ARCHIVE, pdf_text, squeeze
 from tests.factories import TODAY, World
 from tests.graphql import GraphQLClient
@@ -92,7 +92,10 @@ async def test_the_holder_files_a_package_whose_metadata_describes_the_pdf_besid
     assert mappe.find(f"{N}avsluttetDato") is None  # the log is still open
     registrering = mappe.find(f"{N}registrering")
     assert registrering is not None
-    assert registrering.findtext(f"{N}systemID") == archive["archiveRecordId"]
+    record_id = decode_global_id(archive["archiveRecordId"])  # the id downloads take
+    assert record_id is not None
+    assert record_id.type_name == "ArchiveRecord"
+    assert registrering.findtext(f"{N}systemID") == str(record_id.object_id)
     assert registrering.findtext(f"{N}tittel") == "Stafettlogg, ved overføring 25.11.2026"
     assert registrering.findtext(f"{N}forfatter") == "Bakken skole"
     assert registrering.findtext(f"{N}arkivertDato", "").endswith("+00:00")
@@ -123,7 +126,7 @@ async def test_the_holder_files_a_package_whose_metadata_describes_the_pdf_besid
     assert (await asyncio.to_thread(verify_pdf, pdf, archive_signer.trust_roots)).valid
     assert confirms_pdfa_2b(pdf)
 
-    record = await session.get(ArchiveRecord, uuid.UUID(archive["archiveRecordId"]))
+    record = await session.get(ArchiveRecord, record_id.object_id)
     assert record is not None
     assert (record.log_id, record.reason, record.sha256, record.size_bytes) == (
         log.id,
@@ -167,7 +170,9 @@ async def test_a_unit_manager_files_a_package_but_is_not_handed_its_content(
     assert out["error"] is None
     assert out["archive"]["contentBase64"] is None
     assert out["archive"]["pdfSha256"]
-    record = await session.get(ArchiveRecord, uuid.UUID(out["archive"]["archiveRecordId"]))
+    filed = decode_global_id(out["archive"]["archiveRecordId"])
+    assert filed is not None
+    record = await session.get(ArchiveRecord, filed.object_id)
     assert record is not None
     assert record.reason == "CLOSURE"
     assert record.created_by_id == world.manager.id

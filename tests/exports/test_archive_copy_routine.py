@@ -26,6 +26,7 @@ from exports.archive import METADATA_FILE, NOARK_NAMESPACE
 from models import ArchiveRecord, RelayLog
 from models.enums import OrganisationKind
 from models.retention import purge, purge_candidates
+from tests.exports.conftest import ARCHIVE
 from tests.factories import World
 from tests.graphql import GraphQLClient
 from tests.mutations.lifecycle import call, consent_all, gid
@@ -225,3 +226,24 @@ async def test_the_old_unit_files_its_copy_after_the_log_moved_and_then_the_purg
     assert (result.logs, result.held_back) == (1, [])
     assert await session.scalar(select(func.count()).select_from(ArchiveRecord)) == 0
     assert await _packages(client, world.holder) == []
+
+
+async def test_the_package_a_holder_files_by_hand_is_downloaded_by_the_id_it_answers_with(
+    client: GraphQLClient, world: World
+) -> None:
+    """``archiveRelayLog`` answers with ``archiveRecordId``: the id the download and the
+    archive's receipt take, the same as ``archivePackages`` lists (it was once a bare UUID
+    that no other operation accepted)."""
+    log = await world.seed.log(world.youth, world.holder, level=1)
+    await consent_all(world, log, 1)
+    filed = await client.query(ARCHIVE, as_=world.holder, variables={"logId": gid("RelayLog", log)})
+    archive = filed["archiveRelayLog"]["archive"]
+
+    [listed] = await _packages(client, world.holder)
+    assert listed["id"] == archive["archiveRecordId"]
+    download = await client.query(
+        DOWNLOAD, as_=world.holder, variables={"id": archive["archiveRecordId"]}
+    )
+    package = _ok(download["downloadArchivePackage"])["package"]
+    assert package["sha256"] == archive["sha256"]
+    assert _ok(await _mark(client, archive["archiveRecordId"], "2026/12-1", world.holder))

@@ -324,6 +324,54 @@ async def test_a_transfer_to_another_service_waits_for_the_familys_approval(
     ]  # the new holder hears each approval: the last one lets them accept
 
 
+async def test_a_guardian_refuses_a_transfer_in_the_app_and_nothing_moves(
+    client: GraphQLClient, world: World, session: AsyncSession
+) -> None:
+    """School to health station: one guardian says no. The transfer ends as REFUSED, the
+    health visitor can no longer accept it, nobody can approve it afterwards, and the holder
+    and the health visitor are told (the event); the youth sees the refusal too."""
+    log = await world.seed.log(world.youth, world.holder, level=1)
+    await consent_all(world, log, 1)
+    transfer_id = await _ask(client, world, log, world.external)
+
+    refused = await call(
+        client,
+        "refuseTransfer",
+        as_=world.other_guardian,
+        audience=FAMILY,
+        selection="transfer { id status decidedAt }",
+        variables={"transferId": transfer_id},
+    )
+    assert refused["error"] is None
+    assert refused["transfer"]["status"] == "REFUSED"
+    assert refused["transfer"]["decidedAt"] is not None
+
+    late = await _answer(client, "acceptTransfer", transfer_id, world.external)
+    assert late["error"]["code"] == "INVALID_INPUT"
+    assert late["error"]["message"] == "This transfer is no longer waiting."
+    assert (await _approve(client, transfer_id, world.guardian))["error"]["message"] == (
+        "This transfer is no longer waiting."
+    )
+    holder = await session.scalar(
+        select(ActorMembership.staff_id).where(
+            ActorMembership.log_id == log.id, ActorMembership.is_holder
+        )
+    )
+    assert holder == world.holder.id
+    assert await session.scalar(select(ArchiveRecord.id)) is None
+
+    [seen] = await _family_transfers(client, log, world.youth)
+    assert (seen["status"], seen["toOrganisationName"]) == ("REFUSED", "Helsestasjonen")
+    assert ("REFUSE_TRANSFER", "GUARDIAN", "Transfer") in await written(session, log.id)
+    told = await session.scalars(
+        select(DomainEvent.kind).where(DomainEvent.log_id == log.id).order_by(DomainEvent.id)
+    )
+    assert [k for k in told if k.startswith("TRANSFER_")] == [
+        "TRANSFER_REQUESTED",
+        "TRANSFER_REFUSED",
+    ]
+
+
 async def test_specialist_health_below_level_3_needs_the_broad_consent(
     client: GraphQLClient, world: World
 ) -> None:

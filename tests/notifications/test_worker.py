@@ -261,6 +261,7 @@ async def test_a_malformed_address_is_skipped_and_recorded_and_the_others_get_th
 
 async def test_an_unreachable_smtp_server_is_retried_then_dead_lettered_without_personal_data(
     api: GraphQLClient,
+    sink: MailSink,
     live_world: World,
     db_engine: AsyncEngine,
     worker_db: str,
@@ -313,6 +314,26 @@ async def test_an_unreachable_smtp_server_is_retried_then_dead_lettered_without_
     status = await worker_status(worker_db)
     assert status.notifications["DEAD"] == 1
     assert status.dead_letters[0][0] == str(dead.id)
+
+    # ... and what an operator alerts on, in /metrics (no id, no address in any label).
+    exposition = (await api.http.get("/metrics")).text
+    assert 'relaylog_notifications{status="DEAD"} 1.0' in exposition
+    assert 'relaylog_job_queue_jobs{queue="mail",status="failed"} 1.0' in exposition
+    assert 'relaylog_job_queue_jobs{queue="mail",status="todo"} 0.0' in exposition
+    assert "relaylog_outbox_undispatched_events 0.0" in exposition
+    assert str(dead.id) not in exposition
+    assert str(world.guardian.email) not in exposition
+
+    # The operator fixes the server and requeues the dead letter: it goes, once.
+    from relaylog.worker import requeue_dead_letters
+
+    assert await requeue_dead_letters(worker_db, [dead.id]) == 1
+    assert await requeue_dead_letters(worker_db, None) == 0  # nothing else is dead
+    await run_until_idle(worker_settings, worker_db, db_engine)
+    [sent] = [n for n in await notifications(db_engine) if n.kind == "NEWS"]
+    assert (sent.id, sent.status, sent.attempts) == (dead.id, "SENT", 1)
+    assert await _jobs(db_engine, "deliver") == []  # the dead job went with the requeue
+    assert len(sink.received) == 1
 
 
 async def test_a_tick_while_a_mail_is_being_sent_defers_no_second_job_for_it(

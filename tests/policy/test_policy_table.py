@@ -130,6 +130,7 @@ def test_the_lifecycle_write_rules_are_decisions() -> None:
             Action.ANSWER_TRANSFER,
             Action.SHARE_MOBILE,
             Action.APPROVE_TRANSFER,
+            Action.REFUSE_TRANSFER,
         )
     } == {
         Action.MANAGE_LOG: {h: WriteRule(0)},
@@ -146,6 +147,7 @@ def test_the_lifecycle_write_rules_are_decisions() -> None:
         },
         Action.SHARE_MOBILE: {h: WriteRule(0), a: WriteRule(1), x: WriteRule(2)},
         Action.APPROVE_TRANSFER: {g: WriteRule(1), s: WriteRule(1)},
+        Action.REFUSE_TRANSFER: {g: WriteRule(1), s: WriteRule(1)},
     }
     # Only the staff member a transfer is addressed to may act without a relation to the log,
     # and only in-app consent (and the family's approval of a transfer, which stands in for
@@ -153,7 +155,10 @@ def test_the_lifecycle_write_rules_are_decisions() -> None:
     assert [action for action in Action if may_act_without_relation(action)] == [
         Action.ANSWER_TRANSFER
     ]
-    assert frozenset({Action.GIVE_CONSENT, Action.APPROVE_TRANSFER}) == NEEDS_STRONG_SIGN_IN
+    assert (
+        frozenset({Action.GIVE_CONSENT, Action.APPROVE_TRANSFER, Action.REFUSE_TRANSFER})
+        == NEEDS_STRONG_SIGN_IN
+    )
 
 
 def test_every_write_names_the_kind_of_data_it_is_about() -> None:
@@ -195,6 +200,7 @@ def test_a_package_is_its_units_the_holder_of_the_time_and_the_manager() -> None
                 "CHANGE_GUARDIANS",
                 "EDIT_OWN_CONTACT",
                 "APPROVE_TRANSFER",
+                "REFUSE_TRANSFER",
             },
             id="manager: no content",
         ),

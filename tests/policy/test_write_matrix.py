@@ -250,8 +250,13 @@ REPRESENTATIVES: dict[Action, Representative] = {
     Action.APPROVE_TRANSFER: R(
         "approve_transfer", "Transfer", "transferId", lambda s, r, c: "transfer"
     ),
+    Action.REFUSE_TRANSFER: R(
+        "refuse_transfer", "Transfer", "transferId", lambda s, r, c: "transfer"
+    ),
 }
-TRANSFER_ACTIONS = frozenset({Action.ANSWER_TRANSFER, Action.APPROVE_TRANSFER})
+TRANSFER_ACTIONS = frozenset(
+    {Action.ANSWER_TRANSFER, Action.APPROVE_TRANSFER, Action.REFUSE_TRANSFER}
+)
 # While a log is a concern (level 0, a draft), closing it is ending the concern.
 WHILE_A_CONCERN: dict[Action, Representative] = {
     Action.CLOSE_LOG: R(
