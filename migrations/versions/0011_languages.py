@@ -1,7 +1,7 @@
 """languages: a person may choose any language of the catalogs for their mails
 
 Revision ID: 0011
-Revises: 0010
+Revises: 0013
 Create Date: 2026-12-02 08:00:00
 
 ``notification_preference.language`` allowed ``nb`` and ``en``; the mail catalogs now speak
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0010"
+down_revision: str | None = "0013"  # after main's 0013 (merged); the integrator re-chains
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -143,6 +143,7 @@ _STAFF_ENGLISH: Final[dict[type[StrEnum], dict[StrEnum, str]]] = {
         TransferStatus.PENDING: N_("Pending"),
         TransferStatus.ACCEPTED: N_("Accepted"),
         TransferStatus.CANCELLED: N_("Cancelled"),
+        TransferStatus.REFUSED: N_("Refused by the family"),
     },
 }
 

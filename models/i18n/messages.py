@@ -92,6 +92,7 @@ FAMILY_ERRORS: frozenset[str] = frozenset(
         "You have already approved this transfer.",
         "This transfer is no longer waiting.",
         "Only those whose consent counts for this log approve a transfer.",
+        "Only those whose consent counts for this log refuse a transfer.",
         "You may not write adults-only notes.",
         "{field} must name at least one scope.",
         "{field} names a scope twice.",

@@ -41,6 +41,7 @@ from models.enums import (
     TransferStatus,
 )
 from models.errors import Conflict, ConsentRequired, InvalidInput, NotFound
+from models.i18n import N_
 from models.operations.actor import (
     deactivate,
     deactivate_unadmitted,
@@ -249,10 +250,14 @@ async def _require_consenter(
     """The family member answering is one of those whose consent counts for this log."""
     state = await consent_state(session, log, today)
     if who not in state.consenters:
-        raise InvalidInput(
-            f"Only those whose consent counts for this log {verb} a transfer.",
-            field="transferId",
-        )
+        message = _NOT_A_CONSENTER[verb]  # one whole sentence per verb: each is translated
+        raise InvalidInput(message, field="transferId")
+
+
+_NOT_A_CONSENTER = {
+    "approve": N_("Only those whose consent counts for this log approve a transfer."),
+    "refuse": N_("Only those whose consent counts for this log refuse a transfer."),
+}
 
 
 def _require_pending(transfer: Transfer) -> None:
