@@ -130,7 +130,7 @@ class Lookups(Protocol):
 
 def missing(kind: ObjectKind) -> NotFound:
     """The answer for an id that does not exist, and so for every object the viewer may not see."""
-    return NotFound(f"No such {kind.label}.", field=kind.field)
+    return NotFound("No such {label}.", field=kind.field, label=kind.label)
 
 
 async def find_log(viewer: Viewer | None, loaders: Lookups, log_id: uuid.UUID | None) -> LogAccess:

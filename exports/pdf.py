@@ -33,7 +33,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from reportlab import rl_config
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -42,15 +42,20 @@ from reportlab.platypus.tables import CellStyle
 from reportlab.rl_config import _FUZZ
 from xhtml2pdf import document as pisa_document
 from xhtml2pdf import pisa
+from xhtml2pdf.bidi import get_display
 from xhtml2pdf.builders.printmarks import MarkedCanvas
 from xhtml2pdf.config.resources import RenderLimitError, ResourceAccessPolicy
+from xhtml2pdf.util import shape_frag_text
 from xhtml2pdf.xhtml2pdf_reportlab import PmlBaseDoc, PmlKeepInFrame, PmlParagraph
 
+from exports import fallback
 from exports.labels import LABELS, OUTCOME_COLOURS, Language, enum_label
 from exports.pdfa import DocumentInfo, make_pdfa
 from exports.printed import LogView, MeasureLine, MeetingLine, ParticipantLine
 from models.enums import EvaluationOutcome, MeetingStatus
 from models.errors import InvalidInput
+from models.i18n import N_
+from models.i18n import format_date as _format_date
 
 __all__ = [
     "MAX_MEASURES",
@@ -78,16 +83,19 @@ FONT_DIR = HERE / "fonts"
 FONT_FILES = {
     "relaylog-font:regular": FONT_DIR / "DejaVuSans.ttf",
     "relaylog-font:bold": FONT_DIR / "DejaVuSans-Bold.ttf",
+    # Ethiopic and CJK, named in a page's style only when it has such text (exports/fallback.py)
+    **{url: path for face in fallback.FALLBACKS for url, path in face.urls.items()},
 }
 NOTHING = "data:text/plain;base64,"
 OSLO = ZoneInfo("Europe/Oslo")
 # The name xhtml2pdf gives the regular face of the @font-face family "RelayLogSans": registered
 # here first, so that reportlab's page and table defaults draw with the very font the text uses.
 _INITIAL_FONT = "relaylogsans_00"
-_TOO_LARGE = (
-    f"The log is too large to export as one PDF (at most {MAX_MEASURES} measures, "
-    f"{MAX_TEXT_CHARS:,} characters of text and {MAX_PAGES} pages)."
+_TOO_LARGE = N_(
+    "The log is too large to export as one PDF (at most {measures} measures, "
+    "{characters} characters of text and {pages} pages)."
 )
+_LIMITS = {"measures": MAX_MEASURES, "characters": f"{MAX_TEXT_CHARS:,}", "pages": MAX_PAGES}
 
 _POLICY = ResourceAccessPolicy.server(
     base_dir=None,
@@ -215,7 +223,7 @@ class FetchGuard:
 def check_limits(view: LogView) -> None:
     """Refuse, before any work, a log too large to print as one document."""
     if view.measure_count > MAX_MEASURES or view.text_size > MAX_TEXT_CHARS:
-        raise InvalidInput(_TOO_LARGE, field="logId")
+        raise InvalidInput(_TOO_LARGE, field="logId", **_LIMITS)
 
 
 def render_log_pdf(
@@ -237,12 +245,12 @@ def render_log_pdf(
             title=f"{t['title_for']} {child}",
             author=view.holder.organisation if view.holder else t["document"],
             subject=f"{t['log_id']} {view.log_id}",
-            language="nb-NO" if language is Language.NB else "en",
+            language="nb-NO" if language is Language.NB else language.code.value,
             created_at=view.printed_at,
         ),
     )
     if pdfa.pages > MAX_PAGES:
-        raise InvalidInput(_TOO_LARGE, field="logId")
+        raise InvalidInput(_TOO_LARGE, field="logId", **_LIMITS)
     return RenderedPdf(
         content=pdfa.content,
         pages=pdfa.pages,
@@ -259,12 +267,16 @@ def render_html(view: LogView, language: Language, *, archive: bool = False) -> 
         .render(
             view=view,
             t=t,
-            title=f"{t['title_for']} {view.child.name}",
+            # Never drawn (the PDF's title is set in make_pdfa), but xhtml2pdf checks its
+            # glyphs in the text font and would log each one missing: a name's letters.
+            title=_in_text_font(f"{t['title_for']} {view.child.name}"),
             scope_text=t["archive_scope"] if archive else t["viewer_scope"],
             measure_rows=MEASURE_ROWS,
             outcome_colours=[(o.value, hex_) for o, (hex_, _) in OUTCOME_COLOURS.items()],
         )
     )
+    # Fallback fonts (Ethiopic, CJK) are declared only when the page has text in them.
+    html = html.replace("/*fallback-fonts*/", fallback.font_faces(html), 1)
     # The template's line breaks between block tags (rows, paragraphs) are text nodes that
     # xhtml2pdf walks one by one: gone, the parse is ~10 % faster. A space between inline
     # tags has no line break in it and stays.
@@ -289,7 +301,7 @@ def html_to_pdf(html: str, guard: FetchGuard, *, page_of: str | None = None) -> 
                 capacity=-1,  # the document stays in memory: no temporary file of a child's log
             )
         except RenderLimitError as exc:
-            raise InvalidInput(_TOO_LARGE, field="logId") from exc
+            raise InvalidInput(_TOO_LARGE, field="logId", **_LIMITS) from exc
     if guard.refused:
         log.warning(
             "pdf render asked for resources it may not have", extra={"count": len(guard.refused)}
@@ -341,6 +353,7 @@ def _no_cyclic_collection() -> Iterator[None]:
 # then draws the line on every page with the count known (reportlab's numbered-canvas recipe).
 # xhtml2pdf's <pdf:pagecount> would instead lay the whole document out twice.
 PAGE_OF_RIGHT = 595.27 - 45  # A4 width minus the right margin (the template's @page)
+PAGE_OF_LEFT = 45
 PAGE_OF_BASELINE = 842 - 796 - 7  # the footer frame's first line (top 796 pt, 7 pt text)
 PAGE_OF_SIZE = 7
 PAGE_OF_GREY = 0x55 / 0xFF
@@ -365,12 +378,36 @@ class _PageOfCanvas(MarkedCanvas):
                 self.saveState()
                 self.setFont(_INITIAL_FONT, PAGE_OF_SIZE)
                 self.setFillGray(PAGE_OF_GREY)
-                self.drawRightString(
-                    PAGE_OF_RIGHT, PAGE_OF_BASELINE, self.text.format(page=number, pages=total)
-                )
+                _draw_right(self, self.text.format(page=number, pages=total))
                 self.restoreState()
             Canvas.showPage(self)
         Canvas.save(self)
+
+
+def _draw_right(canvas: Canvas, text: str) -> None:
+    """The footer's page count at the outer edge, as the page's text is drawn: Arabic joined and in
+    visual order (xhtml2pdf's reshaping and bidi), Ethiopic and CJK in their fallback font."""
+    shaped = shape_frag_text(text, _INITIAL_FONT)
+    if shaped is not None:
+        text = get_display(shaped, "R")
+    pieces = []
+    for face, chunk in fallback.runs(text):
+        font = _INITIAL_FONT if face is None else _fallback_font(face)
+        pieces.append((font, chunk, pdfmetrics.stringWidth(chunk, font, PAGE_OF_SIZE)))
+    # A right-to-left page's footer is right-aligned: the count goes to the left instead.
+    x = PAGE_OF_LEFT if shaped is not None else PAGE_OF_RIGHT - sum(w for _, _, w in pieces)
+    line = canvas.beginText(x, PAGE_OF_BASELINE)  # one text object: extracted as one line
+    for font, chunk, _ in pieces:
+        line.setFont(font, PAGE_OF_SIZE)
+        line.textOut(chunk)
+    canvas.drawText(line)
+
+
+def _fallback_font(face: fallback.Fallback) -> str:
+    name = f"relaylog-{face.name}"
+    if name not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(name, str(face.regular)))
+    return name
 
 
 class _PageOfDoc(PmlBaseDoc):
@@ -394,22 +431,15 @@ def _page_of(text: str | None) -> Iterator[None]:
 # --- the template's helpers -------------------------------------------------------------
 
 
-@cache
-def _covered() -> frozenset[int]:
-    """Code points both embedded faces can draw: anything else would print as ``.notdef``."""
-    faces = [TTFont(f"cover-{i}", str(path)).face for i, path in enumerate(FONT_FILES.values())]
-    return frozenset(set(faces[0].charToGlyph).intersection(*(f.charToGlyph for f in faces[1:])))
-
-
 REPLACEMENT = "\ufffd"
 
 
 def printable(text: str) -> str:
     """User text as the font can print it: control characters dropped, characters the font
-    lacks shown as U+FFFD (never a missing glyph)."""
+    lacks shown as U+FFFD (never a missing glyph; Ethiopic and CJK have fallback fonts)."""
     if text.isascii() and text.isprintable():
         return text
-    covered = _covered()
+    drawable = fallback.drawable
     out = []
     for ch in text:
         code = ord(ch)
@@ -418,8 +448,13 @@ def printable(text: str) -> str:
         elif code < 0x20 or 0x7F <= code < 0xA0:
             continue
         else:
-            out.append(ch if code in covered else REPLACEMENT)
+            out.append(ch if drawable(code) else REPLACEMENT)
     return "".join(out)
+
+
+def _in_text_font(text: str) -> str:
+    covered = fallback.text_covered()
+    return "".join(ch for ch in printable(text) if ord(ch) in covered)
 
 
 def _finalize(value: Any) -> Any:
@@ -428,14 +463,16 @@ def _finalize(value: Any) -> Any:
     if isinstance(value, Markup):
         return value
     if isinstance(value, str):
-        return printable(value)
+        if value.isascii() and value.isprintable():
+            return value
+        return fallback.markup(printable(value))
     return value
 
 
 def _nl2br(text: str | None) -> Markup:
     if not text:
         return Markup("")
-    return Markup("<br>").join(escape(printable(line)) for line in text.splitlines())
+    return Markup("<br>").join(fallback.markup(printable(line)) for line in text.splitlines())
 
 
 @dataclass(frozen=True, slots=True)
@@ -448,25 +485,29 @@ class _Colour:
 @cache
 def _environment(language: Language) -> Environment:
     t = LABELS[language]
-    date_format = "%d.%m.%Y" if language is Language.NB else "%Y-%m-%d"
+    code = language.code
 
     def fmt_date(value: date | datetime | None) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, datetime):
-            value = value.astimezone(OSLO).date()
-        return value.strftime(date_format)
+        return _format_date(value, code)  # as the language writes dates (models.i18n)
 
     def fmt_datetime(value: datetime | None) -> str:
         if value is None:
             return ""
-        return value.astimezone(OSLO).strftime(f"{date_format} %H:%M")
+        return f"{_format_date(value, code)} {value.astimezone(OSLO).strftime('%H:%M')}"
 
     def fmt_time(value: time | None) -> str:
         return "" if value is None else value.strftime("%H:%M")
 
     def label(member: StrEnum | None) -> str:
         return "" if member is None else enum_label(language, member)
+
+    def ltr(value: Any) -> Any:
+        """Numbers, ids and addresses read left to right on a right-to-left page too: a
+        phone number's groups would otherwise be laid out in reverse (UAX #9 embedding, LRE…PDF:
+        the text font has those two and not the isolates)."""
+        if value is None or not code.rtl:
+            return value
+        return Markup("\u202a") + _finalize(str(value)) + Markup("\u202c")
 
     def colour(outcome: EvaluationOutcome) -> _Colour:
         hex_, key = OUTCOME_COLOURS[outcome]
@@ -502,6 +543,7 @@ def _environment(language: Language) -> Environment:
         "datetime": fmt_datetime,
         "time": fmt_time,
         "label": label,
+        "ltr": ltr,
         "colour": colour,
         "responsible": responsible,
         "attending": attending,

@@ -20,7 +20,8 @@ Rules of the product (issue 16):
   keeps it calm), staff ``DAILY`` (they follow many logs and work in them daily). Reminders
   of deadlines go to ``IMMEDIATE`` and ``DAILY`` people alike (they are time-bound); the unit
   manager's passive-log report goes whatever the preference (a duty of the control routine).
-- Language: ``nb`` unless the person chose ``en``.
+- Language: ``nb`` unless the person chose another language of the catalogs
+  (``models.i18n.Language``: the mails are complete in all of them).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, TimestampMixin, UUIDPrimaryKey, utcnow
+from models.i18n import Language
 from models.person import Guardian
 from models.relay_log import OSLO
 
@@ -78,11 +80,6 @@ class Delivery(StrEnum):
     OFF = "OFF"
 
 
-class Language(StrEnum):
-    NB = "nb"
-    EN = "en"
-
-
 class RecipientKind(StrEnum):
     STAFF = "STAFF"
     GUARDIAN = "GUARDIAN"
@@ -113,7 +110,10 @@ class NotificationPreference(UUIDPrimaryKey, TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint("(staff_id IS NULL) <> (person_hash IS NULL)", name="one_person"),
         CheckConstraint("delivery IN ('IMMEDIATE', 'DAILY', 'OFF')", name="delivery"),
-        CheckConstraint("language IN ('nb', 'en')", name="language"),
+        CheckConstraint(
+            "language IN ('nb', 'nn', 'en', 'se', 'pl', 'lt', 'so', 'ar', 'uk', 'ti')",
+            name="language",
+        ),
     )
 
     staff_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff_account.id"), unique=True)

@@ -47,6 +47,7 @@ from auth.policy import Audience
 from auth.remote_jwks import RemoteJwks
 from auth.tokens import TokenError, TokenVerifier, VerifiedToken
 from auth.viewer import home_audience, resolve_viewer
+from models.i18n import Language, negotiate
 from relaylog.access_log import AccessLog, request_id_of
 from relaylog.body_limit import BodySizeLimit
 from relaylog.db import SessionFactory
@@ -450,6 +451,7 @@ class AudienceGraphQL(GraphQL[Context, None]):
             client_address=request.client.host if request.client else None,
             page_size_max=self.services.settings.page_size_max,
             as_of=as_of,
+            language=negotiate(request.headers.get("accept-language")) or Language.EN,
         )
 
 

@@ -14,6 +14,7 @@ from auth.policy import PolicyField, Relation
 from auth.scoping import LogAccess
 from auth.viewer import Viewer
 from models.audit import AuditEntry
+from models.i18n import Language
 from resolvers.loaders import Loaders
 
 __all__ = ["Context"]
@@ -34,6 +35,8 @@ class Context:
     read_as: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
     # When the session reads a replica: the moment its data is as of (None: the primary, now).
     as_of: datetime | None = None
+    # The reader's language (``Accept-Language``; English, the API's words so far, without it).
+    language: Language = Language.EN
 
     @property
     def access(self) -> dict[uuid.UUID, LogAccess]:

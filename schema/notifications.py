@@ -14,7 +14,12 @@ strawberry.enum(
     description="IMMEDIATE: within the hour, at most one mail per log an hour; DAILY: one "
     "summary at 07:00; OFF: no mail.",
 )
-strawberry.enum(Language, name="MailLanguage", description="nb: bokmål; en: English.")
+strawberry.enum(
+    Language,
+    name="Language",
+    description="The reader's language: NB bokmål, NN nynorsk, EN English, SE Northern Sami, "
+    "PL Polish, LT Lithuanian, SO Somali, AR Arabic, UK Ukrainian, TI Tigrinya.",
+)
 
 
 @strawberry.type(description="How the viewer is told of news in the logs they follow.")

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from auth.policy import Audience
+from models.i18n import Language
 from resolvers import archive as archive_packages
 from resolvers import query as q
 from resolvers import transfer as transfers
@@ -19,6 +20,7 @@ from schema.archive import ArchiveRecord
 from schema.content import Evaluation, Measure, Meeting, Note, PointOfAttention, Sparkle
 from schema.control import ControlQuery
 from schema.enums import LogOrder, RelayLogStatus
+from schema.labels import Labels, resolve_labels
 from schema.node import VALUE_TYPE, Node, decode_global_id, encode_global_id
 from schema.notifications import NotificationPreferences
 from schema.pagination import PageInfo
@@ -125,9 +127,7 @@ class ArchiveRecordEdge:
     node: ArchiveRecord
 
 
-@strawberry.type(
-    description="A page of your unit's archive packages, newest first." + VALUE_TYPE
-)
+@strawberry.type(description="A page of your unit's archive packages, newest first." + VALUE_TYPE)
 class ArchiveRecordConnection:
     edges: list[ArchiveRecordEdge]
 
@@ -150,6 +150,14 @@ class Query(ControlQuery, TaskQuery, StatisticsQueryFields):
     @strawberry.field(description="Liveness of the API and its database.")
     def health(self) -> Health:
         return Health()
+
+    @audiences(
+        LOGS,
+        description="Every enumeration's labels in a language: the argument, else the "
+        "request's Accept-Language, else English (front ends hard-code no label).",
+    )
+    def labels(self, info: Info, language: Language | None = None) -> Labels:
+        return resolve_labels(info, language)
 
     @audiences(
         LOGS,

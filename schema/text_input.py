@@ -26,6 +26,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from models.errors import ErrorCode
+from models.i18n import N_
 from resolvers.errors import ClientError
 
 __all__ = ["TextInputs", "storable", "text_problem"]
@@ -34,11 +35,11 @@ __all__ = ["TextInputs", "storable", "text_problem"]
 def text_problem(value: str) -> str | None:
     """What is wrong with this text for storage, or ``None``."""
     if "\x00" in value:
-        return "must not contain the character U+0000"
+        return N_("must not contain the character U+0000")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        return "must be valid Unicode text"
+        return N_("must be valid Unicode text")
     return None
 
 

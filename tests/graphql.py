@@ -36,11 +36,12 @@ class GraphQLClient:
         audience: Audience = Audience.STAFF,
         variables: dict[str, Any] | None = None,
         token: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         return await self.http.post(
             ENDPOINTS[audience],
             json={"query": query, "variables": variables or {}},
-            headers=self._headers(as_, token),
+            headers=self._headers(as_, token) | (headers or {}),
         )
 
     def _headers(self, as_: Any, token: str | None) -> dict[str, str]:

@@ -52,17 +52,24 @@ def admits(level: int, organisation: Organisation, holder_organisation_id: uuid.
     return level >= level_needed(organisation, holder_organisation_id)
 
 
-def _refusal(level: int, needed: int) -> str:
+def _refusal(level: int, needed: int) -> InvalidInput:
     if level == 0:
-        return "Actors can be added once the log is created with consent (level 1)."
-    if needed == 2:
-        return (
-            f"At level {level} only actors from the holder's organisation can be added; "
-            "other services need level 2 (consent to share with other services)."
+        return InvalidInput(
+            "Actors can be added once the log is created with consent (level 1).",
+            field="staffAccountId",
         )
-    return (
+    if needed == 2:
+        return InvalidInput(
+            "At level {level} only actors from the holder's organisation can be added; "
+            "other services need level 2 (consent to share with other services).",
+            field="staffAccountId",
+            level=level,
+        )
+    return InvalidInput(
         "Specialist health services need level 3 (consent to broad collaboration); "
-        f"the log is at level {level}."
+        "the log is at level {level}.",
+        field="staffAccountId",
+        level=level,
     )
 
 
@@ -143,7 +150,7 @@ async def add_actor(
     holder = await holder_membership(session, log.id)
     needed = level_needed(organisation, holder.organisation_id)
     if log.level < needed:
-        raise InvalidInput(_refusal(log.level, needed), field="staffAccountId")
+        raise _refusal(log.level, needed)
     if await own_membership(session, log.id, staff.id) is not None:
         raise InvalidInput("This person is already an actor in the log.", field="staffAccountId")
     membership = ActorMembership(
@@ -170,7 +177,9 @@ async def remove_actor(
         raise InvalidInput("This actor is no longer in the log.", field="actorId")
     text = (reason or "").strip() or "removed by the holder"
     if len(text) > REASON_MAX:
-        raise InvalidInput(f"reason must be at most {REASON_MAX} characters.", field="reason")
+        raise InvalidInput(
+            "reason must be at most {reason_max} characters.", field="reason", reason_max=REASON_MAX
+        )
     deactivate(membership, text, now)
     await session.flush()
     return membership

@@ -75,7 +75,7 @@ def valid_phone(value: str | None, field: str) -> str | None:
     if not text:
         return None
     if not _PHONE.fullmatch(text.replace(" ", "")):
-        raise InvalidInput(f"{field} is not a Norwegian phone number (8 digits).", field=field)
+        raise InvalidInput("{field} is not a Norwegian phone number (8 digits).", field=field)
     return text
 
 
@@ -85,7 +85,7 @@ def valid_email(value: str | None, field: str) -> str | None:
     if not text:
         return None
     if len(text) > 254 or not _EMAIL.fullmatch(text):
-        raise InvalidInput(f"{field} is not an e-mail address.", field=field)
+        raise InvalidInput("{field} is not an e-mail address.", field=field)
     return text
 
 
@@ -94,7 +94,9 @@ def _kind(value: OrganisationKind | str, field: str = "kind") -> OrganisationKin
         return OrganisationKind(value)
     except ValueError:
         choices = ", ".join(OrganisationKind)
-        raise InvalidInput(f"{field} must be one of {choices}.", field=field) from None
+        raise InvalidInput(
+            "{field} must be one of {choices}.", field=field, choices=choices
+        ) from None
 
 
 async def create_organisation(
@@ -140,9 +142,10 @@ async def set_organisation_active(
         )
         if working:
             raise NotAllowed(
-                f"The unit still has {working} active staff account(s); move or deactivate "
-                "them first.",
+                "The unit still has {working} active staff account(s); move or "
+                "deactivate them first.",
                 field="organisationId",
+                working=working,
             )
     unit.active = active
     await session.flush()
@@ -151,7 +154,7 @@ async def set_organisation_active(
 
 def _require_open_unit(unit: Organisation, field: str) -> None:
     if not unit.active:
-        raise InvalidInput(f"{field} names a deactivated unit.", field=field)
+        raise InvalidInput("{field} names a deactivated unit.", field=field)
 
 
 async def _require_new_person(
@@ -164,7 +167,7 @@ async def _require_new_person(
     if but is not None:
         stmt = stmt.where(StaffAccount.id != but)
     if await session.scalar(stmt) is not None:
-        raise InvalidInput(f"{field} is already registered to a staff account.", field=field)
+        raise InvalidInput("{field} is already registered to a staff account.", field=field)
 
 
 def clean_staff(data: StaffData, today: date, prefix: str = "") -> tuple[StaffData, bytes]:
@@ -276,8 +279,9 @@ async def deactivate_staff(
     held = await open_logs_held(session, account.id)
     if held:
         raise NotAllowed(
-            f"The account holds {held} open log(s); transfer them to a colleague first.",
+            "The account holds {held} open log(s); transfer them to a colleague first.",
             field="staffAccountId",
+            held=held,
         )
     await session.execute(
         update(ActorMembership)

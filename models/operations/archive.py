@@ -35,8 +35,9 @@ async def mark_received(
         raise InvalidInput("archiveReference must not be empty.", field="archiveReference")
     if len(reference) > ARCHIVE_REFERENCE_MAX:
         raise InvalidInput(
-            f"archiveReference must be at most {ARCHIVE_REFERENCE_MAX} characters.",
+            "archiveReference must be at most {archive_reference_max} characters.",
             field="archiveReference",
+            archive_reference_max=ARCHIVE_REFERENCE_MAX,
         )
     if record.received_at is not None:
         raise InvalidInput(

@@ -130,11 +130,9 @@ async def share_concern(
         if value is None:
             continue
         if value > today:
-            raise InvalidInput(f"{field} must not be in the future.", field=field)
+            raise InvalidInput("{field} must not be in the future.", field=field)
         if value < concern.held_on:
-            raise InvalidInput(
-                f"{field} must not be before the conversation was held.", field=field
-            )
+            raise InvalidInput("{field} must not be before the conversation was held.", field=field)
     if contact_on is not None:
         concern.shared_with_contact_on = contact_on
     if guardians_on is not None:

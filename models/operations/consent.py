@@ -48,6 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.enums import AuthorKind, ConsentEvidence, ConsentScope
 from models.errors import ConsentRequired, InvalidInput, NotFound
+from models.i18n import N_
 from models.organisation import Municipality
 from models.person import Child, ChildGuardian
 from models.relay_log import Consent, ConsentDocument, RelayLog
@@ -79,9 +80,9 @@ REQUIRED_SCOPES: dict[int, tuple[ConsentScope, ...]] = {
     3: (ConsentScope.CREATE, ConsentScope.SHARE, ConsentScope.BROAD),
 }
 SCOPE_NAMES = {
-    ConsentScope.CREATE: "consent to create the log",
-    ConsentScope.SHARE: "consent to share with other services",
-    ConsentScope.BROAD: "consent to broad collaboration (incl. specialist health)",
+    ConsentScope.CREATE: N_("consent to create the log"),
+    ConsentScope.SHARE: N_("consent to share with other services"),
+    ConsentScope.BROAD: N_("consent to broad collaboration (incl. specialist health)"),
 }
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"%PDF-", "application/pdf"),
@@ -214,18 +215,24 @@ async def require_consent_for_level(
         if state.is_valid(scope):
             continue
         who = (
-            "every guardian with parental responsibility and the youth"
+            N_("every guardian with parental responsibility and the youth")
             if state.youth_consents
-            else "every guardian with parental responsibility"
+            else N_("every guardian with parental responsibility")
         )
         if state.has_expired(scope):
             raise ConsentRequired(
-                f"Level {level} needs a valid {SCOPE_NAMES[scope]}; it has expired. "
-                "Upload a renewed consent first.",
+                "Level {level} needs a valid {scope_name}; it has expired. Upload a "
+                "renewed consent first.",
                 field="level",
+                level=level,
+                scope_name=SCOPE_NAMES[scope],
             )
         raise ConsentRequired(
-            f"Level {level} needs a valid {SCOPE_NAMES[scope]} from {who}.", field="level"
+            "Level {level} needs a valid {scope_name} from {who}.",
+            field="level",
+            level=level,
+            scope_name=SCOPE_NAMES[scope],
+            who=who,
         )
     return state
 
@@ -245,23 +252,25 @@ def decode_consent_form(data: str, field: str) -> tuple[bytes, str]:
     """A base64 upload, checked: at most 10 MB, and truly a PDF, JPEG or PNG."""
     text = data.strip()
     if not text:
-        raise InvalidInput(f"{field} must not be empty.", field=field)
+        raise InvalidInput("{field} must not be empty.", field=field)
     if len(text) > (CONSENT_FORM_MAX_BYTES // 3 + 1) * 4 + 8:
-        raise InvalidInput(f"{field} must be at most 10 MB.", field=field)
+        raise InvalidInput("{field} must be at most 10 MB.", field=field)
     try:
         content = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise InvalidInput(f"{field} must be base64-encoded.", field=field) from None
+        raise InvalidInput("{field} must be base64-encoded.", field=field) from None
     if not content:
-        raise InvalidInput(f"{field} must not be empty.", field=field)
+        raise InvalidInput("{field} must not be empty.", field=field)
     if len(content) > CONSENT_FORM_MAX_BYTES:
-        raise InvalidInput(f"{field} must be at most 10 MB.", field=field)
+        raise InvalidInput("{field} must be at most 10 MB.", field=field)
     content_type = sniff_content_type(content)
     if content_type is None:
-        raise InvalidInput(f"{field} must be a PDF, JPEG or PNG file.", field=field)
+        raise InvalidInput("{field} must be a PDF, JPEG or PNG file.", field=field)
     if not really_decodes(content, content_type):
         raise InvalidInput(
-            f"{field} is not a readable {_TYPE_NAMES[content_type]} file.", field=field
+            "{field} is not a readable {content_type_name} file.",
+            field=field,
+            content_type_name=_TYPE_NAMES[content_type],
         )
     return content, content_type
 
@@ -295,22 +304,28 @@ def really_decodes(content: bytes, content_type: str) -> bool:
 
 def _scopes(scopes: Sequence[ConsentScope], field: str) -> list[ConsentScope]:
     if not scopes:
-        raise InvalidInput(f"{field} must name at least one scope.", field=field)
+        raise InvalidInput("{field} must name at least one scope.", field=field)
     if len(set(scopes)) != len(scopes):
-        raise InvalidInput(f"{field} names a scope twice.", field=field)
+        raise InvalidInput("{field} names a scope twice.", field=field)
     return list(scopes)
 
 
 def _dates(given_on: date, valid_until: date | None, today: date, prefix: str) -> None:
     if given_on > today:
-        raise InvalidInput(f"{prefix}givenOn must not be in the future.", field=f"{prefix}givenOn")
+        raise InvalidInput(
+            "{prefix}givenOn must not be in the future.", field=f"{prefix}givenOn", prefix=prefix
+        )
     if valid_until is not None and valid_until < given_on:
         raise InvalidInput(
-            f"{prefix}validUntil must not be before givenOn.", field=f"{prefix}validUntil"
+            "{prefix}validUntil must not be before givenOn.",
+            field=f"{prefix}validUntil",
+            prefix=prefix,
         )
     if valid_until is not None and valid_until < today:
         raise InvalidInput(
-            f"{prefix}validUntil must not be in the past.", field=f"{prefix}validUntil"
+            "{prefix}validUntil must not be in the past.",
+            field=f"{prefix}validUntil",
+            prefix=prefix,
         )
 
 
@@ -338,13 +353,13 @@ async def record_signed_form(
     _dates(given_on, valid_until, today, prefix)
     signers_field = f"{prefix}{signers_field}"
     if not guardian_ids and not youth:
-        raise InvalidInput(f"{signers_field} must name who signed the form.", field=signers_field)
+        raise InvalidInput("{field} must name who signed the form.", field=signers_field)
     if len(set(guardian_ids)) != len(guardian_ids):
-        raise InvalidInput(f"{signers_field} names a guardian twice.", field=signers_field)
+        raise InvalidInput("{field} names a guardian twice.", field=signers_field)
     responsible = set(await guardians_with_responsibility(session, log.child_id))
     if not set(guardian_ids) <= responsible:
         raise InvalidInput(
-            f"{signers_field} must be guardians with parental responsibility for the child.",
+            "{field} must be guardians with parental responsibility for the child.",
             field=signers_field,
         )
     if youth:
@@ -352,8 +367,9 @@ async def record_signed_form(
         assert child is not None
         if not await youth_consents_for_themself(session, log, child, today):
             raise InvalidInput(
-                f"{prefix}signedByYouth: the child is under the municipality's consent age.",
+                "{prefix}signedByYouth: the child is under the municipality's consent age.",
                 field=f"{prefix}signedByYouth",
+                prefix=prefix,
             )
     document = ConsentDocument(
         log_id=log.id,
@@ -440,7 +456,9 @@ async def withdraw_consent(
     text = (reason or "").strip()
     if len(text) > WITHDRAWN_REASON_MAX:
         raise InvalidInput(
-            f"reason must be at most {WITHDRAWN_REASON_MAX} characters.", field="reason"
+            "reason must be at most {withdrawn_reason_max} characters.",
+            field="reason",
+            withdrawn_reason_max=WITHDRAWN_REASON_MAX,
         )
     consent.withdrawn_at = now
     consent.withdrawn_reason = text or None
@@ -467,8 +485,9 @@ async def signed_form(session: AsyncSession, consent: Consent) -> SignedForm:
     if consent.document_id is not None:
         row = (
             await session.execute(
-                select(ConsentDocument.id, ConsentDocument.content_type, ConsentDocument.content)
-                .where(ConsentDocument.id == consent.document_id)
+                select(
+                    ConsentDocument.id, ConsentDocument.content_type, ConsentDocument.content
+                ).where(ConsentDocument.id == consent.document_id)
             )
         ).first()
     if row is None:

@@ -93,7 +93,7 @@ async def _people(
         found = {row.id: row.staff_id for row in rows}
         if set(found) != actor_ids:
             field = f"{prefix}ActorIds"
-            raise InvalidInput(f"{field} must name active actors of this log.", field=field)
+            raise InvalidInput("{field} must name active actors of this log.", field=field)
         staff.update(found.values())
     guardian_ids = set(attendees.guardian_ids)
     if guardian_ids:
@@ -110,13 +110,13 @@ async def _people(
         )
         if found_guardians != guardian_ids:
             field = f"{prefix}GuardianIds"
-            raise InvalidInput(f"{field} must name guardians of this child.", field=field)
+            raise InvalidInput("{field} must name guardians of this child.", field=field)
     return _People(frozenset(staff), frozenset(guardian_ids), attendees.child)
 
 
 def _plain_time(value: time, field: str) -> time:
     if value.tzinfo is not None:
-        raise InvalidInput(f"{field} is a local time, without a time zone.", field=field)
+        raise InvalidInput("{field} is a local time, without a time zone.", field=field)
     return value
 
 

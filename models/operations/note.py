@@ -39,7 +39,7 @@ async def _in_log(
         select(model.id).where(model.id == object_id, model.log_id == log_id)
     )
     if found is None:
-        raise NotFound(f"No such {label}.", field=field)
+        raise NotFound("No such {label}.", field=field, label=label)
     return found
 
 

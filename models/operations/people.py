@@ -84,8 +84,7 @@ def valid_guardian_phone(value: str | None, field: str) -> str | None:
     compact = re.sub(r"[ \-]", "", text)
     if not (_NORWEGIAN.fullmatch(compact) or _INTERNATIONAL.fullmatch(compact)):
         raise InvalidInput(
-            f"{field} is not a phone number (8 Norwegian digits, or +<country code>).",
-            field=field,
+            "{field} is not a phone number (8 Norwegian digits, or +<country code>).", field=field
         )
     return text
 

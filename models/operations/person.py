@@ -58,10 +58,12 @@ def valid_national_id(raw: str, field: str, today: date) -> NationalId:
     try:
         nid = parse_national_id(raw)
     except NationalIdError as exc:
-        raise InvalidInput(f"{field} is not a valid national id ({exc}).", field=field) from None
+        raise InvalidInput(
+            "{field} is not a valid national id ({exc}).", field=field, exc=exc
+        ) from None
     if nid.birth_date > today:
         raise InvalidInput(
-            f"{field} is not a valid national id (birth date in the future).", field=field
+            "{field} is not a valid national id (birth date in the future).", field=field
         )
     return nid
 
@@ -79,7 +81,7 @@ def _email(value: str | None, field: str) -> str | None:
         return None
     local, at, domain = text.partition("@")
     if not at or not local or "." not in domain or any(c.isspace() for c in text):
-        raise InvalidInput(f"{field} is not an e-mail address.", field=field)
+        raise InvalidInput("{field} is not an e-mail address.", field=field)
     return text
 
 
@@ -100,7 +102,9 @@ async def register_child(
     address = _optional(data.address, f"{prefix}address", ADDRESS_MAX)
     raw = (data.national_id or "").strip()
     if not raw and require_national_id:
-        raise InvalidInput(f"{prefix}nationalId is required.", field=f"{prefix}nationalId")
+        raise InvalidInput(
+            "{prefix}nationalId is required.", field=f"{prefix}nationalId", prefix=prefix
+        )
     nid = valid_national_id(raw, f"{prefix}nationalId", today) if raw else None
     child = current
     if child is None:
@@ -131,10 +135,10 @@ async def link_guardians(
     Never an existing row: a person who is a guardian in another log is registered again
     here, so nothing typed in this log reaches that log's guardian or its links."""
     if not guardians:
-        raise InvalidInput(f"{prefix} must name at least one guardian.", field=prefix)
+        raise InvalidInput("{field} must name at least one guardian.", field=prefix)
     if not any(g.parental_responsibility for g in guardians):
         raise InvalidInput(
-            f"{prefix} must include a guardian with parental responsibility.", field=prefix
+            "{field} must include a guardian with parental responsibility.", field=prefix
         )
     parsed = []
     seen: set[str] = set()
@@ -144,7 +148,9 @@ async def link_guardians(
         nid = valid_national_id(data.national_id, f"{path}nationalId", today)
         if nid.value in seen or nid.value == child.national_id:
             raise InvalidInput(
-                f"{path}nationalId names someone already in the list.", field=f"{path}nationalId"
+                "{path}nationalId names someone already in the list.",
+                field=f"{path}nationalId",
+                path=path,
             )
         seen.add(nid.value)
         phone = _optional(data.phone, f"{path}phone", PHONE_MAX)

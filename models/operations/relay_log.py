@@ -178,8 +178,9 @@ async def create_log(
     reason = _reason(new.reason or LOG_CREATED)
     if len(new.consent_forms) > MAX_CONSENT_FORMS:
         raise InvalidInput(
-            f"At most {MAX_CONSENT_FORMS} consent forms can be uploaded with a new log.",
+            "At most {max_consent_forms} consent forms can be uploaded with a new log.",
             field="consentForms",
+            max_consent_forms=MAX_CONSENT_FORMS,
         )
     forms = [
         (consent_ops.decode_consent_form(form.file, f"consentForms.{i}.file"), form)
@@ -242,7 +243,7 @@ async def create_log(
             nid = valid_national_id(raw, path, today)
             guardian_id = by_national_id.get(nid.value)
             if guardian_id is None:
-                raise InvalidInput(f"{path} is not one of the guardians given.", field=path)
+                raise InvalidInput("{field} is not one of the guardians given.", field=path)
             signer_ids.append(guardian_id)
         await consent_ops.record_signed_form(
             session,
@@ -335,7 +336,7 @@ async def set_level(
             "A concern gets its level when it becomes a log (createLog).", field="level"
         )
     if level == log.level:
-        raise InvalidInput(f"The log is already at level {level}.", field="level")
+        raise InvalidInput("The log is already at level {level}.", field="level", level=level)
     if level > log.level:
         await consent_ops.require_consent_for_level(session, log, level, today)
     await _change_level(session, log, level, text, changed_by, now)

@@ -41,6 +41,7 @@ from models.enums import (
     TransferStatus,
 )
 from models.errors import Conflict, ConsentRequired, InvalidInput, NotFound
+from models.i18n import N_
 from models.operations.actor import (
     deactivate,
     deactivate_unadmitted,
@@ -88,7 +89,9 @@ async def request_transfer(
 ) -> Transfer:
     text = reason.strip()
     if len(text) > REASON_MAX:
-        raise InvalidInput(f"reason must be at most {REASON_MAX} characters.", field="reason")
+        raise InvalidInput(
+            "reason must be at most {reason_max} characters.", field="reason", reason_max=REASON_MAX
+        )
     holder = await holder_membership(session, log.id)
     to_staff = await session.get(StaffAccount, to_staff_id)
     if to_staff is None:
@@ -183,9 +186,11 @@ async def require_transfer_consent(
         else "consent to share with other services"
     )
     raise ConsentRequired(
-        f"This transfer moves the log to another service: it needs the {what}, or every "
-        "guardian with parental responsibility (and the youth) to approve it in the app.",
+        "This transfer moves the log to another service: it needs the {what}, or "
+        "every guardian with parental responsibility (and the youth) to approve "
+        "it in the app.",
         field="transferId",
+        what=what,
     )
 
 
@@ -194,9 +199,7 @@ async def approve_transfer(
 ) -> TransferApproval:
     """A guardian or the youth approves, in the app, a transfer still waiting."""
     _require_pending(transfer)
-    await _require_consenter(
-        session, log, who, today, "Only those whose consent counts for this log approve a transfer."
-    )
+    await _require_consenter(session, log, who, today, "approve")
     already = await session.scalar(
         select(TransferApproval.id).where(
             TransferApproval.transfer_id == transfer.id,
@@ -234,9 +237,7 @@ async def refuse_transfer(
     consent: the log stays where it is, and the holder may talk with the family and ask
     again (any pending transfer, covered by the consents or not, may be refused)."""
     _require_pending(transfer)
-    await _require_consenter(
-        session, log, who, today, "Only those whose consent counts for this log refuse a transfer."
-    )
+    await _require_consenter(session, log, who, today, "refuse")
     transfer.status = TransferStatus.REFUSED
     transfer.decided_at = now
     await session.flush()
@@ -244,13 +245,19 @@ async def refuse_transfer(
 
 
 async def _require_consenter(
-    session: AsyncSession, log: RelayLog, who: Consenter, today: date, refusal: str
+    session: AsyncSession, log: RelayLog, who: Consenter, today: date, verb: str
 ) -> None:
-    """The family member answering is one of those whose consent counts for this log
-    (``refusal``: the message, whole, so that the catalogs can translate it)."""
+    """The family member answering is one of those whose consent counts for this log."""
     state = await consent_state(session, log, today)
     if who not in state.consenters:
-        raise InvalidInput(refusal, field="transferId")
+        message = _NOT_A_CONSENTER[verb]  # one whole sentence per verb: each is translated
+        raise InvalidInput(message, field="transferId")
+
+
+_NOT_A_CONSENTER = {
+    "approve": N_("Only those whose consent counts for this log approve a transfer."),
+    "refuse": N_("Only those whose consent counts for this log refuse a transfer."),
+}
 
 
 def _require_pending(transfer: Transfer) -> None:

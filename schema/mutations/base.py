@@ -73,8 +73,9 @@ from models.audit import AuditEntry
 from models.authorship import Author
 from models.base import utcnow
 from models.enums import AuthorKind
-from models.errors import Conflict, DomainError, ErrorCode, InvalidInput, NotFound
+from models.errors import Conflict, DomainError, ErrorCode, InvalidInput, NotFound, localize
 from models.events import Event, EventKind, record_events
+from models.i18n import N_
 from resolvers.context import Context
 from schema.export_view import holder_answer
 from schema.node import decode_global_id
@@ -127,7 +128,7 @@ def reference(raw: strawberry.ID, type_name: str, label: str, field: str) -> uui
     """An id in the input that the domain checks further (exists, same log, may be added)."""
     gid = decode_global_id(raw)
     if gid is None or gid.type_name != type_name:
-        raise NotFound(f"No such {label}.", field=field)
+        raise NotFound("No such {label}.", field=field, label=label)
     return gid.object_id
 
 
@@ -140,12 +141,14 @@ def optional_id(
 
 def id_list(raws: Iterable[strawberry.ID], type_name: str, field: str) -> tuple[uuid.UUID, ...]:
     """Ids of people in the log (``log.actors { id }``, ``log.guardians { id }``)."""
-    people = {"Actor": "active actors of this log", "Guardian": "guardians of this child"}
+    people = {"Actor": N_("active actors of this log"), "Guardian": N_("guardians of this child")}
     ids = []
     for raw in raws:
         gid = decode_global_id(raw)
         if gid is None or gid.type_name != type_name:
-            raise InvalidInput(f"{field} must name {people[type_name]}.", field=field)
+            raise InvalidInput(
+                "{field} must name {type_name_name}.", field=field, type_name_name=people[type_name]
+            )
         ids.append(gid.object_id)
     return tuple(ids)
 
@@ -317,12 +320,15 @@ def check_input(value: object, field: str, name_of: Callable[[Any], str]) -> Non
     if isinstance(value, str):
         problem = text_problem(value)
         if problem is not None:
-            raise InvalidInput(f"{field} {problem}.", field=field)
+            raise InvalidInput("{field} {problem}.", field=field, problem=problem)
     elif isinstance(value, date):
         day = value.date() if isinstance(value, datetime) else value
         if not EARLIEST_DATE <= day <= LATEST_DATE:
             raise InvalidInput(
-                f"{field} must be between {EARLIEST_DATE} and {LATEST_DATE}.", field=field
+                "{field} must be between {earliest_date} and {latest_date}.",
+                field=field,
+                earliest_date=EARLIEST_DATE,
+                latest_date=LATEST_DATE,
             )
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
@@ -383,13 +389,14 @@ class WriteExtension(FieldExtension):
                 await session.flush()
                 await record_events(session, self._events(w, result, touched))
         except DomainError as exc:
-            return self.error(exc.code, exc.message, exc.field)
+            return self.error(exc.code, exc.localized(ctx.language), exc.field)
         except StaleDataError:
-            return self.error(ErrorCode.CONFLICT, Conflict.default_message)
+            return self.error(ErrorCode.CONFLICT, localize(Conflict.default_message, ctx.language))
         except IntegrityError as exc:
             constraint = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None)
             log.info("integrity error", extra={"constraint": constraint})
-            return self.error(ErrorCode.INVALID_INPUT, "The change breaks a rule of the log.")
+            message = localize(N_("The change breaks a rule of the log."), ctx.language)
+            return self.error(ErrorCode.INVALID_INPUT, message)
         assert w.action is not None
         ctx.loaders = ctx.loaders.fresh()
         if touched is not None:

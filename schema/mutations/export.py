@@ -44,7 +44,13 @@ __all__ = [
 
 STAFF = [Audience.STAFF]
 
-strawberry.enum(Language, name="ExportLanguage", description="NB: Norwegian bokmål; EN: English.")
+strawberry.enum(
+    Language,
+    name="ExportLanguage",
+    description="The language of the printed log's labels (what people wrote stays as written): "
+    "NB bokmål, NN nynorsk, EN English, SE Northern Sami, PL Polish, LT Lithuanian, SO Somali, "
+    "AR Arabic (right to left), UK Ukrainian, TI Tigrinya.",
+)
 
 
 @strawberry.type(description="The log as PDF/A, as you may see it, inline as base64." + VALUE_TYPE)

@@ -109,6 +109,53 @@ def _assert_no_personal_data(world: World, sink: MailSink) -> None:
         assert found == [], (found, mail.text)
 
 
+@pytest.mark.parametrize(
+    "languages",
+    [
+        (Language.NB, Language.NN, Language.SE, Language.EN),
+        (Language.PL, Language.LT, Language.SO, Language.AR),
+        (Language.UK, Language.TI, Language.NN, Language.SE),
+    ],
+    ids=lambda languages: "-".join(language.value for language in languages),
+)
+async def test_each_person_reads_the_news_in_their_own_language_and_no_personal_data(
+    api: GraphQLClient,
+    live_world: World,
+    db_engine: AsyncEngine,
+    worker_db: str,
+    worker_settings: Settings,
+    sink: MailSink,
+    languages: tuple[Language, ...],
+) -> None:
+    from relaylog.mail_texts import mail_text
+
+    world = live_world
+    log, _ = await _level2_log(world, db_engine)
+    people: list[Any] = [world.guardian, world.other_guardian, world.actor, world.external]
+    for person, language in zip(people, languages, strict=True):
+        await _prefer(db_engine, person, Delivery.IMMEDIATE, language)
+    data = await api.query(
+        NOTE,
+        as_=world.holder,
+        variables={"input": {"logId": gid("RelayLog", log), "text": SECRET_NOTE}},
+    )
+    assert data["writeNote"]["error"] is None
+
+    await run_until_idle(worker_settings, worker_db, db_engine)
+
+    by_recipient = {mail.recipients: mail for mail in sink.received}
+    assert set(by_recipient) == {(person.email,) for person in people}
+    for person, language in zip(people, languages, strict=True):
+        mail = by_recipient[(person.email,)]
+        words = mail_text("NEWS", language, "")
+        assert mail.message["Subject"] == words.subject
+        assert mail.message["Content-Language"] == language.value
+        assert words.body.strip().splitlines()[-1] in mail.text  # the footer, as translated
+        assert f"https://stafett.test/logs/{log.id}" in mail.text
+        assert "\ufffd" not in mail.text
+    _assert_no_personal_data(world, sink)
+
+
 async def test_news_reaches_the_people_of_the_log_once_an_hour_and_carries_no_personal_data(
     api: GraphQLClient,
     live_world: World,
@@ -496,7 +543,7 @@ def test_an_address_is_checked_before_a_mail_goes() -> None:
         assert checked_address(bad) is None, bad
 
 
-def test_every_mail_text_exists_in_both_languages_and_names_nobody() -> None:
+def test_every_mail_text_exists_in_every_language_and_names_nobody() -> None:
     from relaylog.mail_texts import MAIL_TEXTS, mail_text
 
     assert set(MAIL_TEXTS) == {k.value for k in NotificationKind}
