@@ -69,6 +69,7 @@ from relaylog.queue_metrics import watch_queues
 from relaylog.replica import Replica
 from relaylog.settings import Settings
 from resolvers.context import Context
+from resolvers.errors import localize_client_errors
 from resolvers.loaders import Loaders
 from schema.build import build_schema
 from schema.compiled.runner import CompiledOperation
@@ -359,6 +360,7 @@ class AudienceGraphQL(GraphQL[Context, None]):
         if isinstance(result, _CompiledResult):
             request.state.relaylog_outcome = "ok"
             return _RawResponse(result.data_text)  # type: ignore[return-value]
+        localize_client_errors(errors, request_language(request))
         processed = await super().process_result(request, result)
         request_error = is_request_error(result) and not any(e.message == _INTERNAL for e in errors)
         request.state.relaylog_outcome = (
@@ -451,8 +453,13 @@ class AudienceGraphQL(GraphQL[Context, None]):
             client_address=request.client.host if request.client else None,
             page_size_max=self.services.settings.page_size_max,
             as_of=as_of,
-            language=negotiate(request.headers.get("accept-language")) or Language.EN,
+            language=request_language(request),
         )
+
+
+def request_language(request: Request) -> Language:
+    """The reader's language for messages: ``Accept-Language``, else English (the ids)."""
+    return negotiate(request.headers.get("accept-language")) or Language.EN
 
 
 async def healthz(request: Request) -> Response:

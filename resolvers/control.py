@@ -52,8 +52,9 @@ async def passive_log_report(
     if inactive_days is not None and not 1 <= inactive_days <= INACTIVE_DAYS_MAX:
         raise ClientError(
             ErrorCode.INVALID_INPUT,
-            f"inactiveDays must be between 1 and {INACTIVE_DAYS_MAX}.",
+            "inactiveDays must be between 1 and {maximum}.",
             field="inactiveDays",
+            maximum=INACTIVE_DAYS_MAX,
         )
     organisation = await ctx.loaders.organisation.load(organisation_id)
     assert organisation is not None  # the viewer's own unit

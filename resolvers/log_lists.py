@@ -137,7 +137,10 @@ def my_logs_request(
     text = (search or "").strip()
     if len(text) > SEARCH_MAX:
         raise ClientError(
-            ErrorCode.INVALID_INPUT, f"search is at most {SEARCH_MAX} characters", field="search"
+            ErrorCode.INVALID_INPUT,
+            "search is at most {maximum} characters",
+            field="search",
+            maximum=SEARCH_MAX,
         )
     digits = text.replace(" ", "")
     return MyLogsRequest(

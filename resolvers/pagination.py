@@ -94,7 +94,10 @@ def page_request(
 def _count(value: int, maximum: int, name: str) -> int:
     if not 1 <= value <= maximum:
         raise ClientError(
-            ErrorCode.INVALID_INPUT, f"{name} must be between 1 and {maximum}", field=name
+            ErrorCode.INVALID_INPUT,
+            "{field} must be between 1 and {maximum}",
+            field=name,
+            maximum=maximum,
         )
     return value
 

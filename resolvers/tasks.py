@@ -50,8 +50,9 @@ async def my_tasks(info: Info, within_days: int, first: int) -> list[TaskView]:
     if not 0 <= within_days <= TASK_DAYS_MAX:
         raise ClientError(
             ErrorCode.INVALID_INPUT,
-            f"withinDays must be between 0 and {TASK_DAYS_MAX}",
+            "withinDays must be between 0 and {maximum}",
             field="withinDays",
+            maximum=TASK_DAYS_MAX,
         )
     first = validate_first(first, ctx.page_size_max)
     viewer = ctx.viewer

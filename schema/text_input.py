@@ -98,5 +98,7 @@ class TextInputs(SchemaExtension):
                 problem = text_problem(value)
                 if problem is not None:
                     field = path.replace("$.", "$", 1)
-                    raise ClientError(ErrorCode.INVALID_INPUT, f"{field} {problem}.", field=field)
+                    raise ClientError(
+                        ErrorCode.INVALID_INPUT, "{field} {problem}.", field=field, problem=problem
+                    )
         yield

@@ -41,6 +41,7 @@ ERROR_KEYWORDS: dict[str, tuple[int, ...] | None] = {
     "ConsentRequired": None,
     "Conflict": None,
     "LogClosed": None,
+    "ClientError": (2,),  # resolvers.errors: the code first, then the message
     # nouns that fill "No such {label}.": the id helpers' label argument
     "reference": (3,),
     "optional_id": (3,),

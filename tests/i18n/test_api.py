@@ -97,3 +97,27 @@ async def test_a_front_end_reads_every_label_in_the_language_it_asks_for(
     assert by_header["labels"]["language"] == "TI"
     assert {"value": "HEALTH", "label": "ጥዕና"} in by_header["labels"]["pointCategory"]
     assert len(labels["pointCategory"]) == 9
+
+
+PAGE_TOO_LARGE = {
+    "nb": "first må være mellom 1 og {maximum}",
+    "nn": "first må vere mellom 1 og {maximum}",
+    "en": "first must be between 1 and {maximum}",
+}
+
+
+@pytest.mark.parametrize("language", ["nb", "nn", "en"])
+async def test_a_query_refused_before_it_reads_says_why_in_the_readers_language(
+    client: GraphQLClient, world: World, language: str
+) -> None:
+    """The top-level typed errors (paging, cursors, reports) are catalog messages too."""
+    maximum = client.settings.page_size_max
+    answer = await client.post(
+        "query($first: Int!) { myLogs(first: $first) { edges { cursor } } }",
+        as_=world.holder,
+        variables={"first": maximum + 1},
+        headers={"Accept-Language": language},
+    )
+    [error] = answer.json()["errors"]
+    assert error["message"] == PAGE_TOO_LARGE[language].format(maximum=maximum)
+    assert error["extensions"] == {"code": "INVALID_INPUT", "field": "first"}
