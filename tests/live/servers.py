@@ -7,6 +7,7 @@ PostgreSQL (the outbox and ``NOTIFY relaylog_event``), as on two API nodes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -101,7 +102,8 @@ class LiveClient:
         init: dict[str, Any] = dict(payload)
         if token is not None:
             init["Authorization"] = f"Bearer {token}"
-        await client.send({"type": "connection_init", "payload": init})
+        with contextlib.suppress(ConnectionClosed):  # refused at once: close_code() says why
+            await client.send({"type": "connection_init", "payload": init})
         return client
 
     async def send(self, message: dict[str, Any]) -> None:

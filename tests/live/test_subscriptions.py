@@ -39,6 +39,7 @@ from tests.mutations.lifecycle import ERROR, consent_all
 pytestmark = pytest.mark.slow
 
 STAFF, FAMILY, REPORTING = "/graphql", "/graphql/family", "/graphql/reporting"
+CONNECTIONS, PER_VIEWER = 5, 3  # the reading server's limits here
 LOG_CHANGED = """subscription($logId: ID!) { logChanged(logId: $logId) {
   kind logId node { id __typename
     ... on Sparkle { text }
@@ -133,6 +134,9 @@ async def live(
         "RELAYLOG_DATA_SECRET": TEST_SECRET.decode(),
         "RELAYLOG_WEBSOCKET_KEEP_ALIVE_SECONDS": "1",
         "RELAYLOG_LIVE_AUDIT_FLUSH_SECONDS": "0.2",
+        "RELAYLOG_WEBSOCKET_IDLE_SECONDS": "3",
+        "RELAYLOG_WEBSOCKET_MAX_CONNECTIONS": str(CONNECTIONS),
+        "RELAYLOG_SUBSCRIPTIONS_PER_VIEWER": str(PER_VIEWER),
     }
     servers = await asyncio.gather(
         asyncio.to_thread(start_server, live_database, env, folder),
@@ -317,3 +321,35 @@ async def test_a_query_is_not_served_over_the_websocket(live: Live) -> None:
     message = await client.receive()
     assert message["type"] == "error", message
     await client.close()
+
+
+async def test_a_person_may_hold_only_so_many_subscriptions_at_once(live: Live) -> None:
+    log = await live.log_at(1)
+    variables = {"logId": gid("RelayLog", log)}
+    first = await live.connect(live.world.holder, STAFF)
+    for n in range(PER_VIEWER):
+        await first.subscribe(f"s{n}", LOG_CHANGED, variables)
+    await asyncio.sleep(0.5)
+    second = await live.connect(live.world.holder, STAFF)  # another tab: the same person
+    await second.subscribe("one-too-many", LOG_CHANGED, variables)
+    message = await second.receive()
+    assert message["type"] == "next", message
+    (error,) = message["payload"]["errors"]
+    assert error["extensions"]["code"] == "NOT_ALLOWED"
+    assert (await second.receive())["type"] == "complete"
+    await first.close()
+    await second.close()
+
+
+async def test_a_connection_without_subscriptions_closes_when_idle(live: Live) -> None:
+    client = await live.connect(live.world.holder, STAFF)
+    assert await client.close_code(within=10) == 1000
+
+
+async def test_connections_past_the_limit_are_told_to_try_again_later(live: Live) -> None:
+    await asyncio.sleep(1)  # the other tests' connections are gone
+    open_ = [await live.connect(live.world.holder, STAFF) for _ in range(CONNECTIONS)]
+    refused = await LiveClient.open(live.reader.ws(STAFF), live.token(live.world.holder))
+    assert await refused.close_code() == 1013
+    for client in open_:
+        await client.close()
