@@ -138,8 +138,9 @@ async def _subscribe(
         query, variable_values=variables, context_value=context
     )
     answers = []
-    async for result in stream:  # type: ignore[union-attr]
+    async for result in stream:
         assert not result.errors, result.errors
+        assert result.data is not None
         answers.append(result.data)
     return answers
 
