@@ -108,7 +108,7 @@ class EventHub:
         self, settings: Settings, engine: AsyncEngine, sessions: Callable[[], AsyncSession]
     ) -> None:
         self.settings = settings
-        self.dsn = listen_dsn(engine)
+        self.dsn = settings.listen_url or listen_dsn(engine)
         self.sessions = sessions
         self.connections = 0
         self._by_log: dict[uuid.UUID, set[_Subscription]] = defaultdict(set)

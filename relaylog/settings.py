@@ -139,6 +139,9 @@ class Settings(BaseSettings):
     websocket_idle_seconds: float = Field(default=300.0, gt=0)
     live_audit_flush_seconds: float = Field(default=1.0, gt=0)
     live_queue_size: int = Field(default=256, ge=1)
+    # LISTEN needs a session of its own: behind PgBouncer in transaction mode, name
+    # PostgreSQL itself here (unset: DATABASE_URL).
+    listen_url: str | None = None
     # Month-day dates of the passive-log control (twice per half-year), Oslo calendar.
     passive_report_dates: str = "03-01,06-01,09-01,12-01"
 

@@ -10,6 +10,9 @@ a bad, unknown or expired token closes the connection with the protocol's 4403.
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,7 +32,7 @@ from models import secrets as data_protection
 from models.events import EVENT_CHANNEL, DomainEvent
 from relaylog.db import create_engine
 from relaylog.migrations import upgrade
-from relaylog.settings import Settings
+from relaylog.settings import PROJECT_ROOT, Settings
 from schema.node import encode_global_id
 from tests.conftest import TEST_SECRET, fresh_database
 from tests.factories import World, build_world
@@ -353,3 +356,44 @@ async def test_connections_past_the_limit_are_told_to_try_again_later(live: Live
     assert await refused.close_code() == 1013
     for client in open_:
         await client.close()
+
+
+CLIENTS = PROJECT_ROOT / "tests" / "clients"
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node and npm")
+async def test_the_readmes_urql_subscription_receives_a_sparkle(live: Live) -> None:
+    """The README's urql + graphql-ws example, run by node against the reading server."""
+    if not (CLIENTS / "node_modules").is_dir():
+        npm = await asyncio.create_subprocess_exec(
+            "npm", "ci", "--no-audit", "--no-fund", cwd=CLIENTS, stdout=asyncio.subprocess.PIPE
+        )
+        await asyncio.wait_for(npm.communicate(), 300)
+        assert npm.returncode == 0
+    log = await live.log_at(1)
+    check = {
+        "wsUrl": live.reader.ws(FAMILY),
+        "httpUrl": f"{live.reader.http}{FAMILY}",
+        "token": live.token(live.world.guardian),
+        "logId": gid("RelayLog", log),
+    }
+    node = await asyncio.create_subprocess_exec(
+        "node",
+        "subscription_check.mjs",
+        cwd=CLIENTS,
+        env={**os.environ, "RELAYLOG_SUBSCRIPTION_CHECK": json.dumps(check)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    assert node.stdout is not None
+    ready = await asyncio.wait_for(node.stdout.readline(), 30)
+    assert ready.decode().strip() == "ready", ready
+    await live.change(
+        live.world.holder, ADD_SPARKLE, {"logId": gid("RelayLog", log), "text": "Fra urql"}
+    )
+    line = await asyncio.wait_for(node.stdout.readline(), 30)
+    assert await asyncio.wait_for(node.wait(), 30) == 0, line
+    change = json.loads(line)
+    assert change["kind"] == "SPARKLE_ADDED"
+    assert change["node"]["__typename"] == "Sparkle"
+    assert change["node"]["text"] == "Fra urql"
