@@ -17,7 +17,7 @@ from auth.notifications import EVENT_SUBJECT, HOLDER_ONLY_EVENTS
 from auth.policy import Relation, can_read
 from models.events import EventKind
 
-__all__ = ["EVENT_OBJECT", "delivered_live", "object_of"]
+__all__ = ["EVENT_OBJECT", "MAY_ADD_A_READER", "delivered_live", "may_add_a_reader", "object_of"]
 
 K = EventKind
 
@@ -54,6 +54,24 @@ EVENT_OBJECT: dict[EventKind, str] = {
     K.TRANSFER_APPROVED: "RelayLog",
 }
 
+# The events after which someone may see a log they could not see before: a new log, a level
+# raised, an actor added, a transfer accepted (the new holder, and the unit manager of the new
+# unit), a resumed log, a consent that raised the level. ``myLogsChanged`` asks about a log it
+# does not know yet only after one of these (any other event there cannot be news for it), so
+# an event elsewhere in the country costs its subscribers nothing. Access gained without an
+# event (a guardian added to the child by the holder, a staff member made unit manager) shows
+# at the next of these events in that log, or in the client's next ``myLogs``.
+MAY_ADD_A_READER = frozenset(
+    {
+        K.LOG_CREATED,
+        K.LEVEL_CHANGED,
+        K.ACTOR_ADDED,
+        K.TRANSFER_ACCEPTED,
+        K.LOG_RESUMED,
+        K.CONSENT_GIVEN,
+    }
+)
+
 del K
 
 
@@ -69,3 +87,8 @@ def delivered_live(relation: Relation, level: int, kind: EventKind) -> bool:
 def object_of(kind: EventKind) -> str:
     """The node type an event of this kind shows (the log itself when it names no object)."""
     return EVENT_OBJECT[kind]
+
+
+def may_add_a_reader(kind: EventKind) -> bool:
+    """After this kind of event, may someone see a log they could not see before?"""
+    return kind in MAY_ADD_A_READER

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from auth.live import delivered_live, object_of
+from auth.live import delivered_live, may_add_a_reader, object_of
 from auth.scoping import LogAccess, log_access_statement
 from auth.viewer import Viewer
 from models.audit import AuditEntry
@@ -210,11 +210,13 @@ async def my_logs_changed(info: Info) -> AsyncGenerator[MyLogChange, None]:
             rows = await ctx.session.execute(log_access_statement(ctx.viewer))
             known = {row[0] for row in rows}
         while (event := await events.get()) is not None:
+            was_mine = event.log_id in known
+            if not was_mine and not may_add_a_reader(event.kind):
+                continue  # news of a log that is not theirs: nothing to ask the database
             async with ctx.delivery():
                 if ctx.viewer is None:
                     return
                 access = await _access(ctx, event.log_id)
-                was_mine = event.log_id in known
                 if access is None:
                     if was_mine:
                         known.discard(event.log_id)

@@ -237,6 +237,32 @@ async def test_an_external_actor_stops_receiving_the_moment_the_level_goes_down(
     await screen.close()
 
 
+ADD_ACTOR = f"""mutation($input: AddActorInput!) {{ addActor(input: $input) {{
+  actor {{ id }} {ERROR} }} }}"""
+
+
+async def test_an_actor_added_to_a_log_hears_that_it_is_theirs_now(live: Live) -> None:
+    log = await live.log_at(2)
+    screen = await live.connect(live.world.external, STAFF)
+    await screen.subscribe("mine", MY_LOGS_CHANGED)
+    await asyncio.sleep(0.5)
+    holder = live.world.holder
+    await live.change(holder, ADD_SPARKLE, {"logId": gid("RelayLog", log), "text": "Før"})
+    await screen.nothing_within(1.0)  # not theirs yet: not a word of it
+
+    added = await live.change(
+        live.world.holder,
+        ADD_ACTOR,
+        {"logId": gid("RelayLog", log), "staffAccountId": gid("StaffAccount", live.world.external)},
+    )
+    change = (await screen.next_data("mine"))["myLogsChanged"]
+    assert change["change"] == "ADDED"
+    assert change["log"] == {"level": 2}
+    assert change["event"]["kind"] == "ACTOR_ADDED"
+    assert change["event"]["node"]["id"] == added["actor"]["id"]
+    await screen.close()
+
+
 async def test_a_youth_never_receives_an_adults_only_note(live: Live) -> None:
     log = await live.log_at(1)
     youth = await live.connect(live.world.youth, FAMILY)
