@@ -13,6 +13,7 @@ import asyncio
 import json
 import os
 import shutil
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -285,6 +286,16 @@ async def test_a_youth_never_receives_an_adults_only_note(live: Live) -> None:
     assert texts == ["Bare for voksne", "Til alle"]
     for app in (youth, guardian):
         await app.close()
+
+
+async def test_a_hidden_log_completes_at_once_like_a_missing_one(live: Live) -> None:
+    hidden = await live.log_at(1)
+    screen = await live.connect(live.world.outsider, STAFF)
+    missing = encode_global_id("RelayLog", uuid.uuid4())
+    for id_, log_id in [("hidden", gid("RelayLog", hidden)), ("missing", missing)]:
+        await screen.subscribe(id_, LOG_CHANGED, {"logId": log_id})
+        assert await screen.receive() == {"id": id_, "type": "complete"}
+    await screen.close()
 
 
 async def test_the_event_channel_carries_ids_only(live: Live) -> None:
