@@ -21,7 +21,9 @@ with a fresh token). The process accepts ``RELAYLOG_WEBSOCKET_MAX_CONNECTIONS`` 
 (more close with 1013, "try again later"); a connection pings every
 ``RELAYLOG_WEBSOCKET_KEEP_ALIVE_SECONDS`` and closes after
 ``RELAYLOG_WEBSOCKET_IDLE_SECONDS`` without a subscription. Only subscriptions run over a
-websocket: a query or mutation goes over HTTP, where its transaction and audit are.
+websocket: a query or mutation goes over HTTP, where its transaction and audit are. A
+subscription may name a trusted document (``schema/operations``: ``LogChanges``,
+``MyLogChanges``), and must on an endpoint that takes trusted documents only.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from models.audit import AuditEntry
 from models.events import EVENT_CHANNEL, DomainEvent, EventKind
 from relaylog.settings import Settings
 from resolvers.live import LiveContext, LiveEvent, TooManySubscriptions
+from schema.trusted_operations import REQUIRED, request_error
 
 __all__ = ["EventHub", "LiveHandler"]
 
@@ -295,6 +298,34 @@ class LiveHandler(BaseGraphQLTransportWSHandler[LiveContext, None]):
         expires_at: datetime | None = self.context.state.get("expires_at")
         if self.connection_acknowledged and expires_at is not None:
             self._timers.append(asyncio.create_task(self._close_at_expiry(expires_at)))
+
+    async def handle_subscribe(self, message: Any) -> None:
+        """A subscription may name a trusted document (``documentId`` or Apollo's and urql's
+        ``extensions.persistedQuery``), and must where the endpoint takes nothing else."""
+        payload = message.get("payload")
+        if not self.connection_acknowledged or not isinstance(payload, dict):
+            await super().handle_subscribe(message)
+            return
+        view: Any = self.view
+        trusted = view.trusted.resolve(payload, "graphql-transport-ws")
+        error = None
+        if trusted is not None:
+            error = trusted.error
+            payload = {**payload, "query": trusted.query, "operationName": trusted.operation_name}
+        elif view.trusted_only:
+            error = request_error(
+                REQUIRED, "This endpoint answers trusted documents only (documentId)."
+            )
+        if error is not None:
+            if message["id"] in self.operations:
+                await super().handle_subscribe(message)  # the protocol's 4409
+                return
+            await self.send_message(
+                {"id": message["id"], "type": "error", "payload": [error.formatted]}
+            )
+            return
+        message["payload"] = payload
+        await super().handle_subscribe(message)
 
     async def _keep_alive(self, every: float) -> None:
         with contextlib.suppress(Exception):

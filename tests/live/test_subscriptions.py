@@ -35,6 +35,7 @@ from relaylog.db import create_engine
 from relaylog.migrations import upgrade
 from relaylog.settings import PROJECT_ROOT, Settings
 from schema.node import encode_global_id
+from schema.trusted import trusted_documents
 from tests.conftest import TEST_SECRET, fresh_database
 from tests.factories import World, build_world
 from tests.live.servers import LiveClient, Server, start_server
@@ -60,6 +61,9 @@ SET_LEVEL = f"""mutation($input: SetLevelInput!) {{ setLevel(input: $input) {{
   log {{ level }} {ERROR} }} }}"""
 
 
+LOG_CHANGES = next(d for d in trusted_documents() if d.name == "LogChanges")
+
+
 @dataclass
 class Live:
     engine: AsyncEngine
@@ -70,6 +74,7 @@ class Live:
     writer: Server  # where the changes are made
     reader: Server  # where the subscribers are connected
     database_url: str
+    env: dict[str, str]
 
     def token(self, person: Any, **claims: Any) -> str:
         return self.keys.mint(
@@ -147,7 +152,7 @@ async def live(
         asyncio.to_thread(start_server, live_database, env, folder),
     )
     try:
-        yield Live(engine, sessions, world, dev_keys, settings, *servers, live_database)
+        yield Live(engine, sessions, world, dev_keys, settings, *servers, live_database, env)
     finally:
         logs = [server.stop() for server in servers]
         await engine.dispose()
@@ -434,3 +439,43 @@ async def test_the_readmes_urql_subscription_receives_a_sparkle(live: Live) -> N
     assert change["kind"] == "SPARKLE_ADDED"
     assert change["node"]["__typename"] == "Sparkle"
     assert change["node"]["text"] == "Fra urql"
+
+
+async def test_a_trusted_document_by_id_and_only_that_where_the_endpoint_says_so(
+    live: Live, tmp_path: Path
+) -> None:
+    """As over HTTP (production's family endpoint): an ad hoc subscription is refused
+    (``TRUSTED_DOCUMENT_REQUIRED``), the committed ``LogChanges`` by id is served."""
+    strict = await asyncio.to_thread(
+        start_server,
+        live.database_url,
+        {**live.env, "RELAYLOG_TRUSTED_DOCUMENTS_ONLY": "FAMILY,REPORTING"},
+        tmp_path,
+    )
+    try:
+        log = await live.log_at(1)
+        variables = {"logId": gid("RelayLog", log)}
+        app = await LiveClient.open(strict.ws(FAMILY), live.token(live.world.guardian))
+        await app.acknowledged()
+        await app.subscribe("ad-hoc", LOG_CHANGED, variables)
+        refused = await app.receive()
+        assert refused["type"] == "error", refused
+        assert refused["payload"][0]["extensions"]["code"] == "TRUSTED_DOCUMENT_REQUIRED"
+        await app.send(
+            {
+                "id": "trusted",
+                "type": "subscribe",
+                "payload": {"documentId": LOG_CHANGES.document_id, "variables": variables},
+            }
+        )
+        await asyncio.sleep(0.5)
+        await live.change(
+            live.world.holder, ADD_SPARKLE, {"logId": gid("RelayLog", log), "text": "Med id"}
+        )
+        change = (await app.next_data("trusted"))["logChanged"]
+        assert change["kind"] == "SPARKLE_ADDED"
+        assert change["node"]["text"] == "Med id"
+        await app.close()
+    finally:
+        log_text = strict.stop()
+    assert "Traceback" not in log_text, log_text
