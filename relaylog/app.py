@@ -505,10 +505,12 @@ class AudienceGraphQL(GraphQL[Context, None]):
         except TokenError as exc:
             log.info("websocket rejected", extra={"reason": exc.code})
             raise ConnectionRejectionError() from None
-        audience, today = self.audience, context.today
+        audience, today = self.audience, self.services.today
 
         async def find_viewer(session: AsyncSession) -> Viewer | None:
-            return await resolve_viewer(session, token, audience, today)
+            # Asked again at every delivery, on that day: the youth's age may cross the
+            # consent age on a connection open over midnight.
+            return await resolve_viewer(session, token, audience, today())
 
         async with self.services.session_factory() as session:
             viewer = await find_viewer(session)
