@@ -179,15 +179,19 @@ def _report(steps: dict[str, Any], count: int) -> str:
     return "\n".join(rows)
 
 
-def main(args: Namespace) -> None:
+def main(args: Namespace) -> dict[str, Any]:
     server = server_url(args.server_url)
     name = "relaylog_bench_live"
     asyncio.run(drop_database(server, name))
     url, manifest = build_dataset(server, name, args.logs, progress=lambda *a: None)
-    with running("app", url) as port:
-        steps = asyncio.run(_measure(url, port, manifest, args.subscriptions))
+    try:
+        with running("app", url) as port:
+            steps = asyncio.run(_measure(url, port, manifest, args.subscriptions))
+    finally:
+        asyncio.run(drop_database(server, name))
     text = _report(steps, args.subscriptions)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(steps, indent=2) + "\n")
     print(text)
+    return steps
