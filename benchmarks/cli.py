@@ -62,6 +62,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     scale.add_argument("--output", default="benchmarks/results/scale.json")
 
+    live = sub.add_parser("live", help="memory of N idle subscriptions vs an idle server")
+    live.add_argument("--subscriptions", type=int, default=500)
+    live.add_argument("--logs", type=int, default=200, help="dataset size")
+    live.add_argument("--server-url")
+    live.add_argument("--output", default="benchmarks/results/live.json")
+
     serve = sub.add_parser("serve", help="(internal) serve the app or the baseline")
     serve.add_argument("target", choices=["app", "baseline"])
     serve.add_argument("--url", required=True)
@@ -75,6 +81,10 @@ def main(argv: list[str] | None = None) -> None:
         args.server_url = server_url(args.server_url)
         args.workers = args.workers or [1, 2]
         scale_main(args)
+    elif args.command == "live":
+        from benchmarks.live import main as live_main
+
+        live_main(args)
     elif args.command == "serve":
         from benchmarks.servers import serve as serve_target
 

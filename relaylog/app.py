@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -35,18 +36,21 @@ from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.async_base_view import AsyncHTTPRequestAdapter
 from strawberry.http.parse_content_type import parse_content_type
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET
 
 from auth.policy import Audience
 from auth.remote_jwks import RemoteJwks
 from auth.tokens import TokenError, TokenVerifier, VerifiedToken
-from auth.viewer import home_audience, resolve_viewer
+from auth.viewer import Viewer, home_audience, resolve_viewer
 from models.i18n import Language, negotiate
 from relaylog.access_log import AccessLog, request_id_of
 from relaylog.body_limit import BodySizeLimit
@@ -57,6 +61,7 @@ from relaylog.http_limits import (
     graphql_error_response,
     parse_request_json,
 )
+from relaylog.live import EventHub, LiveHandler
 from relaylog.metrics import METRICS, metrics_endpoint
 from relaylog.migrations import current_revision, head_revision
 from relaylog.negotiation import (
@@ -70,6 +75,7 @@ from relaylog.replica import Replica
 from relaylog.settings import Settings
 from resolvers.context import Context
 from resolvers.errors import localize_client_errors
+from resolvers.live import LiveContext
 from resolvers.loaders import Loaders
 from schema.build import build_schema
 from schema.compiled.runner import CompiledOperation
@@ -111,6 +117,7 @@ class Services:
     today: Callable[[], date] = oslo_today
     key_refresh: RemoteJwks | None = None  # RELAYLOG_JWKS_URL: keys follow the issuer's
     replica: Replica | None = None  # reports read it when set (relaylog.replica)
+    hub: EventHub | None = None  # live subscriptions' fan-out (built with the app)
 
 
 class TokenUser(BaseUser):
@@ -234,6 +241,8 @@ class _RawResponse(dict[str, Any]):
 
 
 class AudienceGraphQL(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = LiveHandler  # type: ignore[assignment]
+
     def __init__(self, services: Services, audience: Audience) -> None:
         settings = services.settings
         schema = build_schema(
@@ -250,7 +259,13 @@ class AudienceGraphQL(GraphQL[Context, None]):
                 field_merge_budget=settings.field_merge_budget,
             ),
         )
-        super().__init__(schema, graphql_ide="graphiql" if settings.introspection else None)
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.introspection else None,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=settings.websocket_init_timeout_seconds),
+            max_subscriptions_per_connection=settings.subscriptions_per_connection,
+        )
         self.services = services
         self.audience = audience
         self.json_limits = JsonLimits(
@@ -427,6 +442,8 @@ class AudienceGraphQL(GraphQL[Context, None]):
         return parse_request_json(data, self.json_limits)
 
     async def get_context(self, request: Request, response: Any) -> Context:  # type: ignore[override]
+        if request.scope["type"] == "websocket":
+            return self._live_context(request)
         as_of = None
         replica = self.services.replica
         if self.audience is Audience.REPORTING and replica is not None:
@@ -455,6 +472,61 @@ class AudienceGraphQL(GraphQL[Context, None]):
             as_of=as_of,
             language=request_language(request),
         )
+
+    def _live_context(self, connection: HTTPConnection) -> LiveContext:
+        """A websocket's context: no session and no viewer until ``connection_init`` names
+        the person (``on_ws_connect``); each delivery then opens its own session."""
+        services = self.services
+        assert services.hub is not None
+        session = services.session_factory()  # never used: each delivery opens its own
+        connection.state.relaylog_session = session
+        today = services.today()
+        return LiveContext(
+            session=session,
+            viewer=None,
+            loaders=Loaders(session, None, today),
+            today=today,
+            request_id=uuid.uuid4().hex,
+            client_address=connection.client.host if connection.client else None,
+            page_size_max=services.settings.page_size_max,
+            feed=services.hub,
+            open_session=services.session_factory,
+            state={"hub": services.hub},
+        )
+
+    async def on_ws_connect(self, context: Context) -> Any:
+        """The token of ``connection_init``: verified as on HTTP, then the person found on
+        this endpoint; anything less is the protocol's 4403 (no reason given)."""
+        assert isinstance(context, LiveContext)
+        params = context.connection_params or {}
+        header = params.get("Authorization", params.get("authorization"))
+        scheme, _, raw = header.partition(" ") if isinstance(header, str) else ("", "", "")
+        if scheme.lower() != "bearer" or not raw.strip():
+            log.info("websocket rejected", extra={"reason": "MISSING"})
+            raise ConnectionRejectionError()
+        backend = BearerBackend(self.services.verifier, self.services.key_refresh)
+        try:
+            token = await backend._verify(raw.strip())
+        except TokenError as exc:
+            log.info("websocket rejected", extra={"reason": exc.code})
+            raise ConnectionRejectionError() from None
+        audience, today = self.audience, self.services.today
+
+        async def find_viewer(session: AsyncSession) -> Viewer | None:
+            # Asked again at every delivery, on that day: the youth's age may cross the
+            # consent age on a connection open over midnight.
+            return await resolve_viewer(session, token, audience, today())
+
+        async with self.services.session_factory() as session:
+            viewer = await find_viewer(session)
+        if viewer is None:
+            log.info("websocket rejected", extra={"reason": "NOT_ADMITTED"})
+            raise ConnectionRejectionError()
+        context.viewer = viewer
+        context.find_viewer = find_viewer
+        context.viewer_key = f"{viewer.kind.value}:{viewer.person_id}"
+        context.state["expires_at"] = token.expires_at
+        return UNSET
 
 
 def request_language(request: Request) -> Language:
@@ -522,12 +594,19 @@ def build_app(services: Services) -> Starlette:
         watch_queues(METRICS, services.engine)
     if services.settings.introspection:
         routes.append(Mount(GRAPHIQL_ASSETS, StaticFiles(directory=GRAPHIQL_DIR)))
+    if services.hub is None:
+        services.hub = EventHub(services.settings, services.engine, services.session_factory)
     for audience, path in ENDPOINTS.items():
-        routes.append(Route(path, AudienceGraphQL(services, audience), methods=["GET", "POST"]))
+        view = AudienceGraphQL(services, audience)
+        routes.append(Route(path, view, methods=["GET", "POST"]))
+        if audience is not Audience.REPORTING:  # reporting has no subscriptions
+            routes.append(WebSocketRoute(path, view))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        if services.hub is not None:
+            await services.hub.stop()
         await services.engine.dispose()
         if services.replica is not None:
             await services.replica.engine.dispose()

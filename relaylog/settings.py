@@ -128,6 +128,20 @@ class Settings(BaseSettings):
     # dead and its running jobs are retried by another.
     worker_heartbeat_seconds: float = Field(default=10.0, gt=0)
     worker_stalled_seconds: float = Field(default=30.0, gt=0)
+    # Live subscriptions (graphql-transport-ws on /graphql and /graphql/family; relaylog.live):
+    # bounds per server process, since each subscription holds a little memory and each
+    # delivery a pooled connection for a moment.
+    websocket_max_connections: int = Field(default=1000, ge=0)
+    subscriptions_per_connection: int = Field(default=10, ge=1)
+    subscriptions_per_viewer: int = Field(default=20, ge=1)
+    websocket_init_timeout_seconds: float = Field(default=10.0, gt=0)
+    websocket_keep_alive_seconds: float = Field(default=25.0, gt=0)
+    websocket_idle_seconds: float = Field(default=300.0, gt=0)
+    live_audit_flush_seconds: float = Field(default=1.0, gt=0)
+    live_queue_size: int = Field(default=256, ge=1)
+    # LISTEN needs a session of its own: behind PgBouncer in transaction mode, name
+    # PostgreSQL itself here (unset: DATABASE_URL).
+    listen_url: str | None = None
     # Month-day dates of the passive-log control (twice per half-year), Oslo calendar.
     passive_report_dates: str = "03-01,06-01,09-01,12-01"
 
@@ -195,9 +209,7 @@ class Settings(BaseSettings):
             return None
         value = self.data_secret_accepted.get_secret_value().encode()
         if len(value) < 32:
-            raise ConfigurationError(
-                "RELAYLOG_DATA_SECRET_ACCEPTED must be at least 32 characters"
-            )
+            raise ConfigurationError("RELAYLOG_DATA_SECRET_ACCEPTED must be at least 32 characters")
         return value
 
 

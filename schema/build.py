@@ -34,6 +34,7 @@ from schema.document_limits import (
 from schema.mutations import build_mutation
 from schema.permissions import AUDIENCES_KEY, POLICY_KEY
 from schema.query import FAMILY_NODE_TYPES, STAFF_NODE_TYPES, Query
+from schema.subscription import Subscription
 from schema.suggestions import HideSuggestions
 from schema.text_input import TextInputs
 from schema.unit_of_work import UnitOfWork
@@ -154,7 +155,15 @@ def build_schema(
         limits=limits,
     ) + list(extra_extensions)
     mutation = None if audience is Audience.REPORTING else build_mutation()
-    return schema_class(query=Query, mutation=mutation, types=types, extensions=extensions)
+    # Reporting reads aggregates on request; nothing about a person is ever pushed to it.
+    subscription = None if audience is Audience.REPORTING else Subscription
+    return schema_class(
+        query=Query,
+        mutation=mutation,
+        subscription=subscription,
+        types=types,
+        extensions=extensions,
+    )
 
 
 @cache

@@ -19,6 +19,7 @@ from strawberry.extensions import SchemaExtension
 from models import audit
 from resolvers.context import Context
 from resolvers.errors import is_unexpected
+from resolvers.live import LiveContext
 
 __all__ = [
     "SERVICE_UNAVAILABLE",
@@ -94,8 +95,8 @@ class UnitOfWork(SchemaExtension):
     async def on_operation(self) -> AsyncIterator[None]:
         yield
         ctx = self.execution_context.context
-        if not isinstance(ctx, Context):
-            return
+        if not isinstance(ctx, Context) or isinstance(ctx, LiveContext):
+            return  # a subscription's deliveries end one by one (resolvers.live)
         result = self.execution_context.result
         errors = (result.errors if result is not None else None) or []
         unexpected = [e for e in errors if is_unexpected(e)]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from argparse import Namespace
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -38,3 +40,20 @@ def test_the_harness_seeds_drives_every_named_query_and_reports(keys_restored: N
     assert all(len(counts) == 1 for counts in by_query.values()), result.round_trips
     assert result.plans
     assert result.profile["requests"] == 3
+
+
+def test_the_live_benchmark_measures_idle_subscriptions(
+    keys_restored: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from benchmarks.live import main
+
+    steps = main(
+        Namespace(
+            subscriptions=20, logs=40, server_url=_server_url(), output=tmp_path / "live.json"
+        )
+    )
+
+    assert steps["subscriptions"] > 0
+    assert steps["baseline"] > 0
+    assert steps["delivered_to"] >= 1
+    assert "idle subscriptions" in capsys.readouterr().out

@@ -22,6 +22,7 @@ from relaylog.app import Services, build_app
 from relaylog.services import make_verifier
 from relaylog.settings import PROJECT_ROOT, Settings
 from schema.node import encode_global_id
+from tests.clients.npm import ensure_installed
 from tests.conftest import TODAY, _joined_session
 from tests.factories import World
 from tests.graphql import GraphQLClient
@@ -66,9 +67,7 @@ async def test_apollo_and_urql_caches_keep_every_field_and_merge_pages(
     client: GraphQLClient,
     world: World,
 ) -> None:
-    if not (HERE / "node_modules").is_dir():
-        code, output = await _run("npm", "ci", "--no-audit", "--no-fund")
-        assert code == 0, output
+    await asyncio.to_thread(ensure_installed)
     first = await world.full_log(level=2)
     await world.full_log(level=1)
     services = Services(

@@ -40,6 +40,10 @@ VARIABLES: dict[str, str] = {
     "PassiveReport": "unit",
     "ReportingStatistics": "executor-only",
     "ExportLog": LOG_VARIABLES,
+    # Subscriptions run on the executor; tests/policy/test_live_matrix.py compares what they
+    # deliver with node(id:), tests/live runs these two over websockets.
+    "LogChanges": "subscription",
+    "MyLogChanges": "subscription",
 }
 
 
@@ -65,7 +69,7 @@ def _documents(audience: Audience) -> list[TrustedDocument]:
     return [
         d
         for d in trusted_documents()
-        if audience in d.audiences and VARIABLES[d.name] != "executor-only"
+        if audience in d.audiences and VARIABLES[d.name] not in {"executor-only", "subscription"}
     ]
 
 

@@ -98,6 +98,20 @@ SETTING_MEANINGS = {
     "worker_concurrency": "jobs one worker runs at once",
     "worker_heartbeat_seconds": "how often a worker says it is alive",
     "worker_stalled_seconds": "a worker silent this long is taken for dead and its jobs run again",
+    "websocket_max_connections": "websocket connections one server process accepts (more are "
+    "closed with 1013, try again later)",
+    "subscriptions_per_connection": "subscriptions one websocket connection may run at once",
+    "subscriptions_per_viewer": "subscriptions one person may run at once in one server process",
+    "websocket_init_timeout_seconds": "a connection that sends no `connection_init` this long is "
+    "closed (4408)",
+    "websocket_keep_alive_seconds": "how often the server pings a websocket (graphql-transport-ws "
+    "`ping`)",
+    "websocket_idle_seconds": "a connection with no subscription this long is closed (1000)",
+    "live_audit_flush_seconds": "how often the reads that subscriptions delivered are appended to "
+    "the audit trail (one batch per process)",
+    "live_queue_size": "events waiting for one slow subscriber before its subscription is ended",
+    "listen_url": "PostgreSQL itself for the API's one `LISTEN` connection, when `DATABASE_URL` "
+    "goes through PgBouncer in transaction mode (unset: `DATABASE_URL`)",
     "passive_report_dates": "the passive-log control dates (`MM-DD`, comma-separated; default "
     "twice per half-year)",
 }
@@ -162,9 +176,7 @@ GENERATED: dict[str, tuple[str, Callable[[], str]]] = {
 
 
 def _pattern(name: str) -> re.Pattern[str]:
-    return re.compile(
-        rf"(<!-- generated: {name} -->)(.*?)(<!-- end: {name} -->)", re.DOTALL
-    )
+    return re.compile(rf"(<!-- generated: {name} -->)(.*?)(<!-- end: {name} -->)", re.DOTALL)
 
 
 def generated_part(name: str) -> str | None:
