@@ -67,6 +67,15 @@ async def _prefer(
         session.add(row)
 
 
+async def _holder_adds_a_sparkle(api: GraphQLClient, world: World, log: Any) -> None:
+    data = await api.query(
+        SPARKLE,
+        as_=world.holder,
+        variables={"input": {"logId": gid("RelayLog", log), "text": SECRET_SPARKLE}},
+    )
+    assert data["addSparkle"]["error"] is None
+
+
 async def _level2_log(world: World, engine: AsyncEngine) -> Any:
     async with committed(engine) as session:
         world.seed.session = session
@@ -244,12 +253,7 @@ async def test_a_malformed_address_is_skipped_and_recorded_and_the_others_get_th
             .where(Guardian.id == world.guardian.id)
             .values(email="gunnar at example\r\nBcc: x@evil.test")
         )
-    data = await api.query(
-        SPARKLE,
-        as_=world.holder,
-        variables={"input": {"logId": gid("RelayLog", log), "text": SECRET_SPARKLE}},
-    )
-    assert data["addSparkle"]["error"] is None
+    await _holder_adds_a_sparkle(api, world, log)
 
     await run_until_idle(worker_settings, worker_db, db_engine)
 
@@ -275,11 +279,7 @@ async def test_an_unreachable_smtp_server_is_retried_then_dead_lettered_without_
 
     nobody_listens = _free_port("127.0.0.1")
     unreachable = worker_settings.model_copy(update={"smtp_port": nobody_listens})
-    await api.query(
-        SPARKLE,
-        as_=world.holder,
-        variables={"input": {"logId": gid("RelayLog", log), "text": SECRET_SPARKLE}},
-    )
+    await _holder_adds_a_sparkle(api, world, log)
 
     with caplog.at_level("INFO", logger="relaylog"):
         await run_until_idle(unreachable, worker_db, db_engine)
@@ -360,11 +360,7 @@ async def test_a_tick_while_a_mail_is_being_sent_defers_no_second_job_for_it(
 
     runtime = runtime_for(worker_settings, db_engine)
     runtime.mailer = TickDuringSend(worker_settings)
-    await api.query(
-        SPARKLE,
-        as_=world.holder,
-        variables={"input": {"logId": gid("RelayLog", log), "text": SECRET_SPARKLE}},
-    )
+    await _holder_adds_a_sparkle(api, world, log)
     # Before the fix the jobs chased each other's retries: bounded, so it fails, not hangs.
     await asyncio.wait_for(
         run_until_idle(worker_settings, worker_db, db_engine, runtime=runtime), timeout=60
@@ -417,11 +413,7 @@ async def test_a_worker_killed_between_sending_and_acknowledging_sends_nothing_t
     world = live_world
     log, _ = await _level2_log(world, db_engine)
     await _prefer(db_engine, world.other_guardian, Delivery.OFF)
-    await api.query(
-        SPARKLE,
-        as_=world.holder,
-        variables={"input": {"logId": gid("RelayLog", log), "text": SECRET_SPARKLE}},
-    )
+    await _holder_adds_a_sparkle(api, world, log)
     process = worker_process(worker_settings, worker_db, script=CRASH_AFTER_SEND)
     output, _ = await asyncio.to_thread(process.communicate, None, 60)
     assert process.returncode == 3, output.decode()
