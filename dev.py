@@ -34,8 +34,8 @@ LOCK_COMMAND = [
 USAGE = """usage: python3 dev.py COMMAND [ARGS...]
 
   demo [--reset]   run the service with demo data on the embedded PostgreSQL
-  test [ARGS...]   ruff, mypy and the whole pytest suite (ARGS go to pytest)
-  lint             ruff and mypy only
+  test [ARGS...]   ruff (lint and format), mypy and the whole pytest suite (ARGS go to pytest)
+  lint             ruff (lint and format) and mypy only
   sdl              rewrite the committed per-audience schema SDL files
   lock [ARGS...]   re-resolve requirements.lock from pyproject.toml (ARGS go to
                    `uv pip compile`, e.g. --upgrade or --upgrade-package strawberry-graphql)
@@ -105,13 +105,16 @@ def main(argv: list[str]) -> int:
     py = str(PYTHON)
     if command == "demo":
         return run(py, "-m", "relaylog", "demo", *rest)
+    lint = (
+        (py, "-m", "ruff", "check", "."),
+        (py, "-m", "ruff", "format", "--check", "."),
+        (py, "-m", "mypy"),
+    )
     if command == "lint":
-        return run(py, "-m", "ruff", "check", ".") or run(py, "-m", "mypy")
+        return next((code for step in lint if (code := run(*step))), 0)
     if command == "test":
-        return (
-            run(py, "-m", "ruff", "check", ".")
-            or run(py, "-m", "mypy")
-            or run(py, "-m", "pytest", *rest)
+        return next((code for step in lint if (code := run(*step))), 0) or run(
+            py, "-m", "pytest", *rest
         )
     if command == "sdl":
         return run(py, "-m", "relaylog", "sdl", "--write")

@@ -111,9 +111,7 @@ def _create(target: DemoCa, organisation: str) -> None:
     target.key.touch(mode=0o600)
     target.key.chmod(0o600)
     target.key.write_bytes(
-        key.private_bytes(
-            pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     target.certificate.write_bytes(cert.public_bytes(pem))
     target.ca.write_bytes(ca.public_bytes(pem))

@@ -419,9 +419,7 @@ def printed_log(
                     author=n["authorName"],
                     about_point=about_point.get(n["pointId"]),
                     about_meeting=_date(about_meeting.get(n["meetingId"])),
-                    edited_at=(
-                        datetime.fromisoformat(n["editedAt"]) if n["editedAt"] else None
-                    ),
+                    edited_at=(datetime.fromisoformat(n["editedAt"]) if n["editedAt"] else None),
                 )
                 for n in reversed(node["notes"])
             )

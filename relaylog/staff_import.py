@@ -217,9 +217,7 @@ async def _existing(
     """The accounts of these lines' people, by each line's (current) hash; an account not yet
     rotated to the current data secret is found by its older hash too."""
     current = {
-        other: line.nid_hash
-        for line in lines
-        for other in lookup_hashes(line.data.national_id)
+        other: line.nid_hash for line in lines for other in lookup_hashes(line.data.national_id)
     }
     if not current:
         return {}
@@ -229,8 +227,7 @@ async def _existing(
         .where(StaffAccount.national_id_hash.in_(list(current)))
     )
     return {
-        current[account.national_id_hash]: (account, municipality)
-        for account, municipality in rows
+        current[account.national_id_hash]: (account, municipality) for account, municipality in rows
     }
 
 

@@ -119,7 +119,6 @@ class World:
             await s.session.flush()
         return log
 
-
     async def minutes(self, log: RelayLog, meeting_id: uuid.UUID) -> Note:
         """The holder's minutes of a meeting, edited twice: first written adults-only
         (that version stays hidden from the youth), then opened to all, then corrected."""

@@ -41,13 +41,15 @@ def assert_bad_request(response: Any, status: int = 400, code: str = "BAD_REQUES
         pytest.param(b"\xff\xfe{}", id="invalid UTF-8"),
         pytest.param(b'{"query": "{ viewer { kind } }"', id="truncated JSON"),
         pytest.param(
-            ('{"query": "{ viewer { kind } }", "variables": {"a": ' + nested(100_000) + "}}")
-            .encode(),
+            (
+                '{"query": "{ viewer { kind } }", "variables": {"a": ' + nested(100_000) + "}}"
+            ).encode(),
             id="variables nested 100 000 deep",
         ),
         pytest.param(
-            ('{"query": "{ viewer { kind } }", "extensions": {"a": ' + nested(100_000) + "}}")
-            .encode(),
+            (
+                '{"query": "{ viewer { kind } }", "extensions": {"a": ' + nested(100_000) + "}}"
+            ).encode(),
             id="extensions nested 100 000 deep",
         ),
         pytest.param(
@@ -119,7 +121,7 @@ async def test_a_million_ids_in_the_variables_are_refused_without_a_stall(
 ) -> None:
     body = json.dumps(
         {
-            "query": "query($ids: [ID!]!) { nodes: node(id: \"x\") { id } }",
+            "query": 'query($ids: [ID!]!) { nodes: node(id: "x") { id } }',
             "variables": {"ids": [f"id{i}" for i in range(1_000_000)]},
         }
     ).encode()

@@ -56,9 +56,9 @@ def test_every_page_says_side_x_av_y(pages: list[str]) -> None:
 def test_the_english_print_says_page_x_of_y(view: LogView) -> None:
     pages = _pages(view, Language.EN)
 
-    assert [f"Page {n} of {len(pages)}" in text for n, text in enumerate(pages, 1)] == [
-        True
-    ] * len(pages)
+    assert [f"Page {n} of {len(pages)}" in text for n, text in enumerate(pages, 1)] == [True] * len(
+        pages
+    )
 
 
 def test_phone_numbers_and_ids_are_never_broken_across_lines(
@@ -83,8 +83,7 @@ def test_a_points_heading_is_on_the_page_of_its_measures_table(view: LogView) ->
     seen = 0
     for extra in range(0, 40, 5):
         history = view.level_history + tuple(
-            dataclasses.replace(view.level_history[-1], reason=f"Justert {i}")
-            for i in range(extra)
+            dataclasses.replace(view.level_history[-1], reason=f"Justert {i}") for i in range(extra)
         )
         for text in _pages(dataclasses.replace(view, level_history=history)):
             lines = text.splitlines()

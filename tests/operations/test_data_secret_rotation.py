@@ -34,7 +34,11 @@ NEW = b"the-new-data-secret-of-this-municipality-0002"
 def token_of(national_id: str) -> VerifiedToken:
     now = datetime.now(UTC)
     return VerifiedToken(
-        pid=national_id, acr="idporten-loa-high", subject="s", issued_at=now, expires_at=now,
+        pid=national_id,
+        acr="idporten-loa-high",
+        subject="s",
+        issued_at=now,
+        expires_at=now,
         claims={},
     )
 
@@ -63,9 +67,7 @@ async def people(session: AsyncSession) -> dict[str, str]:
 
 async def signs_in(session: AsyncSession, world_ids: dict[str, str]) -> dict[str, bool]:
     staff = await resolve_viewer(session, token_of(world_ids["holder"]), Audience.STAFF, TODAY)
-    family = await resolve_viewer(
-        session, token_of(world_ids["guardian"]), Audience.FAMILY, TODAY
-    )
+    family = await resolve_viewer(session, token_of(world_ids["guardian"]), Audience.FAMILY, TODAY)
     return {"holder": staff is not None, "guardian": family is not None}
 
 

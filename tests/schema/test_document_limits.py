@@ -64,9 +64,7 @@ def complexity(body: dict[str, Any]) -> dict[str, Any]:
         pytest.param(FAN_OUT, id="fragment fan-out 2^20"),
         pytest.param(repeated("myLogs { edges { node { id } } }", 360), id="360 myLogs"),
         pytest.param(repeated("viewer { kind }", 300), id="300 viewer"),
-        pytest.param(
-            repeated("... on Query { viewer { kind } }", 300), id="300 inline fragments"
-        ),
+        pytest.param(repeated("... on Query { viewer { kind } }", 300), id="300 inline fragments"),
         pytest.param(nested_repeats(20, 20), id="20 edges of 20 nodes"),
         pytest.param(fragment_chain(40), id="a chain of 40 fragments"),
         pytest.param(
