@@ -69,6 +69,7 @@ __all__ = [
     "defer_dispatch",
     "duty",
     "jobs",
+    "mail_lock",
     "run_duty",
 ]
 
@@ -135,7 +136,7 @@ async def defer_delivery(app: procrastinate.App, notification_id: uuid.UUID, at:
     """One waiting job per owed mail: a second defer of the same mail is a no-op."""
     task = app.tasks["deliver"]
     with contextlib.suppress(AlreadyEnqueued):
-        await task.configure(queueing_lock=_mail_lock(notification_id), schedule_at=at).defer_async(
+        await task.configure(queueing_lock=mail_lock(notification_id), schedule_at=at).defer_async(
             notification_id=str(notification_id)
         )
 
@@ -151,12 +152,13 @@ async def _with_a_job(session: AsyncSession, notification_ids: list[uuid.UUID]) 
             "SELECT queueing_lock FROM procrastinate.procrastinate_jobs "
             "WHERE queueing_lock = ANY(:locks) AND status IN ('todo', 'doing')"
         ),
-        {"locks": [_mail_lock(n) for n in notification_ids]},
+        {"locks": [mail_lock(n) for n in notification_ids]},
     )
     return {row.queueing_lock for row in rows}
 
 
-def _mail_lock(notification_id: uuid.UUID) -> str:
+def mail_lock(notification_id: uuid.UUID) -> str:
+    """The ``queueing_lock`` of an owed mail's job (one waiting job per mail)."""
     return f"mail:{notification_id}"
 
 
@@ -174,7 +176,7 @@ async def dispatch_and_defer(app: procrastinate.App, runtime: Runtime) -> int:
         due = await due_notifications(session, runtime.clock() + DUE_HORIZON)
         busy = await _with_a_job(session, [notification_id for notification_id, _ in due])
     for notification_id, at in due:
-        if _mail_lock(notification_id) not in busy:
+        if mail_lock(notification_id) not in busy:
             await defer_delivery(app, notification_id, at)
     return events
 

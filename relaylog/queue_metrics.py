@@ -43,8 +43,9 @@ def watch_queues(metrics: Metrics, engine: AsyncEngine) -> None:
                 text(
                     "SELECT queue_name, status::text AS status, count(*) AS n "
                     "FROM procrastinate.procrastinate_jobs "
-                    "WHERE status IN ('todo', 'doing', 'failed') GROUP BY 1, 2"
-                )
+                    "WHERE status::text = ANY(:statuses) GROUP BY 1, 2"
+                ),
+                {"statuses": list(JOB_STATUSES)},
             )
             counted = {(row.queue_name, row.status): float(row.n) for row in rows}
         return {(q, s): counted.get((q, s), 0.0) for q in QUEUES for s in JOB_STATUSES}

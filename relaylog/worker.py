@@ -31,7 +31,15 @@ from models.events import EVENT_CHANNEL, DomainEvent
 from models.notification import Notification, NotificationStatus
 from models.retention import SYSTEM_ACTOR
 from relaylog.db import async_url, create_engine
-from relaylog.jobs import DUTIES, Runtime, defer_dispatch, jobs, retry_stalled, run_duty
+from relaylog.jobs import (
+    DUTIES,
+    Runtime,
+    defer_dispatch,
+    jobs,
+    mail_lock,
+    retry_stalled,
+    run_duty,
+)
 from relaylog.mail import Mailer
 from relaylog.settings import Settings
 
@@ -265,7 +273,7 @@ async def requeue_dead_letters(url: str, notification_ids: list[uuid.UUID] | Non
                         f"DELETE FROM {JOB_SCHEMA}.procrastinate_jobs "
                         "WHERE status = 'failed' AND queueing_lock = ANY(:locks)"
                     ),
-                    {"locks": [f"mail:{n}" for n in requeued]},
+                    {"locks": [mail_lock(n) for n in requeued]},
                 )
                 await audit.append(
                     session,

@@ -46,6 +46,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.authorship import Author
 from models.enums import AuthorKind, ConsentEvidence, ConsentScope
 from models.errors import ConsentRequired, InvalidInput, NotFound
 from models.i18n import N_
@@ -96,6 +97,11 @@ class Consenter:
     """Someone whose consent counts: a guardian (by id) or the youth (``guardian_id`` None)."""
 
     guardian_id: uuid.UUID | None = None
+
+    @classmethod
+    def of(cls, author: Author) -> Consenter:
+        """The family member signed in (a guardian, else the youth), as these rules name them."""
+        return cls(author.guardian_id if author.kind is AuthorKind.GUARDIAN else None)
 
     @property
     def is_youth(self) -> bool:

@@ -10,7 +10,7 @@ import strawberry
 
 from auth.gate import CONSENT_FORM, OBJECT_KINDS
 from auth.ownership import facts_for
-from auth.policy import Action, Audience, PolicyField, Relation, WriteFacts
+from auth.policy import Action, Audience, PolicyField, WriteFacts
 from exports.archive import file_closure
 from models.base import utcnow
 from models.enums import RelayLogStatus
@@ -119,11 +119,8 @@ async def upload_consent(w: Write, input: UploadConsentInput) -> ConsentsPayload
 async def give_consent(w: Write, input: GiveConsentInput) -> ConsentsPayload:
     access = await w.log(input.log_id, Action.GIVE_CONSENT)
     log = await log_ops.load_log(w.session, access.log_id)
-    consenter = ops.Consenter(
-        w.author.guardian_id if access.relation is Relation.GUARDIAN else None
-    )
     consents = await ops.give_consent(
-        w.session, log, consenter, input.scopes, input.valid_until, w.today
+        w.session, log, ops.Consenter.of(w.author), input.scopes, input.valid_until, w.today
     )
     return reply(ConsentsPayload, consents=consents)
 

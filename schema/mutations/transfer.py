@@ -11,9 +11,9 @@ import strawberry
 from auth.gate import OBJECT_KINDS
 from auth.policy import Action, Audience, WriteFacts
 from exports.archive import archive_on_transfer
+from models import RelayLog
 from models import Transfer as TransferRow
 from models.base import utcnow
-from models.enums import AuthorKind
 from models.events import EventKind
 from models.operations import relay_log as log_ops
 from models.operations import transfer as ops
@@ -130,11 +130,8 @@ async def cancel_transfer(w: Write, transfer_id: strawberry.ID) -> TransferPaylo
     ),
 )
 async def approve_transfer(w: Write, transfer_id: strawberry.ID) -> TransferPayload:
-    found = await w.find(transfer_id, TRANSFER)
-    w.allow(Action.APPROVE_TRANSFER)
-    transfer = await ops.load_transfer(w.session, found.id, for_update=True)
-    log = await log_ops.load_log(w.session, transfer.log_id)
-    await ops.approve_transfer(w.session, transfer, _consenter(w), log, w.today)
+    transfer, log = await _answered_in_the_app(w, transfer_id, Action.APPROVE_TRANSFER)
+    await ops.approve_transfer(w.session, transfer, Consenter.of(w.author), log, w.today)
     return reply(TransferPayload, transfer=transfer)
 
 
@@ -149,14 +146,18 @@ async def approve_transfer(w: Write, transfer_id: strawberry.ID) -> TransferPayl
     ),
 )
 async def refuse_transfer(w: Write, transfer_id: strawberry.ID) -> TransferPayload:
-    found = await w.find(transfer_id, TRANSFER)
-    w.allow(Action.REFUSE_TRANSFER)
-    transfer = await ops.load_transfer(w.session, found.id, for_update=True)
-    log = await log_ops.load_log(w.session, transfer.log_id)
-    refused = await ops.refuse_transfer(w.session, transfer, _consenter(w), log, w.today, utcnow())
+    transfer, log = await _answered_in_the_app(w, transfer_id, Action.REFUSE_TRANSFER)
+    refused = await ops.refuse_transfer(
+        w.session, transfer, Consenter.of(w.author), log, w.today, utcnow()
+    )
     return reply(TransferPayload, transfer=refused)
 
 
-def _consenter(w: Write) -> Consenter:
-    """The family member signed in, as the consent rules name them."""
-    return Consenter(w.author.guardian_id if w.author.kind is AuthorKind.GUARDIAN else None)
+async def _answered_in_the_app(
+    w: Write, transfer_id: strawberry.ID, action: Action
+) -> tuple[TransferRow, RelayLog]:
+    """The transfer a family member answers, locked, and its log, once the gate let them."""
+    found = await w.find(transfer_id, TRANSFER)
+    w.allow(action)
+    transfer = await ops.load_transfer(w.session, found.id, for_update=True)
+    return transfer, await log_ops.load_log(w.session, transfer.log_id)
