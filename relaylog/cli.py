@@ -301,7 +301,10 @@ def _run(settings: Settings, url: str, *, checked: bool = False, demo: bool = Fa
         "access_log": False,  # it records query strings: relaylog.access_log replaces it
     }
     if not demo:
-        uvicorn.run("relaylog.asgi:create_app", **options)
+        from relaylog.metrics import multiprocess_dir
+
+        with multiprocess_dir(settings.workers):  # one /metrics for all workers
+            uvicorn.run("relaylog.asgi:create_app", **options)
         return
     server = uvicorn.Server(uvicorn.Config("relaylog.asgi:create_app", **options))
     asyncio.run(_serve_with_worker(settings, url, server))

@@ -26,22 +26,38 @@ async reader that ``/metrics`` awaits at each scrape, e.g.::
 where ``read_queue_depth()`` returns ``{("email",): 3.0, ...}``. A reader that fails is
 skipped for that scrape (logged), so a broken gauge never breaks the scrape.
 
-The registry is the process's own (not prometheus_client's global one). With several
-worker processes each answers for itself; aggregate in Prometheus (or point
-``PROMETHEUS_MULTIPROC_DIR`` at a shared folder and use prometheus_client's multiprocess
-collector, see the operations guide).
+**One process or several.** With one worker the registry is the process's own (not
+prometheus_client's global one). ``relaylog serve --workers N`` (N > 1) runs prometheus_client's
+multiprocess mode instead (``multiprocess_dir``): serve points ``PROMETHEUS_MULTIPROC_DIR`` at
+a fresh private folder before the workers start, every worker writes its values there, and
+whichever worker a scrape reaches answers for all of them (``MultiProcessCollector``), so the
+numbers never jump between workers. Counters and histograms are summed over every worker that
+ever ran under this serve (a restarted worker's counts stay); the pool gauge is the sum over
+the live workers (``livesum``: the machine's connections, what ``max_connections`` is measured
+against), refreshed after each request and at each scrape; the ``add_gauge`` gauges (database-
+wide numbers read at the scrape) are the most recent reading among live workers
+(``livemostrecent``). A worker that died is pruned from the live gauges at the next scrape.
+``PROMETHEUS_MULTIPROC_DIR`` set by the operator is used as given (also with one worker): a
+folder of its own for this serve, emptied when serve starts and stops. docs/deployment.md,
+"Monitoring", says what to scrape.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client import values as prometheus_values
 from prometheus_client.exposition import generate_latest
-from prometheus_client.registry import Collector
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
@@ -50,9 +66,11 @@ from models import audit
 
 __all__ = [
     "METRICS",
+    "MULTIPROCESS_DIR",
     "OUTCOMES",
     "Metrics",
     "metrics_endpoint",
+    "multiprocess_dir",
 ]
 
 log = logging.getLogger("relaylog.metrics")
@@ -72,6 +90,10 @@ _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 GaugeReader = Callable[[], Awaitable[Mapping[tuple[str, ...], float]]]
 
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+# A live gauge's file, e.g. gauge_livesum_4711.db (prometheus_client's naming).
+_LIVE_GAUGE_FILE = re.compile(r"gauge_live[a-z]+_(\d+)\.db")
+
 
 @dataclass(frozen=True, slots=True)
 class _ReadGauge:
@@ -79,7 +101,7 @@ class _ReadGauge:
     read: GaugeReader
 
 
-_POOL_STATES = {
+_POOL_STATES = {  # our label: the pool's method
     "size": "size",
     "checked_out": "checkedout",
     "idle": "checkedin",
@@ -87,32 +109,35 @@ _POOL_STATES = {
 }
 
 
-class _PoolCollector(Collector):
-    """The SQLAlchemy pool of the app's engine, read at scrape time."""
+class _PoolGauge:
+    """The SQLAlchemy pool of the app's engine, read into a gauge."""
 
-    def __init__(self) -> None:
+    def __init__(self, registry: CollectorRegistry) -> None:
         self.engine: AsyncEngine | None = None
-
-    def collect(self) -> list[GaugeMetricFamily]:
-        family = GaugeMetricFamily(
+        self.gauge = Gauge(
             "relaylog_db_pool_connections",
-            "Connections of the database pool, by state.",
-            labels=["state"],
+            "Connections of the database pool, by state (summed over the live workers).",
+            ["state"],
+            registry=registry,
+            multiprocess_mode="livesum",
         )
+
+    def read(self) -> None:
         pool = self.engine.sync_engine.pool if self.engine is not None else None
-        for state in ("size", "checked_out", "idle", "overflow"):
-            reader = getattr(
-                pool, {"idle": "checkedin", "checked_out": "checkedout"}.get(state, state), None
-            )
-            if callable(reader):
-                family.add_metric([state], float(reader()))
-        return [family]
+        if not all(callable(getattr(pool, method, None)) for method in _POOL_STATES.values()):
+            self.gauge.clear()  # no engine, or one without a pool (NullPool)
+            return
+        for state, method in _POOL_STATES.items():
+            self.gauge.labels(state).set(float(getattr(pool, method)()))
 
 
 class Metrics:
     """The process's metrics; one instance (``METRICS``) the app and the audit hook share."""
 
     def __init__(self) -> None:
+        # Decided when prometheus_client was first imported (its value class), from
+        # PROMETHEUS_MULTIPROC_DIR: set by `relaylog serve` before its workers start.
+        self.multiprocess = prometheus_values.ValueClass is not prometheus_values.MutexValue
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "relaylog_http_requests",
@@ -133,8 +158,7 @@ class Metrics:
             ["action"],
             registry=self.registry,
         )
-        self.pool = _PoolCollector()
-        self.registry.register(self.pool)
+        self.pool = _PoolGauge(self.registry)
         self._gauges: dict[str, _ReadGauge] = {}
 
     def observe_request(self, endpoint: str, operation: str, outcome: str, seconds: float) -> None:
@@ -142,6 +166,8 @@ class Metrics:
             outcome = "server_error"
         self.requests.labels(endpoint, operation, outcome).inc()
         self.duration.labels(endpoint, operation).observe(seconds)
+        if self.multiprocess:  # a scrape reads this worker's pool from its file
+            self.pool.read()
 
     def observe_audit(self, entries: Sequence[audit.AuditEntry]) -> None:
         for entry in entries:
@@ -162,7 +188,13 @@ class Metrics:
         if name in self._gauges:
             self._gauges[name] = _ReadGauge(self._gauges[name].gauge, read)
             return
-        gauge = Gauge(name, documentation, list(labelnames), registry=self.registry)
+        gauge = Gauge(
+            name,
+            documentation,
+            list(labelnames),
+            registry=self.registry,
+            multiprocess_mode="livemostrecent",  # the scraped worker's reading is the newest
+        )
         self._gauges[name] = _ReadGauge(gauge, read)
 
     async def exposition(self) -> bytes:
@@ -174,7 +206,66 @@ class Metrics:
                 continue
             for labels, value in values.items():
                 (entry.gauge.labels(*labels) if labels else entry.gauge).set(value)
-        return generate_latest(self.registry)
+        self.pool.read()
+        if not self.multiprocess:
+            return generate_latest(self.registry)
+        _forget_dead_workers()
+        every_worker = CollectorRegistry()
+        MultiProcessCollector(every_worker)
+        return generate_latest(every_worker)
+
+
+def _forget_dead_workers() -> None:
+    """Drop the live gauges of workers that are gone (killed, crashed, restarted by uvicorn):
+    they are this machine's processes, so asking the kernel is enough."""
+    folder = Path(os.environ[MULTIPROCESS_DIR])
+    for path in folder.glob("gauge_live*_*.db"):
+        match = _LIVE_GAUGE_FILE.fullmatch(path.name)
+        if match is None:
+            continue
+        pid = int(match.group(1))
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            mark_process_dead(pid, str(folder))
+        except PermissionError:  # alive, another user's: not ours to judge
+            continue
+
+
+@contextmanager
+def multiprocess_dir(workers: int) -> Iterator[Path | None]:
+    """Around ``relaylog serve``: the folder the workers share their metrics through, set in
+    ``PROMETHEUS_MULTIPROC_DIR`` for the workers to inherit (they import prometheus_client
+    after it is set; this process serves no metrics itself when there are several).
+
+    The operator's folder, when set, is emptied at start and stop; otherwise, with more than
+    one worker, a fresh private folder is made and removed afterwards; with one worker and
+    none set, nothing (the process's own registry)."""
+    given = os.environ.get(MULTIPROCESS_DIR)
+    if given:
+        folder = Path(given)
+        folder.mkdir(parents=True, exist_ok=True)
+        _empty(folder)
+        try:
+            yield folder
+        finally:
+            _empty(folder)
+        return
+    if workers <= 1:
+        yield None
+        return
+    folder = Path(tempfile.mkdtemp(prefix="relaylog-metrics-"))
+    os.environ[MULTIPROCESS_DIR] = str(folder)
+    try:
+        yield folder
+    finally:
+        os.environ.pop(MULTIPROCESS_DIR, None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _empty(folder: Path) -> None:
+    for path in folder.glob("*.db"):
+        path.unlink(missing_ok=True)
 
 
 METRICS = Metrics()

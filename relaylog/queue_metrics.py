@@ -10,7 +10,8 @@ here before anyone complains. Three gauges, read at each scrape with one stateme
 
 Label values come from fixed sets of ours (the queue names and statuses below): a row
 with any other value in the database is not reported, so no label can carry a person.
-Every process answers with the same database-wide numbers (aggregate with ``max``).
+Every process answers with the same database-wide numbers (across machines aggregate with
+``max``; within one ``serve --workers N`` the newest reading wins, ``livemostrecent``).
 """
 
 from __future__ import annotations

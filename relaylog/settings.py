@@ -14,9 +14,25 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["ConfigurationError", "Settings", "environment_name", "get_settings"]
+__all__ = [
+    "ConfigurationError",
+    "Settings",
+    "default_data_dir",
+    "environment_name",
+    "get_settings",
+]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_data_dir() -> Path:
+    """``.data`` in the checkout when the code runs from one (``dev.py``'s editable install);
+    installed from a wheel, ``.data`` in the working directory the command starts in, never
+    a folder inside site-packages. Production keeps nothing there (no embedded server, no
+    generated secrets or keys)."""
+    if (PROJECT_ROOT / "pyproject.toml").is_file():
+        return PROJECT_ROOT / ".data"
+    return Path.cwd().resolve() / ".data"
 
 
 class ConfigurationError(Exception):
@@ -30,7 +46,7 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "RELAYLOG_DATABASE_URL")
     )
-    data_dir: Path = PROJECT_ROOT / ".data"
+    data_dir: Path = Field(default_factory=default_data_dir)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     # API worker processes of `relaylog serve` (each its own event loop and database pool).

@@ -15,7 +15,7 @@ from strawberry.types import Info
 from exports.archive import ArchiveReason
 from models import ArchiveRecord as ArchiveRecordRow
 from resolvers import archive as r
-from schema.node import encode_global_id
+from schema.node import VALUE_TYPE, encode_global_id
 
 __all__ = ["ArchivePackageFile", "ArchiveReason", "ArchiveRecord"]
 
@@ -95,7 +95,7 @@ class ArchiveRecord:
         return isinstance(obj, ArchiveRecordRow)
 
 
-@strawberry.type(description="The archive package itself: the zip, inline as base64.")
+@strawberry.type(description="The archive package itself: the zip, inline as base64." + VALUE_TYPE)
 class ArchivePackageFile:
     file_name: str
     content_type: str

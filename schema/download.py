@@ -13,10 +13,12 @@ import hashlib
 
 import strawberry
 
+from schema.node import VALUE_TYPE
+
 __all__ = ["FileDownload", "file_download"]
 
 
-@strawberry.type(description="A file, inline as base64, for you alone.")
+@strawberry.type(description="A file, inline as base64, for you alone." + VALUE_TYPE)
 class FileDownload:
     file_name: str
     content_type: str

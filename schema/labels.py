@@ -20,6 +20,7 @@ from strawberry.types import Info
 import schema.enums  # noqa: F401 - registers the enumerations with Strawberry first
 from models.i18n import Language
 from models.i18n.enums import ENGLISH, enum_label
+from schema.node import VALUE_TYPE
 
 __all__ = ["LABEL_TYPES", "Labels", "labels_in"]
 
@@ -30,7 +31,7 @@ def _snake(name: str) -> str:
 
 def _label_type(enum: type[StrEnum]) -> type:
     cls = type(f"{enum.__name__}Label", (), {"__annotations__": {"value": enum, "label": str}})
-    description = f"A value of {enum.__name__} and its label in the asked language."
+    description = f"A value of {enum.__name__} and its label in the asked language." + VALUE_TYPE
     return strawberry.type(cls, description=description)
 
 
@@ -47,7 +48,8 @@ _Labels = type(
     },
 )
 Labels: Any = strawberry.type(
-    _Labels, description="Every enumeration's values with their labels in one language."
+    _Labels,
+    description="Every enumeration's values with their labels in one language." + VALUE_TYPE,
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from models.notification import Delivery, Language
+from schema.node import VALUE_TYPE
 
 __all__ = ["NotificationPreferences"]
 
@@ -22,7 +23,7 @@ strawberry.enum(
 )
 
 
-@strawberry.type(description="How the viewer is told of news in the logs they follow.")
+@strawberry.type(description="How the viewer is told of news in the logs they follow." + VALUE_TYPE)
 class NotificationPreferences:
     delivery: Delivery
     language: Language

@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 
 from auth.policy import PolicyField
+from schema.node import VALUE_TYPE
 from schema.permissions import covered
 
 __all__ = ["PageInfo"]
@@ -19,7 +20,7 @@ _PAGING = PolicyField.LOG_SUMMARY
 
 @strawberry.type(
     description="Relay's page info. Paging forward, hasPreviousPage says a cursor was given; "
-    "paging backward (last/before), hasNextPage does."
+    "paging backward (last/before), hasNextPage does." + VALUE_TYPE
 )
 class PageInfo:
     has_next_page: bool = covered(_PAGING)

@@ -49,7 +49,10 @@ FAMILY_NODE_TYPES: list[type] = [
 STAFF_NODE_TYPES: list[type] = [*FAMILY_NODE_TYPES, Organisation, StaffAccount]
 
 
-@strawberry.type(description="Who is asking.")
+@strawberry.type(
+    description="Who is asking: an entity with its id on the staff and family endpoints. In "
+    "the reporting schema, which shows no person, it has none." + VALUE_TYPE
+)
 class Viewer:
     id: strawberry.ID = audiences(
         LOGS,
@@ -75,7 +78,7 @@ class Viewer:
         return NotificationPreferences(delivery=chosen[0], language=chosen[1])
 
 
-@strawberry.type
+@strawberry.type(description="Whether the service can answer." + VALUE_TYPE)
 class Health:
     @strawberry.field(description="Whether the database answers.")
     async def database(self, info: Info) -> bool:

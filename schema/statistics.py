@@ -29,6 +29,7 @@ from schema.enums import (
     OrganisationKind,
     PointCategory,
 )
+from schema.node import VALUE_TYPE
 from schema.permissions import audiences
 
 __all__ = ["Statistics", "StatisticsQueryFields"]
@@ -55,20 +56,22 @@ class StatisticsCell:
     )
 
 
-@strawberry.type(description="Logs (created in the period) by their level.")
+@strawberry.type(description="Logs (created in the period) by their level." + VALUE_TYPE)
 class LevelCell(StatisticsCell):
     level: int
     logs: int | None
 
 
-@strawberry.type(description="Points of attention by category.")
+@strawberry.type(description="Points of attention by category." + VALUE_TYPE)
 class CategoryCell(StatisticsCell):
     category: PointCategory
     points: int | None
     logs: int | None = strawberry.field(description="Logs with points in this category.")
 
 
-@strawberry.type(description="Measures by type and the outcome of their latest evaluation.")
+@strawberry.type(
+    description="Measures by type and the outcome of their latest evaluation." + VALUE_TYPE
+)
 class MeasureCell(StatisticsCell):
     measure_type: MeasureType
     outcome: EvaluationOutcome | None = strawberry.field(description="Null: not evaluated yet.")
@@ -76,14 +79,14 @@ class MeasureCell(StatisticsCell):
     logs: int | None = strawberry.field(description="Logs with such measures.")
 
 
-@strawberry.type(description="Days between two events of a log.")
+@strawberry.type(description="Days between two events of a log." + VALUE_TYPE)
 class DurationCell(StatisticsCell):
     logs: int | None
     average_days: float | None
     median_days: float | None
 
 
-@strawberry.type(description="Logs closed in the period, by reason.")
+@strawberry.type(description="Logs closed in the period, by reason." + VALUE_TYPE)
 class ClosureCell(StatisticsCell):
     reason: CloseReason
     logs: int | None
@@ -114,7 +117,7 @@ def _durations(cells: list[stats.DurationCell]) -> list[DurationCell]:
     description="De-identified statistics of the reporter's municipality: live logs and the "
     "statistics kept from purged ones. A log counts in the period it was created in "
     "(closures: the period it was closed in). Counts are rounded to a multiple of roundedTo, "
-    "durations to whole days."
+    "durations to whole days." + VALUE_TYPE
 )
 class Statistics:
     tables: strawberry.Private[StatisticsTables]

@@ -14,7 +14,7 @@ from strawberry.types import Info
 
 from models.events import EventKind
 from resolvers import live
-from schema.node import Node, decode_global_id, encode_global_id
+from schema.node import VALUE_TYPE, Node, decode_global_id, encode_global_id
 from schema.relay_log import RelayLog
 
 __all__ = ["LogChange", "MyLogChange", "Subscription"]
@@ -28,7 +28,7 @@ strawberry.enum(
 
 @strawberry.type(
     description="Something changed in a log: what kind of change, and the changed object as "
-    "you may read it now (node(id:) would answer the same)."
+    "you may read it now (node(id:) would answer the same)." + VALUE_TYPE
 )
 class LogChange:
     kind: EventKind
@@ -47,7 +47,9 @@ class LogChange:
         )
 
 
-@strawberry.type(description="A log of yours got news, became yours, or is yours no more.")
+@strawberry.type(
+    description="A log of yours got news, became yours, or is yours no more." + VALUE_TYPE
+)
 class MyLogChange:
     change: live.MyLogChangeKind
     log_id: strawberry.ID = strawberry.field(description="The log's global id.")

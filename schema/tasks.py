@@ -29,6 +29,13 @@ strawberry.enum(
 
 @strawberry.type(description="One item of the task list, in the log it belongs to.")
 class Task:
+    @strawberry.field(
+        description="Stable while the item is due: one task per measure or meeting (its kind "
+        "moves on as the deadline passes), one activity-plan task per log."
+    )
+    def id(self, root: strawberry.Parent[Any]) -> strawberry.ID:
+        return strawberry.ID(encode_global_id("Task", root.item_id or root.log.id))
+
     kind: TaskKind
     due_on: datetime.date
     days_left: int = strawberry.field(description="Days from today to dueOn; negative: late.")

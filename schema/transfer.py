@@ -25,6 +25,7 @@ P = PolicyField
 
 @strawberry.type(description="A guardian's (or the youth's) approval of a transfer, in the app.")
 class TransferApproval:
+    id: strawberry.ID = node_id_field("TransferApproval", P.TRANSFERS)
     given_by_kind: AuthorKind = covered(P.TRANSFERS)
     given_by_name: str | None = gated(P.AUTHORS, resolver=consent_given_by_name)
     approved_at: datetime.datetime = covered(P.TRANSFERS)

@@ -530,6 +530,7 @@ TABLES: dict[str, Table] = {
         source="",
         log_id="{t}.log_id",
         fields={
+            "id": _id("TransferApproval"),
             "givenByKind": Value("{t}.given_by_kind"),
             "givenByName": _person_name("given_by_kind", None, "given_by_guardian_id"),
             "approvedAt": _at("approved_at"),

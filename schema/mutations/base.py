@@ -78,7 +78,7 @@ from models.events import Event, EventKind, record_events
 from models.i18n import N_
 from resolvers.context import Context
 from schema.export_view import holder_answer
-from schema.node import decode_global_id
+from schema.node import VALUE_TYPE, decode_global_id
 from schema.permissions import audiences
 from schema.text_input import text_problem
 
@@ -105,7 +105,9 @@ MUTATIONS: dict[str, StrawberryField] = {}
 strawberry.enum(ErrorCode, description="Why a mutation changed nothing.")
 
 
-@strawberry.type(description="Why a mutation changed nothing; `field` names the bad input.")
+@strawberry.type(
+    description="Why a mutation changed nothing; `field` names the bad input." + VALUE_TYPE
+)
 class MutationError:
     code: ErrorCode
     message: str

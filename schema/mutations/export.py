@@ -73,9 +73,8 @@ class ExportRelayLogPayload:
 @strawberry.type(
     description=(
         "An archive package: the log as PDF/A (as the relay holder sees it) and Noark 5 "
-        "metadata (noark5-metadata.xml), zipped and kept on record. A value, not an entity: "
-        "no id (``archiveRecordId`` names the record: the id ``downloadArchivePackage`` "
-        "takes), caches keep it inside its parent."
+        "metadata (noark5-metadata.xml), zipped and kept on record. archiveRecordId names "
+        "the record: the id downloadArchivePackage takes." + VALUE_TYPE
     )
 )
 class ArchivePackage:

@@ -116,6 +116,11 @@ SETTING_MEANINGS = {
     "twice per half-year)",
 }
 
+# Defaults computed when the settings are read (a default_factory), said in words.
+DEFAULT_TEXTS = {
+    "data_dir": "`.data` in the checkout; installed from a wheel: `.data` in the working directory",
+}
+
 
 def _default(value: Any) -> str:
     if value is None:
@@ -138,7 +143,8 @@ def settings_table() -> str:
     rows = ["| variable | default | meaning |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
         meaning = SETTING_MEANINGS.get(name, "**undocumented**")
-        rows.append(f"| `{environment_name(name)}` | {_default(field.default)} | {meaning} |")
+        default = DEFAULT_TEXTS.get(name) or _default(field.default)
+        rows.append(f"| `{environment_name(name)}` | {default} | {meaning} |")
     return "\n".join(rows)
 
 

@@ -102,6 +102,23 @@ async def test_the_holder_sees_what_is_due_in_her_logs_earliest_first(
     assert [t["daysLeft"] for t in first] == [-6, -4]
 
 
+async def test_a_task_has_one_id_whoever_asks_and_whatever_window(
+    client: GraphQLClient, world: World
+) -> None:
+    """Client caches key tasks by id: distinct in one list, the same in the next."""
+    await _every_kind(world, 2)
+    ids = "query($days: Int) { myTasks(withinDays: $days) { id kind itemId logId } }"
+
+    mine = (await client.query(ids, as_=world.holder))["myTasks"]
+    wider = (await client.query(ids, as_=world.holder, variables={"days": 30}))["myTasks"]
+    theirs = (await client.query(ids, as_=world.actor))["myTasks"]
+
+    assert len({task["id"] for task in mine}) == len(mine) == 7
+    by_id = {task["id"]: task for task in wider}
+    assert all(by_id[task["id"]] == task for task in mine)
+    assert {task["id"] for task in theirs} <= set(by_id)
+
+
 @pytest.mark.parametrize("level", [0, 1, 2, 3])
 async def test_each_relation_sees_the_items_the_policy_lets_it_read(
     client: GraphQLClient, world: World, level: int

@@ -1,6 +1,10 @@
 """Run Alembic from code, tell whether the database is at the newest revision, and start a
 database over.
 
+The Alembic environment (``env.py``, ``alembic.ini``, ``versions/``) lives in this package and
+is installed with it, so ``relaylog migrate`` and ``/readyz`` find it from a wheel in
+site-packages as well as from the checkout, whatever the working directory.
+
 ``upgrade`` and ``downgrade`` fail with a ``ConfigurationError`` (one line for the operator)
 when the database cannot be used or a migration refuses, never with the driver's traceback.
 """
@@ -19,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from relaylog.db import async_url, connection_problem
-from relaylog.settings import PROJECT_ROOT, ConfigurationError
+from relaylog.settings import ConfigurationError
 
 __all__ = [
     "DowngradeRefused",
@@ -37,9 +41,12 @@ class DowngradeRefused(ConfigurationError):
     anything (the whole run is one transaction, so earlier steps are rolled back too)."""
 
 
+SCRIPT_LOCATION = Path(__file__).resolve().parent
+
+
 def alembic_config(url: str) -> Config:
-    cfg = Config(str(Path(PROJECT_ROOT) / "alembic.ini"))
-    cfg.set_main_option("script_location", str(Path(PROJECT_ROOT) / "migrations"))
+    cfg = Config(str(SCRIPT_LOCATION / "alembic.ini"))
+    cfg.set_main_option("script_location", str(SCRIPT_LOCATION))
     cfg.attributes["url"] = async_url(url)
     return cfg
 
