@@ -50,9 +50,11 @@ def _check_port_free(settings: Settings) -> None:
 
 
 def _database_url(settings: Settings) -> str:
-    from relaylog.db import resolve_database_url
+    """Every command that uses the database asks here: the URL, probed once (one line, not a
+    traceback, when the database is down, missing or refuses the role)."""
+    from relaylog.db import usable_database_url
 
-    return resolve_database_url(settings)
+    return usable_database_url(settings)
 
 
 @app.command()
@@ -542,10 +544,11 @@ def _terminated(signum: int, frame: object) -> None:
 
 
 def main() -> None:
-    """Every mistake is one line and a non-zero exit: a configuration error (exit 2) and a
-    usage error such as ``--port abc`` (exit 2, naming the command's ``--help``) alike —
-    not click's framed box, which a log collector splits into six lines. (Typer 0.29 carries
-    its own click; its exception classes are only importable from ``typer._click``.)"""
+    """Every mistake is one line and a non-zero exit: a configuration error (exit 2), a
+    database that cannot be used (exit 2) and a usage error such as ``--port abc`` (exit 2,
+    naming the command's ``--help``) alike — not click's framed box, which a log collector
+    splits into six lines. (Typer 0.29 carries its own click; its exception classes are only
+    importable from ``typer._click``.)"""
     from typer._click import exceptions as cli_errors
 
     signal.signal(signal.SIGTERM, _terminated)
@@ -567,4 +570,14 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, typer.Abort):
         sys.exit(130)
+    except Exception as exc:
+        # Every command probes the database before it starts (``_database_url``); one that
+        # goes away later, or a pool that gives up, is one line too. Anything else is a bug
+        # and keeps its traceback.
+        from relaylog.db import connection_problem, database_unusable
+
+        if not database_unusable(exc):
+            raise
+        typer.echo(f"relaylog: {connection_problem(exc)}", err=True)
+        sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
