@@ -49,12 +49,13 @@ def _check_port_free(settings: Settings) -> None:
         probe.close()
 
 
-def _database_url(settings: Settings) -> str:
+def _database_url(settings: Settings, *, probe: bool = True) -> str:
     """Every command that uses the database asks here: the URL, probed once (one line, not a
-    traceback, when the database is down, missing or refuses the role)."""
-    from relaylog.db import usable_database_url
+    traceback, when the database is down, missing or refuses the role). ``probe=False``: the
+    caller's ``preflight`` checks it, after the keys and secrets."""
+    from relaylog.db import resolve_database_url, usable_database_url
 
-    return usable_database_url(settings)
+    return usable_database_url(settings) if probe else resolve_database_url(settings)
 
 
 @app.command()
@@ -197,7 +198,7 @@ def serve(
     """Serve the API (the database must be migrated)."""
     settings = _settings(host=host, port=port, workers=workers)
     _check_port_free(settings)
-    _run(settings, _database_url(settings))
+    _run(settings, _database_url(settings, probe=False))  # preflight: keys, then the database
 
 
 @app.command()
@@ -394,8 +395,8 @@ def worker(
     from relaylog.worker import run_duty_now, run_worker
 
     settings = _settings(worker_concurrency=concurrency)
+    configure_data_protection(settings)  # a wrong secret before the database
     url = _database_url(settings)
-    configure_data_protection(settings)
     configure_logging(settings.log_level)
     if run is not None:
         changed = asyncio.run(run_duty_now(settings, url, run))
