@@ -101,23 +101,27 @@ class RemoteJwks:
 
     async def verify(self, token: str) -> VerifiedToken:
         """``verifier.verify``, after refetching a JWKS past its max-age, and once more
-        (rate-limited) when the token names a key we do not know."""
+        (rate-limited) when the token names a key we do not know.
+
+        After an unknown key the token is always verified again, whoever fetched: requests
+        that arrive together with a newly rotated key wait for the one fetch in flight (or
+        find it just done, within ``min_refresh_seconds``) and then use its keys."""
         if self.clock() >= self._expires_at:
             await self._refresh(reason="max-age")
         try:
             return self.verifier.verify(token)
         except TokenError as exc:
-            if exc.code != "UNKNOWN_KEY" or not await self._refresh(reason="unknown kid"):
+            if exc.code != "UNKNOWN_KEY":
                 raise
+        await self._refresh(reason="unknown kid")
         return self.verifier.verify(token)
 
-    async def _refresh(self, *, reason: str) -> bool:
-        """Fetch the JWKS unless one was fetched within ``min_refresh_seconds``; whether the
-        keys changed. Concurrent callers wait for the one fetch in flight."""
+    async def _refresh(self, *, reason: str) -> None:
+        """Fetch the JWKS unless one was fetched within ``min_refresh_seconds``. Concurrent
+        callers wait for the one fetch in flight."""
         async with self._lock:
             if self.clock() - self._fetched_at < self.min_refresh_seconds:
-                return False
-            before = self.verifier.jwks.kids
+                return
             self._fetched_at = self.clock()
             self.fetches += 1
             try:
@@ -129,9 +133,7 @@ class RemoteJwks:
                 log.warning(
                     "JWKS refresh failed", extra={"reason": reason, "error": type(exc).__name__}
                 )
-                return False
+                return
             self.verifier.jwks = fetched.jwks
             self._expires_at = self._fetched_at + self._lifetime(fetched.max_age)
-            changed = fetched.jwks.kids != before
             log.info("JWKS refreshed", extra={"reason": reason, "keys": len(fetched.jwks.kids)})
-            return changed

@@ -25,9 +25,9 @@ report_app = typer.Typer(no_args_is_help=True, help="Control reports for unit ma
 
 
 def _url(settings: Settings) -> str:
-    from relaylog.db import resolve_database_url
+    from relaylog.db import usable_database_url
 
-    return resolve_database_url(settings)
+    return usable_database_url(settings)  # probed first, as every command's (relaylog.cli)
 
 
 @audit_app.command("verify")

@@ -49,10 +49,13 @@ def _check_port_free(settings: Settings) -> None:
         probe.close()
 
 
-def _database_url(settings: Settings) -> str:
-    from relaylog.db import resolve_database_url
+def _database_url(settings: Settings, *, probe: bool = True) -> str:
+    """Every command that uses the database asks here: the URL, probed once (one line, not a
+    traceback, when the database is down, missing or refuses the role). ``probe=False``: the
+    caller's ``preflight`` checks it, after the keys and secrets."""
+    from relaylog.db import resolve_database_url, usable_database_url
 
-    return resolve_database_url(settings)
+    return usable_database_url(settings) if probe else resolve_database_url(settings)
 
 
 @app.command()
@@ -195,7 +198,7 @@ def serve(
     """Serve the API (the database must be migrated)."""
     settings = _settings(host=host, port=port, workers=workers)
     _check_port_free(settings)
-    _run(settings, _database_url(settings))
+    _run(settings, _database_url(settings, probe=False))  # preflight: keys, then the database
 
 
 @app.command()
@@ -395,8 +398,8 @@ def worker(
     from relaylog.worker import run_duty_now, run_worker
 
     settings = _settings(worker_concurrency=concurrency)
+    configure_data_protection(settings)  # a wrong secret before the database
     url = _database_url(settings)
-    configure_data_protection(settings)
     configure_logging(settings.log_level)
     if run is not None:
         changed = asyncio.run(run_duty_now(settings, url, run))
@@ -545,10 +548,11 @@ def _terminated(signum: int, frame: object) -> None:
 
 
 def main() -> None:
-    """Every mistake is one line and a non-zero exit: a configuration error (exit 2) and a
-    usage error such as ``--port abc`` (exit 2, naming the command's ``--help``) alike —
-    not click's framed box, which a log collector splits into six lines. (Typer 0.29 carries
-    its own click; its exception classes are only importable from ``typer._click``.)"""
+    """Every mistake is one line and a non-zero exit: a configuration error (exit 2), a
+    database that cannot be used (exit 2) and a usage error such as ``--port abc`` (exit 2,
+    naming the command's ``--help``) alike — not click's framed box, which a log collector
+    splits into six lines. (Typer 0.29 carries its own click; its exception classes are only
+    importable from ``typer._click``.)"""
     from typer._click import exceptions as cli_errors
 
     signal.signal(signal.SIGTERM, _terminated)
@@ -570,4 +574,14 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, typer.Abort):
         sys.exit(130)
+    except Exception as exc:
+        # Every command probes the database before it starts (``_database_url``); one that
+        # goes away later, or a pool that gives up, is one line too. Anything else is a bug
+        # and keeps its traceback.
+        from relaylog.db import connection_problem, database_unusable
+
+        if not database_unusable(exc):
+            raise
+        typer.echo(f"relaylog: {connection_problem(exc)}", err=True)
+        sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import NullPool
 
 from relaylog.settings import ConfigurationError, Settings
 
@@ -28,8 +29,11 @@ __all__ = [
     "check_database",
     "connection_problem",
     "create_engine",
+    "database_unusable",
+    "probe_database",
     "resolve_database_url",
     "session_scope",
+    "usable_database_url",
 ]
 
 SessionFactory = async_sessionmaker[AsyncSession]
@@ -158,6 +162,16 @@ _CONNECT_PROBLEMS = {
 }
 
 _NETWORK_ERRORS = ("ConnectionRefusedError", "gaierror", "TimeoutError", "OSError")
+# What says, anywhere in an exception's chain, that the database went away or never answered
+# (asyncpg, psycopg and its pool alike); ``database_unusable`` tells them from a bug.
+_UNUSABLE = (
+    "ConnectionRefusedError",
+    "ConnectionResetError",
+    "gaierror",
+    "PoolTimeout",
+    "ConnectionDoesNotExistError",
+    "CannotConnectNowError",
+)
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
@@ -198,6 +212,18 @@ def connection_problem(exc: BaseException, url: str | None = None) -> str:
     )
 
 
+def database_unusable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be reached or used (a refused or lost
+    connection, a pool that gave up, a SQLSTATE of ``_CONNECT_PROBLEMS``), not a bug."""
+    for cause in _causes(exc):
+        state = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+        if (isinstance(state, str) and state in _CONNECT_PROBLEMS) or type(
+            cause
+        ).__name__ in _UNUSABLE:
+            return True
+    return False
+
+
 def _unique_statement_name() -> str:
     return f"__asyncpg_{uuid.uuid4().hex}__"
 
@@ -211,6 +237,25 @@ async def check_database(engine: AsyncEngine) -> None:
         raise ConfigurationError(
             connection_problem(exc, engine.url.render_as_string(hide_password=True))
         ) from exc
+
+
+async def probe_database(url: str) -> None:
+    """Connect once (no pool kept) and fail with ``check_database``'s one line."""
+    engine = create_async_engine(async_url(url), poolclass=NullPool)
+    try:
+        await check_database(engine)
+    finally:
+        await engine.dispose()
+
+
+def usable_database_url(settings: Settings) -> str:
+    """The database URL a command works on, checked first: every command that uses the
+    database gets it here, so one that is down, missing or refuses the role is one line
+    before anything else is tried (no pool waiting out its timeout, no traceback).
+    Blocking (its own event loop): call it before the command's ``asyncio.run``."""
+    url = resolve_database_url(settings)
+    asyncio.run(probe_database(url))
+    return url
 
 
 @asynccontextmanager

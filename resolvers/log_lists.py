@@ -24,6 +24,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    any_,
     case,
     exists,
     func,
@@ -47,7 +48,7 @@ from models import Child, ChildGuardian, Guardian, Measure, RelayLog
 from models.enums import MeasureStatus
 from models.national_id import is_valid_national_id
 from models.relay_log import ACTIVITY_PLAN_DAYS
-from models.secrets import keyed_hash
+from models.secrets import lookup_hashes
 from resolvers.errors import ClientError, ErrorCode
 from resolvers.pagination import (
     PageRequest,
@@ -82,11 +83,11 @@ class LogOrder(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Search:
-    """SQL values of a search: an ``ILIKE`` pattern, and the keyed hash of a national id when
-    the text is one."""
+    """SQL values of a search: an ``ILIKE`` pattern, and when the text is a national id the
+    array of its keyed hashes (``lookup_hashes``: two while the data secret is rotated)."""
 
     pattern: ColumnElement[Any]
-    national_id_hash: ColumnElement[Any] | None = None
+    national_id_hashes: ColumnElement[Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,14 +112,17 @@ class LogListFilter:
 @dataclass(frozen=True, slots=True)
 class MyLogsRequest:
     """A ``myLogs`` call's paging, ordering and search, checked once for both paths: Python
-    values (cursor keys, the search pattern and national-id hash), not yet SQL."""
+    values (cursor keys, the search pattern and national-id hashes), not yet SQL.
+
+    ``national_id_hashes``: empty when the search is not a national id; else every hash a
+    stored row of it may carry (the old secret's too, while rows are being rotated)."""
 
     page: PageRequest
     order: LogOrder
     after: tuple[Any, ...] | None
     before: tuple[Any, ...] | None
     pattern: str | None
-    national_id_hash: bytes | None
+    national_id_hashes: tuple[bytes, ...]
 
 
 def my_logs_request(
@@ -149,7 +153,7 @@ def my_logs_request(
         after=None if after is None else _cursor(after, order, "after"),
         before=None if before is None else _cursor(before, order, "before"),
         pattern=search_pattern(text) if text else None,
-        national_id_hash=keyed_hash(digits) if is_valid_national_id(digits) else None,
+        national_id_hashes=lookup_hashes(digits) if is_valid_national_id(digits) else (),
     )
 
 
@@ -211,9 +215,10 @@ def _search(shape: AccessShape, search: Search, params: ViewerParams) -> ColumnE
         _child_name().ilike(search.pattern),
         and_(readable_sql(shape, PolicyField.GUARDIAN_CONTACT, params), guardian_named),
     ]
-    if search.national_id_hash is not None:
+    if search.national_id_hashes is not None:
         identified = exists().where(
-            Child.id == RelayLog.child_id, Child.national_id_hash == search.national_id_hash
+            Child.id == RelayLog.child_id,
+            Child.national_id_hash == any_(search.national_id_hashes),
         )
         matches.append(and_(readable_sql(shape, PolicyField.CHILD_IDENTITY, params), identified))
     return or_(*matches)

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     LargeBinary,
     Select,
     String,
@@ -137,10 +138,10 @@ def _cursor_values(values: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
 def _search_values(request: MyLogsRequest) -> Search | None:
     if request.pattern is None:
         return None
-    nid_hash = request.national_id_hash
+    hashes = request.national_id_hashes
     return Search(
         literal(request.pattern, String()),
-        None if nid_hash is None else literal(nid_hash, LargeBinary()),
+        literal(list(hashes), ARRAY(LargeBinary())) if hashes else None,
     )
 
 

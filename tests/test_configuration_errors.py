@@ -1,17 +1,21 @@
 """Every configuration mistake an operator makes is one line on stderr and a non-zero exit:
-the database down, missing or refusing the role (``demo``, ``migrate``, ``serve``), wrong
+the database down, missing or refusing the role (every command that uses it), wrong
 values in the environment, production without its settings, a port already in use (found
 before anything is printed)."""
 
 from __future__ import annotations
 
+import signal
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from psycopg_pool import PoolTimeout
 from sqlalchemy.engine import make_url
 
+from relaylog import cli
 from tests.conftest import _server_url, fresh_database
 from tests.test_cli import DATABASE_DOWN, assert_one_line_error, relaylog
 
@@ -30,13 +34,44 @@ def used_port() -> Iterator[int]:
         yield taken.getsockname()[1]
 
 
-@pytest.mark.parametrize("command", ["migrate", "demo"])
-def test_a_database_that_is_down_is_one_line(tmp_path: Path, command: str) -> None:
-    result = relaylog(command, data_dir=tmp_path, database_url=DATABASE_DOWN)
+# Every command of ``relaylog --help`` that uses the database, with the arguments it needs.
+DATABASE_COMMANDS = [
+    pytest.param(["migrate"], id="migrate"),
+    pytest.param(["downgrade"], id="downgrade"),
+    pytest.param(["demo"], id="demo"),
+    pytest.param(["serve"], id="serve"),
+    pytest.param(["worker", "--once"], id="worker --once"),
+    pytest.param(["worker", "--run", "remind"], id="worker --run"),
+    pytest.param(["worker-status"], id="worker-status"),
+    pytest.param(["worker-requeue", "--all"], id="worker-requeue"),
+    pytest.param(["rotate-data-secret"], id="rotate-data-secret"),
+    pytest.param(["import", "staff", "{data}/staff.csv"], id="import staff"),
+    pytest.param(["audit", "verify"], id="audit verify"),
+    pytest.param(["audit", "checkpoint"], id="audit checkpoint"),
+    pytest.param(["report", "passive", "--unit", "Nordre skole"], id="report passive"),
+    pytest.param(["purge", "--dry-run"], id="purge"),
+]
+
+
+@pytest.fixture
+def command_inputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The data folder, with what the commands need before they reach the database: a staff
+    file to import (``{data}/staff.csv``), an old data secret to rotate from."""
+    (tmp_path / "staff.csv").write_text("national_id;name;email;unit;role\n")
+    monkeypatch.setenv("RELAYLOG_DATA_SECRET_ACCEPTED", "an-older-data-secret-of-40-characters-x")
+    return tmp_path
+
+
+@pytest.mark.parametrize("command", DATABASE_COMMANDS)
+def test_a_database_that_is_down_is_one_line(command_inputs: Path, command: list[str]) -> None:
+    started = time.monotonic()
+    args = [arg.format(data=command_inputs) for arg in command]
+    result = relaylog(*args, data_dir=command_inputs, database_url=DATABASE_DOWN)
 
     line = assert_one_line_error(result)
     assert "cannot connect to the database at 127.0.0.1:1/nothing" in line
     assert result.stdout == ""
+    assert time.monotonic() - started < 20  # no pool waiting out its 30 s timeout
 
 
 @pytest.mark.parametrize("command", ["migrate", "demo"])
@@ -50,7 +85,7 @@ def test_a_missing_database_is_one_line(tmp_path: Path, command: str) -> None:
     assert "does not exist" in line
 
 
-@pytest.mark.parametrize("command", ["migrate"])
+@pytest.mark.parametrize("command", ["migrate", "demo", "worker-status"])
 def test_a_role_the_server_refuses_is_one_line(tmp_path: Path, command: str) -> None:
     url = on_test_server(username="relaylog_no_such_role")
 
@@ -130,3 +165,27 @@ def test_a_used_port_is_found_before_anything_is_printed(
     line = assert_one_line_error(result)
     assert f"cannot listen on 127.0.0.1:{used_port}" in line
     assert result.stdout == ""  # no banner, no tokens, no "demo data loaded"
+
+
+def test_a_database_lost_after_the_probe_is_one_line_but_a_bug_is_not(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def lost_midway(**_: object) -> None:
+        raise PoolTimeout("couldn't get a connection after 30.00 sec")
+
+    monkeypatch.setattr(signal, "signal", lambda *_: None)  # pytest keeps its SIGTERM
+    monkeypatch.setattr(cli, "app", lost_midway)
+    with pytest.raises(SystemExit) as ended:
+        cli.main()
+
+    assert ended.value.code == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("relaylog: cannot connect to the database (PoolTimeout)")
+
+    def a_bug(**_: object) -> None:
+        raise KeyError("not a database problem")
+
+    monkeypatch.setattr(cli, "app", a_bug)
+    with pytest.raises(KeyError):
+        cli.main()

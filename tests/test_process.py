@@ -3,7 +3,8 @@ runs it: ``relaylog demo`` on its own embedded PostgreSQL, stopped with SIGTERM 
 Ctrl-C (SIGINT). A request running at the stop is finished; the embedded server is gone
 afterwards, its handle list empty (also after a process that died without cleaning up), and
 nothing on stderr is an error, a warning or a traceback. Downgrading the demo data (a family
-with two logs) refuses in one line; ``demo --reset`` does not need downgrades.
+with two logs) refuses in one line; ``demo --reset`` does not need downgrades. ``python3
+dev.py relaylog serve`` stops as quietly as ``relaylog`` itself.
 """
 
 from __future__ import annotations
@@ -43,23 +44,29 @@ def environment(data_dir: Path) -> dict[str, str]:
     return env
 
 
-class Demo:
-    """``relaylog demo`` in a subprocess, read back once it has ended."""
+class Service:
+    """A command that serves on a free port, in a subprocess (its own process group, as a
+    terminal's foreground job), read back once it has ended."""
 
-    def __init__(self, data_dir: Path, *args: str) -> None:
+    def __init__(self, *command: str, env: dict[str, str]) -> None:
         self.port = free_port()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "relaylog", "demo", "--port", str(self.port), *args],
+            [*command, "--port", str(self.port)],
             cwd=PROJECT_ROOT,
-            env=environment(data_dir),
+            env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            process_group=0,
             # As in a terminal's foreground: a test runner started in the background may pass
             # SIGINT on as ignored.
             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         self.stdout = self.stderr = ""
+
+    def ctrl_c(self) -> None:
+        """What a terminal does: SIGINT to every process of the foreground job."""
+        os.killpg(self.process.pid, signal.SIGINT)
 
     def wait_until_serving(self) -> None:
         deadline = time.monotonic() + STARTUP_SECONDS
@@ -73,7 +80,11 @@ class Demo:
         pytest.fail("the demo did not start")
 
     def finish(self) -> str:
-        self.stdout, self.stderr = self.process.communicate(timeout=120)
+        try:
+            self.stdout, self.stderr = self.process.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)  # the whole job: no server left behind
+            raise
         return self.stderr
 
     def post_slowly(self) -> socket.socket:
@@ -86,6 +97,13 @@ class Demo:
         )
         time.sleep(0.5)
         return conn
+
+
+class Demo(Service):
+    """``relaylog demo`` on the embedded PostgreSQL in ``data_dir``."""
+
+    def __init__(self, data_dir: Path, *args: str) -> None:
+        super().__init__(sys.executable, "-m", "relaylog", "demo", *args, env=environment(data_dir))
 
 
 def read_to_close(conn: socket.socket) -> str:
@@ -239,3 +257,34 @@ def test_ctrl_c_stops_a_reset_demo_and_forgets_a_dead_process(data_dir: Path) ->
     assert "demo data loaded" in demo.stdout  # not "already present": the data started over
     assert not postgres_running(data_dir)
     assert handles(data_dir) == []
+
+
+@pytest.mark.parametrize(
+    "stop",
+    [
+        pytest.param(signal.SIGTERM, id="SIGTERM to dev.py"),
+        pytest.param(signal.SIGINT, id="Ctrl-C to the job"),
+    ],
+)
+def test_dev_py_relaylog_serve_stops_without_a_traceback(
+    database_url: str, tmp_path: Path, stop: signal.Signals
+) -> None:
+    """``python3 dev.py relaylog serve`` (on a server of its own, so quick): dev.py passes
+    SIGTERM on and lets Ctrl-C reach the child; neither says more than the service does."""
+    served = Service(
+        sys.executable,
+        "dev.py",
+        "relaylog",
+        "serve",
+        env=dict(environment(tmp_path), DATABASE_URL=database_url),
+    )
+    served.wait_until_serving()
+    if stop is signal.SIGINT:
+        served.ctrl_c()
+    else:
+        served.process.send_signal(stop)
+    stderr = served.finish()
+
+    assert served.process.returncode in {0, 128 + stop}, stderr
+    assert quiet(stderr) == [], stderr
+    assert "Traceback" not in served.stdout + stderr

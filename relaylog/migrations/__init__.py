@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from relaylog.db import async_url, connection_problem
+from relaylog.db import async_url, connection_problem, probe_database
 from relaylog.settings import ConfigurationError
 
 __all__ = [
@@ -51,19 +51,8 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-async def _probe(url: str) -> None:
-    engine = create_async_engine(async_url(url), poolclass=NullPool)
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-    except Exception as exc:
-        raise ConfigurationError(connection_problem(exc, url)) from None
-    finally:
-        await engine.dispose()
-
-
 def _alembic(url: str, run: str, revision: str) -> None:
-    asyncio.run(_probe(url))
+    asyncio.run(probe_database(url))
     try:
         getattr(command, run)(alembic_config(url), revision)
     except ConfigurationError:
@@ -92,7 +81,7 @@ def reset(url: str) -> None:
     no migration's downgrade involved: ``demo --reset`` works whatever the data holds."""
 
     async def run() -> None:
-        await _probe(url)
+        await probe_database(url)
         engine = create_async_engine(async_url(url), poolclass=NullPool)
         try:
             async with engine.begin() as conn:

@@ -286,7 +286,7 @@ class _Compiler:
         search = None
         if variant.search:
             search = Search(
-                param("search"), param("search_hash") if variant.search_national_id else None
+                param("search"), param("search_hashes") if variant.search_national_id else None
             )
         page = LogListFilter(
             limit=param("limit"),

@@ -78,7 +78,7 @@ _SUFFIX_TYPES: dict[str, Any] = {
     "_after_at": DateTime(timezone=True),
     "_before_at": DateTime(timezone=True),
     "_search": String(),
-    "_search_hash": LargeBinary(),
+    "_search_hashes": ARRAY(LargeBinary()),
     "_limit": Integer(),
     "_first": Integer(),
     "_level": Integer(),
@@ -273,8 +273,8 @@ def _my_logs_params(
         params[f"{prefix}_{name}_id"] = values[-1]
     if request.pattern is not None:
         params[f"{prefix}_search"] = request.pattern
-    if request.national_id_hash is not None:
-        params[f"{prefix}_search_hash"] = request.national_id_hash
+    if request.national_id_hashes:
+        params[f"{prefix}_search_hashes"] = list(request.national_id_hashes)
     return MyLogsVariant(
         status=status is not None,
         level=level is not None,
@@ -284,7 +284,7 @@ def _my_logs_params(
         backward=request.page.backward,
         order=request.order,
         search=request.pattern is not None,
-        search_national_id=request.national_id_hash is not None,
+        search_national_id=bool(request.national_id_hashes),
     )
 
 

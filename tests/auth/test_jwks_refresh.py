@@ -7,6 +7,7 @@ answer the test changes, as an issuer's ``jwks_uri`` changes during a rotation.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Iterator
@@ -209,4 +210,26 @@ async def test_an_issuer_that_is_down_keeps_the_keys_we_have(
 
     token = _token(dev_keys, url_settings, world.holder.national_id)
     assert await _viewer_kind(http, token) == (200, {"kind": "STAFF"})
+    assert refresh.fetches == 1
+
+
+async def test_requests_that_arrive_together_with_a_new_key_all_get_in_on_one_fetch(
+    http_with_clock: Any,
+    issuer: Issuer,
+    url_settings: Settings,
+    world: World,
+    dev_keys: DevKeys,
+    tmp_path: Path,
+) -> None:
+    _, clock, refresh = http_with_clock
+    new = DevKeys.load_or_create(tmp_path / "new-key")
+    issuer.publish(dev_keys, new)
+    clock.now += 31
+    token = _token(new, url_settings, world.holder.national_id)
+
+    # Five requests' authentication at once (they share one test connection, so not the
+    # whole requests): four wait for the fetch the first one started, then use its keys.
+    verified = await asyncio.gather(*(refresh.verify(token) for _ in range(5)))
+
+    assert [v.pid for v in verified] == [world.holder.national_id] * 5
     assert refresh.fetches == 1

@@ -1,13 +1,16 @@
 """Rotating RELAYLOG_DATA_SECRET: while both secrets are configured the service signs people
 in and finds them by either hash; ``rotate`` re-encrypts every national id and address under
 the new secret and recomputes the hashes, in batches, and picks up where a stopped run left
-off; afterwards the old secret is not needed for anything."""
+off; afterwards the old secret is not needed for anything. ``relaylog rotate-data-secret``
+refuses in one line without the old secret and reports each table's batches."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +29,7 @@ from relaylog.migrations import upgrade
 from relaylog.rotation import ENCRYPTED, rotate
 from tests.conftest import TEST_SECRET, fresh_database
 from tests.factories import TODAY, World, build_world
+from tests.test_cli import DATABASE_DOWN, assert_one_line_error, relaylog
 
 OLD = b"the-old-data-secret-of-this-municipality-0001"
 NEW = b"the-new-data-secret-of-this-municipality-0002"
@@ -87,10 +91,11 @@ async def stored_hashes_match(session: AsyncSession) -> bool:
     return True
 
 
-@pytest.fixture(scope="module")
-def old_database() -> Iterator[tuple[str, dict[str, str]]]:
-    """A database written under the old secret: the factories' world and a log."""
-    with fresh_database("relaylog_rotation") as url:
+@contextmanager
+def written_under_old_secret(name: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """A database written under the old secret: the factories' world and a log; the
+    holder's and the guardian's national ids."""
+    with fresh_database(name) as url:
         upgrade(url)
         data_protection.configure(OLD)
 
@@ -104,6 +109,12 @@ def old_database() -> Iterator[tuple[str, dict[str, str]]]:
             yield url, ids
         finally:
             data_protection.configure(TEST_SECRET)
+
+
+@pytest.fixture(scope="module")
+def old_database() -> Iterator[tuple[str, dict[str, str]]]:
+    with written_under_old_secret("relaylog_rotation") as written:
+        yield written
 
 
 def test_rotation_is_resumable_and_leaves_nothing_under_the_old_secret(
@@ -158,3 +169,58 @@ def test_rotation_covers_every_encrypted_column() -> None:
     listed = {(spec.table, column) for spec in ENCRYPTED for column in spec.columns}
 
     assert listed == encrypted
+
+
+def test_the_command_refuses_in_one_line_without_the_old_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RELAYLOG_DATA_SECRET", NEW.decode())
+    monkeypatch.delenv("RELAYLOG_DATA_SECRET_ACCEPTED", raising=False)
+
+    result = relaylog("rotate-data-secret", data_dir=tmp_path, database_url=DATABASE_DOWN)
+
+    line = assert_one_line_error(result)
+    assert "set RELAYLOG_DATA_SECRET_ACCEPTED to the old secret" in line
+    assert result.stdout == ""
+
+
+def test_the_command_reports_each_table_then_that_the_old_secret_can_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RELAYLOG_DATA_SECRET", NEW.decode())
+    monkeypatch.setenv("RELAYLOG_DATA_SECRET_ACCEPTED", OLD.decode())
+    with written_under_old_secret("relaylog_rotation_cli") as (url, _):
+        data_protection.configure(OLD)
+        before = asyncio.run(in_session(url, people))
+        data_protection.configure(TEST_SECRET)
+
+        first = relaylog(
+            "rotate-data-secret", "--batch-size", "2", data_dir=tmp_path, database_url=url
+        )
+        again = relaylog("rotate-data-secret", data_dir=tmp_path, database_url=url)
+
+        data_protection.configure(NEW)
+        try:
+            after = asyncio.run(in_session(url, people))
+        finally:
+            data_protection.configure(TEST_SECRET)
+
+    assert first.returncode == 0, first.stderr
+    assert first.stderr == ""
+    *batches, done = first.stdout.splitlines()
+    # A line per batch, "<table>: <checked> rows checked, <rotated> re-encrypted", each table
+    # in turn; everything was under the old secret, so every row checked is re-encrypted.
+    tables = [line.split(": ")[0] for line in batches]
+    assert list(dict.fromkeys(tables)) == ["staff_account", "guardian", "child"]
+    assert len(batches) > 3  # batches of 2
+    last = {line.split(": ")[0]: line.split(": ")[1] for line in batches}
+    for table in ("staff_account", "guardian", "child"):
+        checked = int(last[table].split()[0])
+        assert last[table] == f"{checked} rows checked, {checked} re-encrypted"
+    assert done == (
+        f"done: {len(before)} rows re-encrypted, {len(before)} checked; every national id is "
+        "under RELAYLOG_DATA_SECRET now, so RELAYLOG_DATA_SECRET_ACCEPTED can be removed"
+    )
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines()[-1].startswith("done: 0 rows re-encrypted")
+    assert after == before

@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 
 from models import Child, RelayLog
+from models import secrets as data_protection
 from resolvers.pagination import encode_order_cursor
 from schema.trusted import trusted_documents
+from tests.conftest import TEST_SECRET
 from tests.factories import World
 from tests.graphql import GraphQLClient
 
@@ -31,6 +33,7 @@ async def _names(
     return [edge["node"]["child"]["name"] for edge in data["myLogs"]["edges"]]
 
 
+NEW_SECRET = b"the-next-data-secret-of-this-municipality-01"
 NAMES = ["Dag Ek", "Åse Berg", "Cecilie Aas", "Bjørn Dahl", "Ella Fjell"]  # creation order
 
 
@@ -119,6 +122,32 @@ async def test_a_national_id_finds_the_child_only_for_those_who_may_read_it(
     assert await _names(client, world.holder, search=child.national_id) == ["Dag Ek"]
     for person in (world.actor, world.manager):
         assert await _names(client, person, search=child.national_id) == []
+
+
+async def test_a_national_id_finds_a_child_not_yet_rehashed_mid_rotation_on_both_paths(
+    client: GraphQLClient, world: World
+) -> None:
+    """During ``relaylog rotate-data-secret`` the rows not yet rotated carry the old secret's
+    hash: a search by national id finds them by either hash, as sign-in does."""
+    logs = await world.several_children()
+    child = await world.seed.session.get(Child, logs[0].child_id)
+    assert child is not None
+    assert child.national_id is not None
+    my_logs = next(d for d in trusted_documents() if d.name == "HolderMyLogs")
+    search = {"search": child.national_id}
+
+    data_protection.configure(NEW_SECRET, accepted=TEST_SECRET)  # the rows: TEST_SECRET's
+    try:
+        responses = [
+            await client.post(my_logs.text, as_=world.holder, variables=search),
+            await client.post_document(my_logs.document_id, as_=world.holder, variables=search),
+        ]
+    finally:
+        data_protection.configure(TEST_SECRET)
+
+    for response in responses:
+        edges = response.json()["data"]["myLogs"]["edges"]
+        assert [edge["node"]["child"]["name"] for edge in edges] == ["Dag Ek"]
 
 
 async def test_paging_backward_from_the_end_and_forward_again(
