@@ -6,12 +6,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from models import ActorMembership, AuditEvent, LevelChange, RelayLog
 from models.enums import ActorStatus, ConsentScope
 from models.events import DomainEvent
+from models.notification import (
+    NEWS_INTERVAL,
+    Notification,
+    NotificationKind,
+    Recipient,
+    RecipientKind,
+    queue_once,
+)
 from models.relay_log import OSLO
 from relaylog.jobs import jobs, run_duty
 from relaylog.mail_sink import MailSink
@@ -21,6 +29,7 @@ from tests.factories import World
 from tests.graphql import GraphQLClient
 from tests.mutations.content import gid
 from tests.notifications.conftest import (
+    assert_no_personal_data,
     committed,
     notifications,
     now,
@@ -147,24 +156,130 @@ async def test_reminders_are_owed_once_to_those_who_may_read_them(
         log.activity_plan_reported_on = today - timedelta(days=5)
         await session.flush()
     runtime = runtime_for(worker_settings, db_engine)
-    assert await run_duty("remind", runtime) == 3  # holder and actor; the holder's meeting
+    # One mail per person and log on a day: the holder's measure and meeting are one.
+    assert await run_duty("remind", runtime) == 2
     assert await run_duty("remind", runtime) == 0
     owed = sorted(
-        (n.topic or "", n.recipient_id == world.holder.id) for n in await notifications(db_engine)
-    )
-    assert owed == [
-        ("MEASURE_DUE_SOON", False),
-        ("MEASURE_DUE_SOON", True),
-        ("MEETING_TOMORROW", True),
-    ]
-    assert all(
-        n.object_id in {due.id} or n.topic == "MEETING_TOMORROW"
+        (n.topic or "", n.recipient_id == world.holder.id, n.log_id == log.id)
         for n in await notifications(db_engine)
     )
+    assert owed == [("MEASURE_DUE_SOON", False, True), ("MEASURE_DUE_SOON", True, True)]
+    assert {n.object_id for n in await notifications(db_engine)} == {due.id}
 
     await run_until_idle(worker_settings, worker_db, db_engine)
+    assert sorted(m.recipients for m in sink.received) == sorted(
+        [(world.holder.email,), (world.actor.email,)]
+    )
     subjects = sorted(m.message["Subject"] for m in sink.received)
-    assert subjects == ["Påminnelse fra en stafettlogg du følger"] * 3
+    assert subjects == ["Påminnelse fra en stafettlogg du følger"] * 2
+
+
+async def test_a_reminder_waits_an_hour_after_the_last_mail_about_the_log(
+    live_world: World, db_engine: AsyncEngine, worker_settings: Settings
+) -> None:
+    """The hourly limit news keeps holds for reminders: one sent about the log a quarter of
+    an hour ago makes the reminder wait until an hour after it."""
+    world = live_world
+    today = oslo_today()
+    async with committed(db_engine) as session:
+        s = world.seed
+        s.session = session
+        log = await s.log(world.youth, world.holder, level=1, consenting=[world.guardian])
+        await s.meeting(log, held_on=today + timedelta(days=1), actors=[world.holder])
+        sent_at = now() - timedelta(minutes=15)
+        await queue_once(
+            session,
+            kind=NotificationKind.NEWS,
+            recipient=Recipient(RecipientKind.STAFF, world.holder.id),
+            idempotency_key="news-a-quarter-ago",
+            not_before=sent_at,
+            log_id=log.id,
+        )
+        await session.execute(
+            update(Notification)
+            .where(Notification.idempotency_key == "news-a-quarter-ago")
+            .values(status="SENT", sent_at=sent_at)
+        )
+    assert await run_duty("remind", runtime_for(worker_settings, db_engine)) == 1
+    [reminder] = [n for n in await notifications(db_engine) if n.kind == "REMINDER"]
+    assert reminder.not_before == sent_at + NEWS_INTERVAL
+
+
+async def test_every_kind_of_reminder_reaches_who_it_is_for_and_names_nothing(
+    live_world: World,
+    db_engine: AsyncEngine,
+    worker_db: str,
+    worker_settings: Settings,
+    sink: MailSink,
+) -> None:
+    """A measure past its deadline (the guardians are responsible for it), one due today
+    that nobody evaluated, an activity plan on its fifth day with no measure: each reaches
+    its people as a reminder, through the SMTP server, with no name and no text in it."""
+    world = live_world
+    today = oslo_today()
+    async with committed(db_engine) as session:
+        s = world.seed
+        s.session = session
+        overdue_log = await s.log(
+            world.youth, world.holder, level=1, consenting=[world.guardian, world.other_guardian]
+        )
+        overdue = await s.measure(
+            await s.point(overdue_log),
+            "Leselekser med foresatte hver kveld",
+            responsible_guardians=True,
+            initiated_on=today - timedelta(days=10),
+            days=9,
+        )
+        sibling = await s.child(world.municipality, "Sander Ungdom", [world.guardian])
+        evaluation_log = await s.log(sibling, world.holder, level=1, consenting=[world.guardian])
+        await s.actor(evaluation_log, world.actor)
+        unevaluated = await s.measure(
+            await s.point(evaluation_log),
+            "Samtale med miljøterapeut",
+            responsible=[world.actor],
+            initiated_on=today - timedelta(days=14),
+            days=14,
+        )
+        third = await s.child(world.municipality, "Tiril Ungdom", [world.other_guardian])
+        plan_log = await s.log(third, world.holder, level=1, consenting=[world.other_guardian])
+        plan_log.activity_plan_reported_on = today - timedelta(days=5)
+        await session.flush()
+    runtime = runtime_for(worker_settings, db_engine)
+    assert await run_duty("remind", runtime) == 6
+    assert await run_duty("remind", runtime) == 0
+    holder, actor = world.holder.id, world.actor.id
+    guardian, other = world.guardian.id, world.other_guardian.id
+    owed = {
+        (n.log_id, n.recipient_id): (n.topic, n.object_id) for n in await notifications(db_engine)
+    }
+    assert owed == {
+        (overdue_log.id, holder): ("MEASURE_OVERDUE", overdue.id),
+        (overdue_log.id, guardian): ("MEASURE_OVERDUE", overdue.id),
+        (overdue_log.id, other): ("MEASURE_OVERDUE", overdue.id),
+        (evaluation_log.id, holder): ("EVALUATION_DUE", unevaluated.id),
+        (evaluation_log.id, actor): ("EVALUATION_DUE", unevaluated.id),
+        (plan_log.id, holder): ("ACTIVITY_PLAN_DUE", plan_log.id),
+    }
+
+    await run_until_idle(worker_settings, worker_db, db_engine)
+    assert sorted(m.recipients[0] for m in sink.received) == sorted(
+        [world.holder.email] * 3
+        + [world.guardian.email, world.other_guardian.email, world.actor.email]
+    )
+    assert {m.message["Subject"] for m in sink.received} == {
+        "Påminnelse fra en stafettlogg du følger"
+    }
+    links = {f"https://stafett.test/logs/{x.id}" for x in (overdue_log, evaluation_log, plan_log)}
+    assert all(any(link in m.text for link in links) for m in sink.received)
+    assert_no_personal_data(
+        world,
+        sink,
+        "Sander",
+        "Tiril",
+        "Leselekser",
+        "miljøterapeut",
+        "Konsentrasjon",  # the points' description
+    )
 
 
 async def test_the_passive_log_report_goes_to_unit_managers_on_the_control_dates(
