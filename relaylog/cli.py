@@ -411,7 +411,10 @@ def worker_status() -> None:
     from relaylog.worker import worker_status as read_status
 
     status = asyncio.run(read_status(_database_url(_settings())))
-    typer.echo(f"undispatched events: {status.undispatched_events}")
+    typer.echo(
+        f"undispatched events: {status.undispatched_events}"
+        + (f" ({status.unknown_events} of an unknown kind)" if status.unknown_events else "")
+    )
     typer.echo(
         "mails: "
         + (", ".join(f"{k} {v}" for k, v in sorted(status.notifications.items())) or "none")

@@ -41,6 +41,7 @@ from relaylog.jobs import (
     run_duty,
 )
 from relaylog.mail import Mailer
+from relaylog.notifier import unknown_events
 from relaylog.settings import Settings
 
 __all__ = [
@@ -198,6 +199,7 @@ async def run_duty_now(settings: Settings, url: str, name: str) -> int | None:
 @dataclass(frozen=True)
 class WorkerStatus:
     undispatched_events: int
+    unknown_events: int  # of those, of a kind this version cannot dispatch (left alone)
     notifications: dict[str, int]
     jobs: dict[str, int]
     dead_letters: list[tuple[str, str, int, str | None]]  # notification id, kind, attempts, error
@@ -211,6 +213,8 @@ async def worker_status(url: str) -> WorkerStatus:
             undispatched = await conn.scalar(
                 select(func.count()).where(DomainEvent.dispatched_at.is_(None))
             )
+            async with AsyncSession(conn) as session:
+                unknown = await unknown_events(session)
             by_status = {
                 status: count
                 for status, count in await conn.execute(
@@ -233,6 +237,7 @@ async def worker_status(url: str) -> WorkerStatus:
             )
             return WorkerStatus(
                 undispatched_events=int(undispatched or 0),
+                unknown_events=unknown,
                 notifications={str(k): int(v) for k, v in by_status.items()},
                 jobs={str(k): int(v) for k, v in job_rows},
                 dead_letters=[(str(r.id), r.kind, r.attempts, r.problem) for r in dead],
