@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from models import ActorMembership, AuditEvent, LevelChange, RelayLog
+from models import ActorMembership, ArchiveRecord, AuditEvent, LevelChange, RelayLog
 from models.enums import ActorStatus, ConsentScope
 from models.events import DomainEvent
 from models.notification import (
@@ -283,7 +283,11 @@ async def test_every_kind_of_reminder_reaches_who_it_is_for_and_names_nothing(
 
 
 async def test_the_passive_log_report_goes_to_unit_managers_on_the_control_dates(
-    live_world: World, db_engine: AsyncEngine, worker_settings: Settings
+    live_world: World,
+    db_engine: AsyncEngine,
+    worker_db: str,
+    worker_settings: Settings,
+    sink: MailSink,
 ) -> None:
     world = live_world
     async with committed(db_engine) as session:
@@ -312,6 +316,15 @@ async def test_the_passive_log_report_goes_to_unit_managers_on_the_control_dates
         )
     assert mailed == [world.school.id]
 
+    await run_until_idle(control_day, worker_db, db_engine)
+    [mail] = sink.received
+    assert mail.recipients == (world.manager.email,)
+    assert "https://stafett.test/passive-logs" in mail.text
+    assert mail.message["Subject"] == "Kontroll av passive stafettlogger"
+    assert [part.get_content_type() for part in mail.message.walk()] == ["text/plain"]
+    assert not any(True for _ in mail.message.iter_attachments())  # a link, never the report
+    assert_no_personal_data(world, sink)
+
 
 async def test_the_nightly_purge_respects_the_legal_minimum(
     live_world: World, db_engine: AsyncEngine, worker_settings: Settings
@@ -334,6 +347,73 @@ async def test_the_nightly_purge_respects_the_legal_minimum(
             await session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("DUTY_%")))
         )
     assert duties == ["DUTY_PURGE_EXPIRED_LOGS"] * 3
+
+
+async def test_the_nightly_purge_holds_back_a_log_whose_archive_copy_was_not_received(
+    live_world: World, db_engine: AsyncEngine, worker_settings: Settings
+) -> None:
+    world = live_world
+    closed_at = now() - timedelta(days=3 * 365)
+    async with committed(db_engine) as session:
+        world.seed.session = session
+        log = await world.seed.log(world.youth, world.holder, level=1, consenting=[world.guardian])
+        await world.seed.close(log, closed_at=closed_at)
+        package = b"%PDF-1.4 avsluttet stafettlogg"
+        session.add(
+            ArchiveRecord(
+                log_id=log.id,
+                reason="CLOSED",
+                case_title="Stafettlogg",
+                document_title="Avsluttet stafettlogg",
+                author_organisation_id=world.school.id,
+                created_by_id=world.holder.id,
+                size_bytes=len(package),
+                sha256="a" * 64,
+                package=package,
+                holder_id=world.holder.id,
+            )
+        )
+    runtime = runtime_for(worker_settings, db_engine)
+    assert await run_duty("purge_expired_logs", runtime) == 0
+    async with committed(db_engine) as session:
+        assert await session.get(RelayLog, log.id) is not None  # kept for the archive
+        await session.execute(
+            update(ArchiveRecord)
+            .where(ArchiveRecord.log_id == log.id)
+            .values(received_at=now(), received_by_id=world.manager.id, archive_reference="1/2")
+        )
+    assert await run_duty("purge_expired_logs", runtime) == 1
+    async with committed(db_engine) as session:
+        assert await session.get(RelayLog, log.id) is None
+
+
+async def test_a_duty_running_elsewhere_is_not_run_a_second_time(
+    live_world: World, db_engine: AsyncEngine, worker_settings: Settings
+) -> None:
+    """Another worker (or ``relaylog worker --run``) holds the duty's lock: this run does
+    nothing, not even its audit entry, and says so (``None``); once the lock is free it
+    runs."""
+    from sqlalchemy import text
+
+    from relaylog.jobs import _lock_key
+
+    world = live_world
+    today = oslo_today()
+    async with committed(db_engine) as session:
+        world.seed.session = session
+        log = await world.seed.log(world.youth, world.holder, level=1, consenting=[world.guardian])
+        await world.seed.meeting(log, held_on=today + timedelta(days=1), actors=[world.holder])
+    runtime = runtime_for(worker_settings, db_engine)
+    async with db_engine.connect() as elsewhere, elsewhere.begin():
+        await elsewhere.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key("remind")}
+        )
+        assert await run_duty("remind", runtime) is None
+        assert await notifications(db_engine) == []
+    async with committed(db_engine) as session:
+        ran = await session.scalar(select(func.count()).where(AuditEvent.action == "DUTY_REMIND"))
+    assert ran == 0
+    assert await run_duty("remind", runtime) == 1
 
 
 async def test_the_worker_signs_an_audit_checkpoint_that_later_verification_holds_to(
