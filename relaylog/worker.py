@@ -183,17 +183,24 @@ async def _waiting_jobs(app: procrastinate.App, queues: list[str] | None) -> boo
 
 
 async def run_duty_now(settings: Settings, url: str, name: str) -> int | None:
-    """``relaylog worker --run NAME``: one duty, now, then dispatch what it wrote."""
+    """``relaylog worker --run NAME``: one duty, now, then a dispatch job deferred (as the
+    scheduled run does), so a running worker turns what it wrote into mails and sends the
+    mails it owed at once instead of at the next minute tick."""
     if name not in DUTIES:
         from relaylog.settings import ConfigurationError
 
         raise ConfigurationError(f"unknown duty {name!r}; choose one of {', '.join(DUTIES)}")
     runtime = make_runtime(settings, url)
     try:
-        return await run_duty(name, runtime)
+        changed = await run_duty(name, runtime)
     finally:
         engine = runtime.sessions.kw["bind"]
         await engine.dispose()
+    if changed is not None:
+        with jobs.replace_connector(job_connector(url, max_size=1)) as app:
+            async with app.open_async():
+                await defer_dispatch(app)
+    return changed
 
 
 @dataclass(frozen=True)

@@ -262,10 +262,12 @@ async def test_every_kind_of_reminder_reaches_who_it_is_for_and_names_nothing(
     }
 
     await run_until_idle(worker_settings, worker_db, db_engine)
-    assert sorted(m.recipients[0] for m in sink.received) == sorted(
-        [world.holder.email] * 3
-        + [world.guardian.email, world.other_guardian.email, world.actor.email]
-    )
+    expected = [world.holder.email] * 3 + [
+        world.guardian.email,
+        world.other_guardian.email,
+        world.actor.email,
+    ]
+    assert sorted(m.recipients[0] for m in sink.received) == sorted(str(e) for e in expected)
     assert {m.message["Subject"] for m in sink.received} == {
         "Påminnelse fra en stafettlogg du følger"
     }
@@ -414,6 +416,32 @@ async def test_a_duty_running_elsewhere_is_not_run_a_second_time(
         ran = await session.scalar(select(func.count()).where(AuditEvent.action == "DUTY_REMIND"))
     assert ran == 0
     assert await run_duty("remind", runtime) == 1
+
+
+async def test_a_duty_run_by_hand_defers_a_dispatch_for_what_it_owed(
+    live_world: World, db_engine: AsyncEngine, worker_db: str, worker_settings: Settings
+) -> None:
+    """``relaylog worker --run remind``: the reminders go as soon as a worker runs, not at
+    the next minute tick."""
+    from sqlalchemy import text
+
+    from relaylog.worker import run_duty_now
+
+    world = live_world
+    async with committed(db_engine) as session:
+        world.seed.session = session
+        log = await world.seed.log(world.youth, world.holder, level=1, consenting=[world.guardian])
+        await world.seed.meeting(
+            log, held_on=oslo_today() + timedelta(days=1), actors=[world.holder]
+        )
+    assert await run_duty_now(worker_settings, worker_db, "remind") == 1
+    async with committed(db_engine) as session:
+        waiting = list(
+            await session.scalars(
+                text("SELECT task_name FROM procrastinate.procrastinate_jobs WHERE status = 'todo'")
+            )
+        )
+    assert waiting == ["dispatch"]
 
 
 async def test_the_worker_signs_an_audit_checkpoint_that_later_verification_holds_to(

@@ -613,3 +613,18 @@ def test_every_mail_text_exists_in_every_language_and_names_nobody() -> None:
             text_ = mail_text(kind, language, "https://x.test/")
             assert "https://x.test/" in text_.body
             assert "{" not in text_.body + text_.subject
+
+
+def test_the_worker_help_reads_whole_lines_in_an_80_column_terminal() -> None:
+    """Its lines are kept as written: each must fit, or the terminal breaks them mid-line."""
+    from typer.testing import CliRunner
+
+    from relaylog.cli import app, worker
+
+    shown = CliRunner().invoke(app, ["worker", "--help"], env={"COLUMNS": "80"}, color=False)
+    assert shown.exit_code == 0, shown.output
+    screen = [line.strip() for line in shown.output.splitlines()]
+    written = [line.strip() for line in (worker.__doc__ or "").splitlines()]
+    for line in written:
+        if line and line != "\b":  # click's mark for a block kept as written
+            assert line in screen, line
