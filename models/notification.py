@@ -11,9 +11,14 @@ The rows hold ids, kinds and times only: the address is looked up when the mail 
 and the mail itself names no child, no person and no content (``relaylog.mail_texts``).
 
 Rules of the product (issue 16):
-- **At most one mail per person per log per hour.** News waits in one ``PENDING`` row per
-  person and log (``coalesce_key``, unique while pending); a new event while one is pending
-  changes nothing, and the next row after a sent one waits until an hour after it.
+- **At most one mail per person per log per hour** (``next_mail_at``, for news and reminders
+  alike). News waits in one ``PENDING`` row per person and log (``coalesce_key``, unique
+  while pending); a new event while one is pending changes nothing, and the next mail about
+  a log waits until an hour after the last one sent or owed. Reminders are one per person,
+  log and Oslo day, whatever is due in it (the text names no topic).
+- The morning digest is one per *person*: a family member is a guardian row in each of
+  their children's logs, and all of them share one digest (keyed by the national id's
+  keyed hash, as the preference is).
 - **Preferences per person**: ``IMMEDIATE`` (news within the hour), ``DAILY`` (one digest
   each morning at 07:00 Oslo time with the number of logs that have news), ``OFF`` (no news,
   no reminders). Defaults: guardians ``IMMEDIATE`` (they sign in rarely; the hourly limit
@@ -64,6 +69,7 @@ __all__ = [
     "Recipient",
     "RecipientKind",
     "next_digest_at",
+    "next_mail_at",
     "person_hash_of_guardians",
     "preference_of",
     "queue_news",
@@ -192,6 +198,24 @@ def next_digest_at(now: datetime) -> datetime:
     return at
 
 
+async def next_mail_at(
+    session: AsyncSession, recipient: Recipient, log_id: uuid.UUID, now: datetime
+) -> datetime:
+    """The earliest a mail to this person about this log may go: ``now``, or an hour after
+    the last one sent or still owed (news or a reminder), whichever is later."""
+    last = await session.scalar(
+        select(func.max(func.coalesce(Notification.sent_at, Notification.not_before))).where(
+            Notification.recipient_id == recipient.id,
+            Notification.recipient_kind == recipient.kind.value,
+            Notification.log_id == log_id,
+            Notification.status.in_(
+                [NotificationStatus.SENT.value, NotificationStatus.PENDING.value]
+            ),
+        )
+    )
+    return max(now, last + NEWS_INTERVAL) if last is not None else now
+
+
 async def queue_once(
     session: AsyncSession,
     *,
@@ -241,7 +265,7 @@ async def queue_news(
         return None
     if delivery is Delivery.DAILY:
         at = next_digest_at(now)
-        key = f"digest:{recipient.kind.value}:{recipient.id}"
+        key = f"digest:{await _person_key(session, recipient)}"
         return await queue_once(
             session,
             kind=NotificationKind.DIGEST,
@@ -250,14 +274,7 @@ async def queue_news(
             coalesce_key=key,
             not_before=at,
         )
-    last_sent = await session.scalar(
-        select(func.max(Notification.sent_at)).where(
-            Notification.recipient_id == recipient.id,
-            Notification.kind == NotificationKind.NEWS.value,
-            Notification.log_id == log_id,
-        )
-    )
-    at = max(now, last_sent + NEWS_INTERVAL) if last_sent is not None else now
+    at = await next_mail_at(session, recipient, log_id, now)
     key = f"news:{recipient.kind.value}:{recipient.id}:{log_id}"
     return await queue_once(
         session,
@@ -268,6 +285,18 @@ async def queue_news(
         coalesce_key=key,
         not_before=at,
     )
+
+
+async def _person_key(session: AsyncSession, recipient: Recipient) -> str:
+    """One person, whichever row: a staff account's id, or the keyed hash of a family
+    member's national id (their guardian rows in each child's log share it)."""
+    if recipient.kind is RecipientKind.GUARDIAN:
+        person = await session.scalar(
+            select(Guardian.national_id_hash).where(Guardian.id == recipient.id)
+        )
+        if person is not None:
+            return f"{recipient.kind.value}:{person.hex()}"
+    return f"{recipient.kind.value}:{recipient.id}"
 
 
 async def person_hash_of_guardians(

@@ -372,26 +372,31 @@ def worker(
 ) -> None:
     """Run the background worker beside `serve`: e-mails and the scheduled duties.
 
-    It works off a job queue in the service's own PostgreSQL (procrastinate), so no other
-    broker is needed; run as many workers as you like, on any machine that reaches the
-    database. What it does:
+    It works off a job queue in the service's own PostgreSQL (procrastinate),
+    so no other broker is needed; run as many workers as you like, on any
+    machine that reaches the database. What it does:
 
     \b
-    - events: every change someone should hear of is written to an outbox in the same
-      transaction; the worker turns it into e-mails (no personal data: "there is news in a
-      relay log you follow", a link, in the person's language), at most one per person and
-      log per hour, or a morning digest, as each person chose;
-    - mail: SMTP through RELAYLOG_SMTP_HOST / _PORT, RELAYLOG_SMTP_STARTTLS, RELAYLOG_SMTP_USERNAME
-      / _PASSWORD, from RELAYLOG_MAIL_FROM, links to RELAYLOG_PUBLIC_URL; an unreachable server
-      is retried with backoff (RELAYLOG_MAIL_RETRY_BASE_SECONDS) and dead-lettered after
-      RELAYLOG_MAIL_MAX_ATTEMPTS tries; a malformed address is skipped and recorded;
-    - duties (UTC cron): consent expiry hourly (so at Oslo midnight), reminders 05:00,
-      passive-log reports to unit managers 05:30 on RELAYLOG_PASSIVE_REPORT_DATES, retention
-      purge 01:00, the signed audit checkpoint 02:00.
+    - events: every change someone should hear of is written to an outbox in
+      the same transaction; the worker turns it into e-mails (no personal
+      data: "there is news in a relay log you follow", a link, in the
+      person's language), at most one per person and log per hour, or a
+      morning digest, as each person chose;
+    - mail: SMTP through RELAYLOG_SMTP_HOST / _PORT, RELAYLOG_SMTP_STARTTLS,
+      RELAYLOG_SMTP_USERNAME / _PASSWORD, from RELAYLOG_MAIL_FROM, links to
+      RELAYLOG_PUBLIC_URL; an unreachable server is retried with backoff
+      (RELAYLOG_MAIL_RETRY_BASE_SECONDS) and dead-lettered after
+      RELAYLOG_MAIL_MAX_ATTEMPTS tries; a malformed address is skipped and
+      recorded;
+    - duties (UTC cron): consent expiry hourly (so at Oslo midnight),
+      reminders 05:00, passive-log reports to unit managers 05:30 on
+      RELAYLOG_PASSIVE_REPORT_DATES, retention purge 01:00, the signed audit
+      checkpoint 02:00.
 
-    A worker killed mid-job is detected after RELAYLOG_WORKER_STALLED_SECONDS and its job
-    runs again elsewhere; a mail already sent is not sent again. `relaylog worker-status`
-    shows the outbox, the owed mails and the dead letters.
+    A worker killed mid-job is detected after RELAYLOG_WORKER_STALLED_SECONDS
+    and its job runs again elsewhere; a mail already sent is not sent again.
+    `relaylog worker-status` shows the outbox, the owed mails and the dead
+    letters.
     """
     from relaylog.logging import configure_logging
     from relaylog.services import configure_data_protection
@@ -417,7 +422,10 @@ def worker_status() -> None:
     from relaylog.worker import worker_status as read_status
 
     status = asyncio.run(read_status(_database_url(_settings())))
-    typer.echo(f"undispatched events: {status.undispatched_events}")
+    typer.echo(
+        f"undispatched events: {status.undispatched_events}"
+        + (f" ({status.unknown_events} of an unknown kind)" if status.unknown_events else "")
+    )
     typer.echo(
         "mails: "
         + (", ".join(f"{k} {v}" for k, v in sorted(status.notifications.items())) or "none")

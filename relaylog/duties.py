@@ -29,6 +29,7 @@ from models.notification import (
     NotificationKind,
     Recipient,
     RecipientKind,
+    next_mail_at,
     queue_once,
 )
 from models.operations.relay_log import follow_expired_consents
@@ -138,8 +139,10 @@ async def _consents_expiring(run: DutyRun) -> None:
 
 @duty("0 5 * * *")
 async def remind(run: DutyRun) -> None:
-    """The morning reminders (``models.reminders``), each owed once per person, thing and
-    day, to people who still follow the log and may read what it is about."""
+    """The morning reminders (``models.reminders``): one mail per person, log and day,
+    whatever is due in it (the text names no topic; the row keeps the first), to people who
+    still follow the log and may read what it is about, and never within an hour of the
+    last mail to them about that log (``next_mail_at``, the rule news keeps too)."""
     due = await due_reminders(run.session, run.today)
     log_ids = list({d.log_id for d in due})
     levels = await log_levels(run.session, log_ids)
@@ -147,8 +150,11 @@ async def remind(run: DutyRun) -> None:
     chosen = await preferences(
         run.session, {f.recipient for people in following.values() for f in people}
     )
+    reminded: set[tuple[Recipient, uuid.UUID]] = set()
     for item in due:
         recipient = Recipient(RecipientKind(item.person_kind), item.person_id)
+        if (recipient, item.log_id) in reminded:
+            continue
         relation = next(
             (f.relation for f in following.get(item.log_id, []) if f.recipient == recipient),
             None,
@@ -157,14 +163,16 @@ async def remind(run: DutyRun) -> None:
             continue
         if chosen[recipient].delivery is Delivery.OFF:
             continue
+        reminded.add((recipient, item.log_id))
         owed = await queue_once(
             run.session,
             kind=NotificationKind.REMINDER,
             recipient=recipient,
             idempotency_key=(
-                f"reminder:{item.topic}:{item.object_id}:{recipient.id}:{run.today.isoformat()}"
+                f"reminder:{recipient.kind.value}:{recipient.id}:{item.log_id}:"
+                f"{run.today.isoformat()}"
             ),
-            not_before=run.now,
+            not_before=await next_mail_at(run.session, recipient, item.log_id, run.now),
             log_id=item.log_id,
             topic=item.topic,
             object_id=item.object_id,

@@ -59,7 +59,14 @@ from models.relay_log import OSLO
 from models.retention import SYSTEM_ACTOR
 from relaylog.db import session_scope
 from relaylog.mail import Mailer
-from relaylog.notifier import DeliveryFailed, deliver, dispatch, due_notifications
+from relaylog.notifier import (
+    DeliveryFailed,
+    deliver,
+    dispatch,
+    due_notifications,
+    record_failure,
+    unknown_events,
+)
 from relaylog.settings import Settings
 
 __all__ = [
@@ -127,6 +134,14 @@ async def deliver_job(context: procrastinate.JobContext, notification_id: str) -
             await session.commit()  # the attempt and its error class stay recorded
             runtime.count("mail_failed")
             raise
+        except Exception as exc:
+            # Not the SMTP server: the row is counted (and on the last try dead) all the
+            # same; the queue hears only the class, as it does of a failed send.
+            await session.rollback()
+            await record_failure(session, uuid.UUID(notification_id), exc, final_attempt=final)
+            await session.commit()
+            runtime.count("mail_failed")
+            raise DeliveryFailed(type(exc).__name__) from None
         await session.commit()
     runtime.count(f"mail_{outcome.replace(' ', '_')}")
     return outcome
@@ -142,15 +157,18 @@ async def defer_delivery(app: procrastinate.App, notification_id: uuid.UUID, at:
 
 
 async def _with_a_job(session: AsyncSession, notification_ids: list[uuid.UUID]) -> set[str]:
-    """The owed mails that already have a job waiting or running. ``queueing_lock`` only
-    guards *waiting* jobs: a second job deferred while the first one is sending would make
-    that one's retry (back to waiting) collide with it, and the mail be tried once too often."""
+    """The owed mails that already have a job waiting, running or failed. ``queueing_lock``
+    only guards *waiting* jobs: a second job deferred while the first one is sending would
+    make that one's retry (back to waiting) collide with it, and the mail be tried once too
+    often. A failed job is the dead letter: a row it left pending (its last try could not
+    even mark it) gets no new job every minute; ``relaylog worker-requeue`` removes failed
+    jobs with the rows it owes again."""
     if not notification_ids:
         return set()
     rows = await session.execute(
         text(
             "SELECT queueing_lock FROM procrastinate.procrastinate_jobs "
-            "WHERE queueing_lock = ANY(:locks) AND status IN ('todo', 'doing')"
+            "WHERE queueing_lock = ANY(:locks) AND status IN ('todo', 'doing', 'failed')"
         ),
         {"locks": [mail_lock(n) for n in notification_ids]},
     )
@@ -175,6 +193,12 @@ async def dispatch_and_defer(app: procrastinate.App, runtime: Runtime) -> int:
     async with runtime.sessions() as session:
         due = await due_notifications(session, runtime.clock() + DUE_HORIZON)
         busy = await _with_a_job(session, [notification_id for notification_id, _ in due])
+        unknown = await unknown_events(session)
+    if unknown:
+        log.warning(
+            "outbox events of an unknown kind left undispatched (see relaylog worker-status)",
+            extra={"events": unknown},
+        )
     for notification_id, at in due:
         if mail_lock(notification_id) not in busy:
             await defer_delivery(app, notification_id, at)

@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.notifications import hears_of
@@ -55,6 +55,8 @@ __all__ = [
     "followers",
     "log_levels",
     "preferences",
+    "record_failure",
+    "unknown_events",
 ]
 
 log = logging.getLogger("relaylog.notify")
@@ -150,12 +152,19 @@ def _preference(row: NotificationPreference) -> Preference:
     return Preference(Delivery(row.delivery), Language(row.language))
 
 
+_KNOWN_KINDS = [kind.value for kind in EventKind]
+
+
 async def dispatch(session: AsyncSession, now: datetime, batch: int = 500) -> int:
-    """Turn up to ``batch`` undispatched events into owed mails; return how many events."""
+    """Turn up to ``batch`` undispatched events into owed mails; return how many events.
+    An event of a kind this code does not know (a newer version wrote it, or a bad row) is
+    left undispatched rather than stopping the outbox behind it: ``unknown_events`` counts
+    them for the log line and ``relaylog worker-status``, and a worker that knows the kind
+    dispatches them later."""
     events = list(
         await session.scalars(
             select(DomainEvent)
-            .where(DomainEvent.dispatched_at.is_(None))
+            .where(DomainEvent.dispatched_at.is_(None), DomainEvent.kind.in_(_KNOWN_KINDS))
             .order_by(DomainEvent.id)
             .limit(batch)
             .with_for_update(skip_locked=True)
@@ -187,6 +196,16 @@ async def dispatch(session: AsyncSession, now: datetime, batch: int = 500) -> in
         .execution_options(synchronize_session=False)
     )
     return len(events)
+
+
+async def unknown_events(session: AsyncSession) -> int:
+    """Undispatched events of a kind ``dispatch`` does not know (and so leaves alone)."""
+    count = await session.scalar(
+        select(func.count()).where(
+            DomainEvent.dispatched_at.is_(None), DomainEvent.kind.not_in(_KNOWN_KINDS)
+        )
+    )
+    return int(count or 0)
 
 
 async def due_notifications(
@@ -261,6 +280,43 @@ def _link(settings: Settings, note: Notification) -> str:
     return f"{base}/"
 
 
+def _log_failure(note: Notification, final_attempt: bool) -> None:
+    log.warning(
+        "mail delivery failed",
+        extra={
+            "notification": str(note.id),
+            "kind": note.kind,
+            "attempt": note.attempts,
+            "error": note.problem,
+            "dead_letter": final_attempt,
+        },
+    )
+
+
+async def record_failure(
+    session: AsyncSession, notification_id: uuid.UUID, error: BaseException, *, final_attempt: bool
+) -> None:
+    """A try that failed outside the SMTP exchange (a bug, the database, a text that could
+    not be made), in a transaction of its own after the failed one rolled back: counted as
+    a failed send is, and on the last try the row is ``DEAD`` too, so no mail stays owed
+    with no job left to send it. A row no longer pending (sent meanwhile) is left alone."""
+    note = await session.scalar(
+        select(Notification)
+        .where(
+            Notification.id == notification_id,
+            Notification.status == NotificationStatus.PENDING.value,
+        )
+        .with_for_update()
+    )
+    if note is None:
+        return
+    note.attempts += 1
+    note.problem = type(error).__name__[:100]
+    if final_attempt:
+        note.status = NotificationStatus.DEAD.value
+    _log_failure(note, final_attempt)
+
+
 async def deliver(
     session: AsyncSession,
     mailer: Mailer,
@@ -323,16 +379,7 @@ async def deliver(
         note.problem = type(exc).__name__[:100]
         if final_attempt:
             note.status = NotificationStatus.DEAD.value
-        log.warning(
-            "mail delivery failed",
-            extra={
-                "notification": str(note.id),
-                "kind": note.kind,
-                "attempt": note.attempts,
-                "error": note.problem,
-                "dead_letter": final_attempt,
-            },
-        )
+        _log_failure(note, final_attempt)
         raise DeliveryFailed(note.problem) from None
     note.status = NotificationStatus.SENT.value
     note.sent_at = now

@@ -41,6 +41,7 @@ from relaylog.jobs import (
     run_duty,
 )
 from relaylog.mail import Mailer
+from relaylog.notifier import unknown_events
 from relaylog.settings import Settings
 
 __all__ = [
@@ -182,22 +183,30 @@ async def _waiting_jobs(app: procrastinate.App, queues: list[str] | None) -> boo
 
 
 async def run_duty_now(settings: Settings, url: str, name: str) -> int | None:
-    """``relaylog worker --run NAME``: one duty, now, then dispatch what it wrote."""
+    """``relaylog worker --run NAME``: one duty, now, then a dispatch job deferred (as the
+    scheduled run does), so a running worker turns what it wrote into mails and sends the
+    mails it owed at once instead of at the next minute tick."""
     if name not in DUTIES:
         from relaylog.settings import ConfigurationError
 
         raise ConfigurationError(f"unknown duty {name!r}; choose one of {', '.join(DUTIES)}")
     runtime = make_runtime(settings, url)
     try:
-        return await run_duty(name, runtime)
+        changed = await run_duty(name, runtime)
     finally:
         engine = runtime.sessions.kw["bind"]
         await engine.dispose()
+    if changed is not None:
+        with jobs.replace_connector(job_connector(url, max_size=1)) as app:
+            async with app.open_async():
+                await defer_dispatch(app)
+    return changed
 
 
 @dataclass(frozen=True)
 class WorkerStatus:
     undispatched_events: int
+    unknown_events: int  # of those, of a kind this version cannot dispatch (left alone)
     notifications: dict[str, int]
     jobs: dict[str, int]
     dead_letters: list[tuple[str, str, int, str | None]]  # notification id, kind, attempts, error
@@ -211,6 +220,8 @@ async def worker_status(url: str) -> WorkerStatus:
             undispatched = await conn.scalar(
                 select(func.count()).where(DomainEvent.dispatched_at.is_(None))
             )
+            async with AsyncSession(conn) as session:
+                unknown = await unknown_events(session)
             by_status = {
                 status: count
                 for status, count in await conn.execute(
@@ -233,6 +244,7 @@ async def worker_status(url: str) -> WorkerStatus:
             )
             return WorkerStatus(
                 undispatched_events=int(undispatched or 0),
+                unknown_events=unknown,
                 notifications={str(k): int(v) for k, v in by_status.items()},
                 jobs={str(k): int(v) for k, v in job_rows},
                 dead_letters=[(str(r.id), r.kind, r.attempts, r.problem) for r in dead],

@@ -39,6 +39,10 @@ from tests.graphql import GraphQLClient
 
 EVENT_AND_MAIL_QUEUES = ["events", "mail"]
 
+SECRET_NOTE = "Ylva gråt i friminuttet og ville ikke gå hjem"
+SECRET_MEASURE = "Samtale med helsesykepleier om søvn hver tirsdag"
+SECRET_SPARKLE = "Ylva fikk en ny venn i klassen"
+
 
 def oslo_today() -> date:
     return utcnow().astimezone(OSLO).date()
@@ -205,3 +209,38 @@ async def wait_for(predicate: Any, seconds: float = 30.0) -> None:
 
 def now() -> datetime:
     return utcnow()
+
+
+def _forbidden(world: World, also: tuple[str, ...]) -> list[str]:
+    """What no mail may contain: the child, every national id, every name, every text."""
+    people: list[Any] = [
+        world.holder,
+        world.actor,
+        world.external,
+        world.manager,
+        world.guardian,
+        world.other_guardian,
+    ]
+    return [
+        world.youth.name,
+        world.youth.name.split()[0],
+        world.youth.national_id or "",
+        *(p.national_id for p in people),
+        *(p.name for p in people),
+        SECRET_NOTE,
+        SECRET_MEASURE,
+        SECRET_SPARKLE,
+        "Storgata",  # the child's address
+        *also,
+    ]
+
+
+def assert_no_personal_data(world: World, sink: MailSink, *also: str) -> None:
+    """No mail the sink received names a person of the world, the child or a text (and
+    ``also``: the texts a test wrote)."""
+    assert sink.received
+    for mail in sink.received:
+        found = [
+            word for word in _forbidden(world, also) if word and word.lower() in mail.text.lower()
+        ]
+        assert found == [], (found, mail.text)

@@ -6,12 +6,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from models import ActorMembership, AuditEvent, LevelChange, RelayLog
+from models import ActorMembership, ArchiveRecord, AuditEvent, LevelChange, RelayLog
 from models.enums import ActorStatus, ConsentScope
 from models.events import DomainEvent
+from models.notification import (
+    NEWS_INTERVAL,
+    Notification,
+    NotificationKind,
+    Recipient,
+    RecipientKind,
+    queue_once,
+)
 from models.relay_log import OSLO
 from relaylog.jobs import jobs, run_duty
 from relaylog.mail_sink import MailSink
@@ -21,6 +29,7 @@ from tests.factories import World
 from tests.graphql import GraphQLClient
 from tests.mutations.content import gid
 from tests.notifications.conftest import (
+    assert_no_personal_data,
     committed,
     notifications,
     now,
@@ -147,28 +156,140 @@ async def test_reminders_are_owed_once_to_those_who_may_read_them(
         log.activity_plan_reported_on = today - timedelta(days=5)
         await session.flush()
     runtime = runtime_for(worker_settings, db_engine)
-    assert await run_duty("remind", runtime) == 3  # holder and actor; the holder's meeting
+    # One mail per person and log on a day: the holder's measure and meeting are one.
+    assert await run_duty("remind", runtime) == 2
     assert await run_duty("remind", runtime) == 0
     owed = sorted(
-        (n.topic or "", n.recipient_id == world.holder.id) for n in await notifications(db_engine)
-    )
-    assert owed == [
-        ("MEASURE_DUE_SOON", False),
-        ("MEASURE_DUE_SOON", True),
-        ("MEETING_TOMORROW", True),
-    ]
-    assert all(
-        n.object_id in {due.id} or n.topic == "MEETING_TOMORROW"
+        (n.topic or "", n.recipient_id == world.holder.id, n.log_id == log.id)
         for n in await notifications(db_engine)
     )
+    assert owed == [("MEASURE_DUE_SOON", False, True), ("MEASURE_DUE_SOON", True, True)]
+    assert {n.object_id for n in await notifications(db_engine)} == {due.id}
 
     await run_until_idle(worker_settings, worker_db, db_engine)
+    assert sorted(m.recipients for m in sink.received) == sorted(
+        [(world.holder.email,), (world.actor.email,)]
+    )
     subjects = sorted(m.message["Subject"] for m in sink.received)
-    assert subjects == ["Påminnelse fra en stafettlogg du følger"] * 3
+    assert subjects == ["Påminnelse fra en stafettlogg du følger"] * 2
+
+
+async def test_a_reminder_waits_an_hour_after_the_last_mail_about_the_log(
+    live_world: World, db_engine: AsyncEngine, worker_settings: Settings
+) -> None:
+    """The hourly limit news keeps holds for reminders: one sent about the log a quarter of
+    an hour ago makes the reminder wait until an hour after it."""
+    world = live_world
+    today = oslo_today()
+    async with committed(db_engine) as session:
+        s = world.seed
+        s.session = session
+        log = await s.log(world.youth, world.holder, level=1, consenting=[world.guardian])
+        await s.meeting(log, held_on=today + timedelta(days=1), actors=[world.holder])
+        sent_at = now() - timedelta(minutes=15)
+        await queue_once(
+            session,
+            kind=NotificationKind.NEWS,
+            recipient=Recipient(RecipientKind.STAFF, world.holder.id),
+            idempotency_key="news-a-quarter-ago",
+            not_before=sent_at,
+            log_id=log.id,
+        )
+        await session.execute(
+            update(Notification)
+            .where(Notification.idempotency_key == "news-a-quarter-ago")
+            .values(status="SENT", sent_at=sent_at)
+        )
+    assert await run_duty("remind", runtime_for(worker_settings, db_engine)) == 1
+    [reminder] = [n for n in await notifications(db_engine) if n.kind == "REMINDER"]
+    assert reminder.not_before == sent_at + NEWS_INTERVAL
+
+
+async def test_every_kind_of_reminder_reaches_who_it_is_for_and_names_nothing(
+    live_world: World,
+    db_engine: AsyncEngine,
+    worker_db: str,
+    worker_settings: Settings,
+    sink: MailSink,
+) -> None:
+    """A measure past its deadline (the guardians are responsible for it), one due today
+    that nobody evaluated, an activity plan on its fifth day with no measure: each reaches
+    its people as a reminder, through the SMTP server, with no name and no text in it."""
+    world = live_world
+    today = oslo_today()
+    async with committed(db_engine) as session:
+        s = world.seed
+        s.session = session
+        overdue_log = await s.log(
+            world.youth, world.holder, level=1, consenting=[world.guardian, world.other_guardian]
+        )
+        overdue = await s.measure(
+            await s.point(overdue_log),
+            "Leselekser med foresatte hver kveld",
+            responsible_guardians=True,
+            initiated_on=today - timedelta(days=10),
+            days=9,
+        )
+        sibling = await s.child(world.municipality, "Sander Ungdom", [world.guardian])
+        evaluation_log = await s.log(sibling, world.holder, level=1, consenting=[world.guardian])
+        await s.actor(evaluation_log, world.actor)
+        unevaluated = await s.measure(
+            await s.point(evaluation_log),
+            "Samtale med miljøterapeut",
+            responsible=[world.actor],
+            initiated_on=today - timedelta(days=14),
+            days=14,
+        )
+        third = await s.child(world.municipality, "Tiril Ungdom", [world.other_guardian])
+        plan_log = await s.log(third, world.holder, level=1, consenting=[world.other_guardian])
+        plan_log.activity_plan_reported_on = today - timedelta(days=5)
+        await session.flush()
+    runtime = runtime_for(worker_settings, db_engine)
+    assert await run_duty("remind", runtime) == 6
+    assert await run_duty("remind", runtime) == 0
+    holder, actor = world.holder.id, world.actor.id
+    guardian, other = world.guardian.id, world.other_guardian.id
+    owed = {
+        (n.log_id, n.recipient_id): (n.topic, n.object_id) for n in await notifications(db_engine)
+    }
+    assert owed == {
+        (overdue_log.id, holder): ("MEASURE_OVERDUE", overdue.id),
+        (overdue_log.id, guardian): ("MEASURE_OVERDUE", overdue.id),
+        (overdue_log.id, other): ("MEASURE_OVERDUE", overdue.id),
+        (evaluation_log.id, holder): ("EVALUATION_DUE", unevaluated.id),
+        (evaluation_log.id, actor): ("EVALUATION_DUE", unevaluated.id),
+        (plan_log.id, holder): ("ACTIVITY_PLAN_DUE", plan_log.id),
+    }
+
+    await run_until_idle(worker_settings, worker_db, db_engine)
+    expected = [world.holder.email] * 3 + [
+        world.guardian.email,
+        world.other_guardian.email,
+        world.actor.email,
+    ]
+    assert sorted(m.recipients[0] for m in sink.received) == sorted(str(e) for e in expected)
+    assert {m.message["Subject"] for m in sink.received} == {
+        "Påminnelse fra en stafettlogg du følger"
+    }
+    links = {f"https://stafett.test/logs/{x.id}" for x in (overdue_log, evaluation_log, plan_log)}
+    assert all(any(link in m.text for link in links) for m in sink.received)
+    assert_no_personal_data(
+        world,
+        sink,
+        "Sander",
+        "Tiril",
+        "Leselekser",
+        "miljøterapeut",
+        "Konsentrasjon",  # the points' description
+    )
 
 
 async def test_the_passive_log_report_goes_to_unit_managers_on_the_control_dates(
-    live_world: World, db_engine: AsyncEngine, worker_settings: Settings
+    live_world: World,
+    db_engine: AsyncEngine,
+    worker_db: str,
+    worker_settings: Settings,
+    sink: MailSink,
 ) -> None:
     world = live_world
     async with committed(db_engine) as session:
@@ -197,6 +318,15 @@ async def test_the_passive_log_report_goes_to_unit_managers_on_the_control_dates
         )
     assert mailed == [world.school.id]
 
+    await run_until_idle(control_day, worker_db, db_engine)
+    [mail] = sink.received
+    assert mail.recipients == (world.manager.email,)
+    assert "https://stafett.test/passive-logs" in mail.text
+    assert mail.message["Subject"] == "Kontroll av passive stafettlogger"
+    assert [part.get_content_type() for part in mail.message.walk()] == ["text/plain"]
+    assert not any(True for _ in mail.message.iter_attachments())  # a link, never the report
+    assert_no_personal_data(world, sink)
+
 
 async def test_the_nightly_purge_respects_the_legal_minimum(
     live_world: World, db_engine: AsyncEngine, worker_settings: Settings
@@ -219,6 +349,99 @@ async def test_the_nightly_purge_respects_the_legal_minimum(
             await session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("DUTY_%")))
         )
     assert duties == ["DUTY_PURGE_EXPIRED_LOGS"] * 3
+
+
+async def test_the_nightly_purge_holds_back_a_log_whose_archive_copy_was_not_received(
+    live_world: World, db_engine: AsyncEngine, worker_settings: Settings
+) -> None:
+    world = live_world
+    closed_at = now() - timedelta(days=3 * 365)
+    async with committed(db_engine) as session:
+        world.seed.session = session
+        log = await world.seed.log(world.youth, world.holder, level=1, consenting=[world.guardian])
+        await world.seed.close(log, closed_at=closed_at)
+        package = b"%PDF-1.4 avsluttet stafettlogg"
+        session.add(
+            ArchiveRecord(
+                log_id=log.id,
+                reason="CLOSED",
+                case_title="Stafettlogg",
+                document_title="Avsluttet stafettlogg",
+                author_organisation_id=world.school.id,
+                created_by_id=world.holder.id,
+                size_bytes=len(package),
+                sha256="a" * 64,
+                package=package,
+                holder_id=world.holder.id,
+            )
+        )
+    runtime = runtime_for(worker_settings, db_engine)
+    assert await run_duty("purge_expired_logs", runtime) == 0
+    async with committed(db_engine) as session:
+        assert await session.get(RelayLog, log.id) is not None  # kept for the archive
+        await session.execute(
+            update(ArchiveRecord)
+            .where(ArchiveRecord.log_id == log.id)
+            .values(received_at=now(), received_by_id=world.manager.id, archive_reference="1/2")
+        )
+    assert await run_duty("purge_expired_logs", runtime) == 1
+    async with committed(db_engine) as session:
+        assert await session.get(RelayLog, log.id) is None
+
+
+async def test_a_duty_running_elsewhere_is_not_run_a_second_time(
+    live_world: World, db_engine: AsyncEngine, worker_settings: Settings
+) -> None:
+    """Another worker (or ``relaylog worker --run``) holds the duty's lock: this run does
+    nothing, not even its audit entry, and says so (``None``); once the lock is free it
+    runs."""
+    from sqlalchemy import text
+
+    from relaylog.jobs import _lock_key
+
+    world = live_world
+    today = oslo_today()
+    async with committed(db_engine) as session:
+        world.seed.session = session
+        log = await world.seed.log(world.youth, world.holder, level=1, consenting=[world.guardian])
+        await world.seed.meeting(log, held_on=today + timedelta(days=1), actors=[world.holder])
+    runtime = runtime_for(worker_settings, db_engine)
+    async with db_engine.connect() as elsewhere, elsewhere.begin():
+        await elsewhere.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key("remind")}
+        )
+        assert await run_duty("remind", runtime) is None
+        assert await notifications(db_engine) == []
+    async with committed(db_engine) as session:
+        ran = await session.scalar(select(func.count()).where(AuditEvent.action == "DUTY_REMIND"))
+    assert ran == 0
+    assert await run_duty("remind", runtime) == 1
+
+
+async def test_a_duty_run_by_hand_defers_a_dispatch_for_what_it_owed(
+    live_world: World, db_engine: AsyncEngine, worker_db: str, worker_settings: Settings
+) -> None:
+    """``relaylog worker --run remind``: the reminders go as soon as a worker runs, not at
+    the next minute tick."""
+    from sqlalchemy import text
+
+    from relaylog.worker import run_duty_now
+
+    world = live_world
+    async with committed(db_engine) as session:
+        world.seed.session = session
+        log = await world.seed.log(world.youth, world.holder, level=1, consenting=[world.guardian])
+        await world.seed.meeting(
+            log, held_on=oslo_today() + timedelta(days=1), actors=[world.holder]
+        )
+    assert await run_duty_now(worker_settings, worker_db, "remind") == 1
+    async with committed(db_engine) as session:
+        waiting = list(
+            await session.scalars(
+                text("SELECT task_name FROM procrastinate.procrastinate_jobs WHERE status = 'todo'")
+            )
+        )
+    assert waiting == ["dispatch"]
 
 
 async def test_the_worker_signs_an_audit_checkpoint_that_later_verification_holds_to(

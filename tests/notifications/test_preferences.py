@@ -91,3 +91,46 @@ async def test_the_youth_and_strangers_cannot_choose_mail(
     admin = await client.query(SET, as_=world.admin, variables={"input": {"delivery": "OFF"}})
     assert admin["setNotificationPreferences"]["error"]["code"] == "NOT_ALLOWED"
     assert (await client.query(READ, as_=world.admin))["viewer"]["notificationPreferences"] is None
+
+
+async def test_a_parent_of_two_children_gets_one_morning_digest(
+    world: World, session: AsyncSession
+) -> None:
+    """Each child's log has its own guardian rows: the same parent is two rows with one
+    national id, and one person, so one digest (keyed by the person, not the row)."""
+    from models.base import utcnow
+    from models.events import Event, EventKind, record_events
+    from models.notification import Notification, set_preference
+    from relaylog.notifier import dispatch
+
+    first = await world.seed.log(world.youth, world.holder, level=1, consenting=[world.guardian])
+    same_parent = await world.seed.guardian(
+        world.guardian.name, national_id=world.guardian.national_id
+    )
+    sibling = await world.seed.child(world.municipality, "Sander Ungdom", [same_parent])
+    second = await world.seed.log(sibling, world.holder, level=1, consenting=[same_parent])
+    await set_preference(
+        session,
+        delivery=Delivery.DAILY,
+        language=Language.NB,
+        person_hash=world.guardian.national_id_hash,
+    )
+    await record_events(
+        session,
+        [
+            Event(
+                EventKind.SPARKLE_ADDED, log_id=log.id, actor_kind="STAFF", actor_id=world.holder.id
+            )
+            for log in (first, second)
+        ],
+    )
+    assert await dispatch(session, utcnow()) == 2
+    digests = list(
+        await session.scalars(
+            select(Notification).where(
+                Notification.kind == "DIGEST",
+                Notification.recipient_id.in_([world.guardian.id, same_parent.id]),
+            )
+        )
+    )
+    assert len(digests) == 1
