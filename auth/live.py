@@ -42,6 +42,7 @@ EVENT_OBJECT: dict[EventKind, str] = {
     K.MEETING_CANCELLED: "Meeting",
     K.MEETING_RECORDED: "Meeting",
     K.NOTE_WRITTEN: "Note",
+    K.MINUTES_WRITTEN: "Note",
     K.SPARKLE_ADDED: "Sparkle",
     K.CONSENT_GIVEN: "Consent",
     K.CONSENT_WITHDRAWN: "Consent",

@@ -20,6 +20,7 @@ __all__ = [
     "ADDRESSEE_EVENTS",
     "EVENT_SUBJECT",
     "HOLDER_ONLY_EVENTS",
+    "PRESENT_ONLY_EVENTS",
     "REMINDER_SUBJECT",
     "OwnAction",
     "ReminderTopic",
@@ -51,6 +52,7 @@ EVENT_SUBJECT: dict[EventKind, PolicyField] = {
     K.MEETING_CANCELLED: F.MEETINGS,
     K.MEETING_RECORDED: F.MEETINGS,
     K.NOTE_WRITTEN: F.NOTES,
+    K.MINUTES_WRITTEN: F.NOTES,
     K.SPARKLE_ADDED: F.SPARKLES,
     K.CONSENT_GIVEN: F.CONSENT_STATUS,
     K.CONSENT_WITHDRAWN: F.CONSENT_STATUS,
@@ -68,6 +70,11 @@ HOLDER_ONLY_EVENTS = frozenset({K.DUPLICATE_LOG_ATTEMPT})
 # (``NONE``, as in the write policy's ``ANSWER_TRANSFER``); they are told of the offer, and
 # of the family's answer (the approval that lets them accept it, or the refusal), only.
 ADDRESSEE_EVENTS = frozenset({K.TRANSFER_REQUESTED, K.TRANSFER_APPROVED, K.TRANSFER_REFUSED})
+# Minutes are shared with those present: of the people who may read the note (the row above),
+# only the meeting's participants marked present are told; an absent invitee, or an actor who
+# was not there, reads them in the log without a mail. (The youth has no address, so is never
+# mailed; live, an adults-only minute is no node for her, as any adults-only note.)
+PRESENT_ONLY_EVENTS = frozenset({K.MINUTES_WRITTEN})
 
 
 def hears_of(relation: Relation, level: int, kind: EventKind) -> bool:

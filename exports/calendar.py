@@ -3,10 +3,12 @@
 One file per invitee: it names that person as the attendee and the relay holder as the
 organiser. A calendar file leaves the service (it is imported into calendar systems that
 are not the log's), so it carries only what a calendar needs: when, where, whether it is
-cancelled, and that it is a relay log meeting. No child's name, no agenda, no comments:
-the invitee reads those in the log. The same meeting always has the same ``UID``, and
-``SEQUENCE`` is the meeting's version, so a rescheduled or cancelled meeting's new file
-replaces the old entry (``STATUS:CANCELLED`` once it is cancelled).
+cancelled, that it is a relay log meeting, and those two people. No agenda, no comments,
+and the child is named only where she is the attendee (the youth's own invitation names
+her, as any invitee's names them); a guardian's or an actor's file does not name the
+child. The invitee reads the rest in the log. The same meeting always has the same
+``UID``, and ``SEQUENCE`` is the meeting's version, so a rescheduled or cancelled meeting's
+new file replaces the old entry (``STATUS:CANCELLED`` once it is cancelled).
 
 Times are the meeting's Europe/Oslo wall-clock times, written in UTC so that no time-zone
 table has to travel with the file.

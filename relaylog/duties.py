@@ -236,7 +236,8 @@ async def purge_expired_logs(run: DutyRun) -> None:
     """Nightly: closed logs past their municipality's retention period are purged
     (``models.retention``: never under ``RELAYLOG_RETENTION_MINIMUM_DAYS``; it keeps the
     statistics and audits each purge). A period under the minimum stops the purge and says
-    so in the log, naming no person."""
+    so in the log, naming no person. Logs held back because the archive has not received
+    their copy are one warning line with their number only (no log, child or unit)."""
     try:
         candidates = await purge_candidates(
             run.session, run.now, run.settings.retention_minimum_days
@@ -255,6 +256,12 @@ async def purge_expired_logs(run: DutyRun) -> None:
         request_id=f"duty-purge-{run.today.isoformat()}",
     )
     run.changed += result.logs
+    if result.held_back:
+        log.warning(
+            "retention purge held back logs whose archive copies the archive has not received "
+            "(the unit files them and marks them received; see relaylog purge --dry-run)",
+            extra={"held_back": len(result.held_back)},
+        )
 
 
 @duty("0 2 * * *")

@@ -4,9 +4,10 @@ exactly as the ``notification`` row says (``models.notification`` has the rules)
 ``dispatch`` turns new outbox rows into owed mails (one ``PENDING`` row per person and log;
 the hourly limit and the digest are decided there) and marks the rows dispatched, all in one
 transaction with the rows locked ``SKIP LOCKED``, so several workers share the outbox and no
-event is dispatched twice. ``deliver`` sends one owed mail: it locks the row, sends, and
-records ``SENT`` before the job queue hears that the job is done, so a job run again (a
-worker killed after sending) finds the row sent and sends nothing.
+event is dispatched twice. Minutes are owed only to the people marked present at their
+meeting (``auth.notifications.PRESENT_ONLY_EVENTS``). ``deliver`` sends one owed mail: it
+locks the row, sends, and records ``SENT`` before the job queue hears that the job is done,
+so a job run again (a worker killed after sending) finds the row sent and sends nothing.
 
 Nothing here logs or stores an address, a name or a text: log lines carry the
 notification's id, its kind, the attempt and the class of an error.
@@ -23,7 +24,7 @@ from datetime import datetime
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.notifications import hears_of
+from auth.notifications import PRESENT_ONLY_EVENTS, hears_of
 from auth.policy import Relation
 from models.events import DomainEvent, EventKind
 from models.notification import (
@@ -55,6 +56,7 @@ __all__ = [
     "followers",
     "log_levels",
     "preferences",
+    "present_at_minutes",
     "record_failure",
     "unknown_events",
 ]
@@ -86,6 +88,15 @@ _FOLLOWERS = text(
 )
 
 
+_PRESENT = text(
+    """
+    SELECT n.id AS note_id, p.kind, p.staff_id, p.guardian_id
+    FROM note AS n JOIN meeting_participant AS p ON p.meeting_id = n.meeting_id
+    WHERE n.id = ANY(:notes) AND p.present AND p.kind IN ('ACTOR', 'GUARDIAN')
+    """
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Follower:
     recipient: Recipient
@@ -110,6 +121,22 @@ async def followers(
     for row in await session.execute(_FOLLOWERS, {"logs": log_ids}):
         recipient = Recipient(RecipientKind(row.kind), row.person_id)
         found[row.log_id].append(Follower(recipient, Relation(row.relation)))
+    return found
+
+
+async def present_at_minutes(
+    session: AsyncSession, note_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, set[Recipient]]:
+    """For each note that is a meeting's minutes, the people marked present at that meeting
+    (the youth, who has no address, is never one to mail)."""
+    found: dict[uuid.UUID, set[Recipient]] = defaultdict(set)
+    if not note_ids:
+        return found
+    for row in await session.execute(_PRESENT, {"notes": note_ids}):
+        if row.kind == "ACTOR":
+            found[row.note_id].add(Recipient(RecipientKind.STAFF, row.staff_id))
+        else:
+            found[row.note_id].add(Recipient(RecipientKind.GUARDIAN, row.guardian_id))
     return found
 
 
@@ -177,6 +204,14 @@ async def dispatch(session: AsyncSession, now: datetime, batch: int = 500) -> in
     following = await followers(session, log_ids)
     everyone = {f.recipient for people in following.values() for f in people}
     chosen = await preferences(session, everyone)
+    present = await present_at_minutes(
+        session,
+        [
+            e.object_id
+            for e in events
+            if e.object_id is not None and EventKind(e.kind) in PRESENT_ONLY_EVENTS
+        ],
+    )
     owed: set[tuple[Recipient, uuid.UUID]] = set()
     for event in events:
         if event.log_id is None or event.log_id not in levels:
@@ -185,6 +220,10 @@ async def dispatch(session: AsyncSession, now: datetime, batch: int = 500) -> in
         for follower in following.get(event.log_id, []):
             if follower.recipient.id == event.actor_id:
                 continue  # nobody is told of their own change
+            if kind in PRESENT_ONLY_EVENTS and (
+                event.object_id is None or follower.recipient not in present[event.object_id]
+            ):
+                continue  # minutes: told to those present only
             if hears_of(follower.relation, levels[event.log_id], kind):
                 owed.add((follower.recipient, event.log_id))
     for recipient, log_id in sorted(owed, key=lambda o: (str(o[0].id), str(o[1]))):

@@ -56,7 +56,7 @@ async def archive_packages(
         )
         ctx.record_read(record.log_id, PolicyField.LOG_SUMMARY, PACKAGE_RELATION[role])
         edges.append(Edge(encode_cursor(record.created_at, record.id), record))
-    return Page(edges, len(rows) > first)
+    return Page(edges, len(rows) > first, after is not None)
 
 
 async def staff_name(info: Info, staff_id: uuid.UUID | None) -> str | None:

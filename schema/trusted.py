@@ -37,6 +37,7 @@ class TrustedDocument:
     audiences: frozenset[Audience]
     text: str
     document: DocumentNode
+    operation_type: str  # "query", "mutation" or "subscription"
 
     @property
     def document_id(self) -> str:
@@ -61,6 +62,7 @@ def _load(path: Path) -> TrustedDocument:
         audiences=audiences,
         text=text,
         document=document,
+        operation_type=operations[0].operation.value,
     )
 
 

@@ -46,12 +46,7 @@ class EditNoteInput:
     adults_only: bool | None = None
 
 
-@mutation(
-    LOGS,
-    audit="Note",
-    event=EventKind.NOTE_WRITTEN,
-    description="Write a note (minutes when linked to a meeting).",
-)
+@mutation(LOGS, audit="Note", description="Write a note (minutes when linked to a meeting).")
 async def write_note(w: Write, input: WriteNoteInput) -> NotePayload:
     access = await w.log(input.log_id, Action.WRITE_NOTE)
     if input.adults_only:
@@ -65,6 +60,9 @@ async def write_note(w: Write, input: WriteNoteInput) -> NotePayload:
         point_id=optional_id(input.point_id, "PointOfAttention", "point of attention", "pointId"),
         meeting_id=optional_id(input.meeting_id, "Meeting", "meeting", "meetingId"),
     )
+    # Minutes are told to those present at the meeting (``auth.notifications``), any other
+    # note to everyone who may read it.
+    w.emit(EventKind.MINUTES_WRITTEN if note.meeting_id else EventKind.NOTE_WRITTEN)
     return reply(NotePayload, note=note)
 
 

@@ -247,3 +247,46 @@ async def test_the_package_a_holder_files_by_hand_is_downloaded_by_the_id_it_ans
     package = _ok(download["downloadArchivePackage"])["package"]
     assert package["sha256"] == archive["sha256"]
     assert _ok(await _mark(client, archive["archiveRecordId"], "2026/12-1", world.holder))
+
+
+async def test_a_unit_pages_through_its_packages_and_the_second_page_says_one_came_before(
+    client: GraphQLClient, world: World, session: AsyncSession
+) -> None:
+    log = await world.seed.log(world.youth, world.holder, level=1)
+    for days_ago in (2, 1):
+        session.add(
+            ArchiveRecord(
+                log_id=log.id,
+                reason="TRANSFER",
+                case_title="Stafettlogg",
+                document_title="Overført stafettlogg",
+                author_organisation_id=world.school.id,
+                created_by_id=world.holder.id,
+                holder_id=world.holder.id,
+                size_bytes=4,
+                sha256="a" * 64,
+                package=b"%PDF",
+                created_at=datetime.now(UTC) - timedelta(days=days_ago),
+            )
+        )
+    await session.flush()
+    page = """query($after: String) { archivePackages(first: 1, after: $after) {
+      edges { node { id } }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"""
+
+    first = (await client.query(page, as_=world.manager))["archivePackages"]
+    assert len(first["edges"]) == 1
+    assert (first["pageInfo"]["hasNextPage"], first["pageInfo"]["hasPreviousPage"]) == (
+        True,
+        False,
+    )
+    after = first["pageInfo"]["endCursor"]
+    second = (await client.query(page, as_=world.manager, variables={"after": after}))[
+        "archivePackages"
+    ]
+    assert len(second["edges"]) == 1
+    assert second["edges"][0]["node"]["id"] != first["edges"][0]["node"]["id"]
+    assert (second["pageInfo"]["hasNextPage"], second["pageInfo"]["hasPreviousPage"]) == (
+        False,
+        True,
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -469,3 +470,45 @@ async def test_the_worker_signs_an_audit_checkpoint_that_later_verification_hold
         heads = parse_export(export(latest), signing_key(worker_settings).public_key())
         assert heads
         assert await check_against(session, heads) == []
+
+
+async def test_the_nightly_purge_says_how_many_logs_it_held_back_and_names_none(
+    live_world: World,
+    db_engine: AsyncEngine,
+    worker_settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A log whose archive copy the archive has not received stays; the duty's log says how
+    many such logs there are, and nothing that names one."""
+    from models.transfer import ArchiveRecord
+
+    world = live_world
+    async with committed(db_engine) as session:
+        world.seed.session = session
+        log = await world.seed.log(world.youth, world.holder, level=1, consenting=[world.guardian])
+        session.add(
+            ArchiveRecord(
+                log_id=log.id,
+                reason="CLOSED",
+                case_title="Stafettlogg - Ylva Ungdom",
+                document_title="Avsluttet stafettlogg",
+                author_organisation_id=world.school.id,
+                created_by_id=world.holder.id,
+                size_bytes=4,
+                sha256="a" * 64,
+                package=b"%PDF",
+                holder_id=world.holder.id,
+            )
+        )
+        await world.seed.close(log, closed_at=now() - timedelta(days=3 * 365))
+    with caplog.at_level("WARNING", logger="relaylog.duties"):
+        assert await run_duty("purge_expired_logs", runtime_for(worker_settings, db_engine)) == 0
+    (line,) = [r for r in caplog.records if r.name == "relaylog.duties"]
+    assert line.levelname == "WARNING"
+    assert "held back" in line.getMessage()
+    assert line.__dict__["held_back"] == 1
+    for secret in (str(log.id), str(world.youth.id), "Ylva", str(world.school.id)):
+        assert secret not in caplog.text
+        assert secret not in str(line.__dict__)
+    async with committed(db_engine) as session:
+        assert await session.get(RelayLog, log.id) is not None

@@ -148,7 +148,6 @@ def test_the_mutations_that_change_a_log_declare_their_events() -> None:
     assert {
         "add_actor",
         "remove_actor",
-        "write_note",
         "add_sparkle",
         "add_measure",
         "evaluate_measure",
@@ -167,6 +166,9 @@ def test_the_mutations_that_change_a_log_declare_their_events() -> None:
         "end_log",
         "create_log",
     } <= declared
+    # These emit a kind that follows what happened (``w.emit``): a note or minutes, a meeting
+    # held or cancelled; tests below check each.
+    assert {"write_note", "record_meeting"}.isdisjoint(declared)
 
 
 TRANSFER = """mutation($input: RequestTransferInput!) { requestTransfer(input: $input) {
@@ -207,3 +209,68 @@ async def test_dispatch_owes_news_to_who_may_read_it_and_the_transfer_offer_to_i
     }  # not the holder (her own change), not the external actor (not in this log)
     again = await dispatch(session, utcnow())
     assert again == 0  # every event is dispatched once
+
+
+async def test_minutes_are_owed_to_those_present_and_not_to_an_absent_guardian(
+    client: GraphQLClient, world: World, session: AsyncSession
+) -> None:
+    from datetime import timedelta
+
+    from models.base import utcnow
+    from models.content import MeetingParticipant
+    from models.enums import MeetingStatus, ParticipantKind
+    from models.notification import Notification
+    from relaylog.notifier import dispatch
+    from tests.factories import TODAY
+
+    log = await world.seed.log(world.youth, world.holder, level=1, consenting=[world.guardian])
+    await world.seed.actor(log, world.actor)
+    meeting = await world.seed.meeting(
+        log,
+        held_on=TODAY - timedelta(days=1),
+        status=MeetingStatus.COMPLETED,
+        actors=[world.holder, world.actor],
+        guardians=[world.guardian],
+    )
+    session.add(
+        MeetingParticipant(
+            meeting_id=meeting.id,
+            kind=ParticipantKind.GUARDIAN,
+            guardian_id=world.other_guardian.id,
+            invited=True,
+            present=False,
+        )
+    )
+    await session.flush()
+    minutes = {
+        "logId": gid("RelayLog", log),
+        "text": "Referat",
+        "meetingId": gid("Meeting", meeting),
+    }
+    data = await client.query(NOTE, as_=world.holder, variables={"input": minutes})
+    assert data["writeNote"]["error"] is None, data
+    assert [e.kind for e in await _events(session, log.id)] == ["MINUTES_WRITTEN"]
+
+    assert await dispatch(session, utcnow()) == 1
+    owed = {(n.recipient_kind, n.recipient_id) for n in await session.scalars(select(Notification))}
+    assert owed == {
+        ("GUARDIAN", world.guardian.id),  # present
+        ("STAFF", world.actor.id),  # present
+    }  # not the other guardian (invited, absent), not the holder (her own minutes)
+
+
+async def test_a_note_of_no_meeting_is_owed_to_everyone_who_may_read_it(
+    client: GraphQLClient, world: World, session: AsyncSession
+) -> None:
+    from models.base import utcnow
+    from models.notification import Notification
+    from relaylog.notifier import dispatch
+
+    log = await world.seed.log(world.youth, world.holder, level=1, consenting=[world.guardian])
+    note = {"logId": gid("RelayLog", log), "text": "Hei fra skolen"}
+    data = await client.query(NOTE, as_=world.holder, variables={"input": note})
+    assert data["writeNote"]["error"] is None, data
+    assert [e.kind for e in await _events(session, log.id)] == ["NOTE_WRITTEN"]
+    await dispatch(session, utcnow())
+    owed = {n.recipient_id for n in await session.scalars(select(Notification))}
+    assert owed == {world.guardian.id, world.other_guardian.id}
