@@ -162,7 +162,7 @@ def operations(
             "format": "apollo-persisted-query-manifest",
             "version": 1,
             "operations": [
-                {"id": d.id, "name": d.name, "type": "query", "body": d.text}
+                {"id": d.id, "name": d.name, "type": d.operation_type, "body": d.text}
                 for d in trusted_documents()
             ],
         }

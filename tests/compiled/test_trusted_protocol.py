@@ -203,6 +203,10 @@ def test_relaylog_operations_prints_the_manifest_for_front_end_builds(tmp_path: 
     apollo = json.loads(relaylog("operations", "--apollo", data_dir=tmp_path).stdout)
     assert apollo["format"] == "apollo-persisted-query-manifest"
     assert {o["id"] for o in apollo["operations"]} == {d.id for d in trusted_documents()}
+    types = {o["name"]: o["type"] for o in apollo["operations"]}
+    assert types["HolderLogView"] == "query"
+    assert types["FamilyApproveTransfer"] == "mutation"
+    assert types["LogChanges"] == "subscription"
 
 
 async def test_a_statement_failing_mid_read_is_a_clean_error_with_no_audit_entry(
