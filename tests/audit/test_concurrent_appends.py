@@ -167,8 +167,8 @@ async def test_an_append_committed_to_a_walked_chain_during_verify_is_no_break(
 
     assert found.breaks == []
     assert found.heads[f"log:{log_id}"][0] == 2  # as of the snapshot
-    async with AsyncSession(engine) as session:
-        assert (await verify_chains(session)).heads[f"log:{log_id}"][0] == 3
+    async with AsyncSession(engine) as later:
+        assert (await verify_chains(later)).heads[f"log:{log_id}"][0] == 3
 
 
 async def test_a_chain_begun_during_verify_is_no_break(engine: AsyncEngine) -> None:
