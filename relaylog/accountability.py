@@ -56,6 +56,7 @@ __all__ = [
     "run_passive_report",
     "run_purge",
     "run_verify",
+    "stored_checkpoint",
 ]
 
 PASSIVE_REPORT_ACTION = "REPORT_PASSIVE"
@@ -133,6 +134,15 @@ async def checkpoint(
     async with session_scope(session_factory) as session:
         written: AuditCheckpoint = await write_checkpoint(session, key)
         return export(written)
+
+
+async def stored_checkpoint(url: str, checkpoint_id: int) -> dict[str, Any]:
+    """The exported form of a checkpoint already stored (the worker's nightly one, say)."""
+    async with _session(url) as session:
+        found = await session.get(AuditCheckpoint, checkpoint_id)
+        if found is None:
+            raise ConfigurationError(f"no audit checkpoint has the id {checkpoint_id}")
+        return export(found)
 
 
 async def run_checkpoint(url: str, key: Ed25519PrivateKey) -> dict[str, Any]:
