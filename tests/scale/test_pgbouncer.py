@@ -220,9 +220,9 @@ async def test_three_job_workers_send_the_owed_mails_through_pgbouncer(
     for output in outputs:
         assert "prepared statement" not in output.lower(), output
         assert "Traceback" not in output, output
-    assert sorted(m.recipients[0] for m in received) == sorted(
-        f"bouncer{i}@skole.test" for i in range(MAILS)
-    )
+    to_staff = [m.recipients[0] for m in received if m.recipients[0].startswith("bouncer")]
+    assert sorted(to_staff) == sorted(f"bouncer{i}@skole.test" for i in range(MAILS))  # once each
+    # (the others are the news of the notes written above, to the log's guardian)
     engine = create_engine(deployment.bouncer.url, pooler="pgbouncer")
     try:
         async with AsyncSession(engine) as session:
