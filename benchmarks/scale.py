@@ -5,10 +5,13 @@
 For each worker count the API runs under ``uvicorn --factory --workers N`` (the production
 wiring, ``relaylog.app.build_app``) and each compiled trusted document (guardian dashboard,
 holder log view) is driven at ``--concurrency`` (16) keep-alive connections for
-``--seconds``. Meanwhile a separate connection samples ``pg_stat_activity`` every 50 ms: the
-backends of the benchmark database that are active, and what they wait for (``Lock``
-waits, and those inside the audit append, are counted apart). CPU per answer is the uvicorn
-processes' (parent and workers) plus their PostgreSQL backends', from ``/proc``.
+``--seconds``. Every connection has viewers and logs of its own (``deal``): no two
+connections ever read the same log, so no request waits for another's append to a chain;
+a lock wait left is something else. Meanwhile a separate connection samples
+``pg_stat_activity`` every 50 ms: the backends of the benchmark database that are active,
+and what they wait for (``Lock`` waits, and those inside the audit append, are counted
+apart). CPU per answer is the uvicorn processes' (parent and workers) plus their PostgreSQL
+backends', from ``/proc``.
 
 ``--global-lock`` repeats every run with the audit append serialised as it was before
 migration 0010 (the same function, preceded by one ``pg_advisory_xact_lock``): the
@@ -24,7 +27,9 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,9 +37,10 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from benchmarks.load import LoadResult, Scenario, drive
-from benchmarks.scenarios import GUARDIAN, HOLDER_LOG, Viewers, compiled_scenarios
-from benchmarks.seed import connect, load_manifest
+from auth.dev_keys import DevKeys
+from benchmarks.load import Call, LoadResult, Scenario, drive
+from benchmarks.scenarios import GUARDIAN, HOLDER_LOG, trusted_body
+from benchmarks.seed import Manifest, connect, load_manifest
 from benchmarks.servers import (
     BENCH_DIR,
     bench_keys,
@@ -43,9 +49,10 @@ from benchmarks.servers import (
     free_port,
     process_cpu_seconds,
 )
-from relaylog.settings import PROJECT_ROOT
+from relaylog.settings import PROJECT_ROOT, Settings
+from schema.node import encode_global_id
 
-__all__ = ["Sampled", "app", "main"]
+__all__ = ["Read", "Sampled", "app", "deal", "disjoint_scenarios", "main"]
 
 URL_VARIABLE = "RELAYLOG_BENCH_APP_URL"
 SAMPLE_SECONDS = 0.05
@@ -186,6 +193,109 @@ class Uvicorn:
             self.process.wait()
 
 
+@dataclass(frozen=True)
+class Read:
+    """One request a connection sends: who asks, and the logs its answer reads."""
+
+    national_id: str
+    log_ids: tuple[str, ...]
+    variables: dict[str, Any]
+
+
+def _groups(guardians: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Guardians who share a log (a child's two guardians), together: union-find on logs."""
+    parent = list(range(len(guardians)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first_of: dict[str, int] = {}
+    for i, guardian in enumerate(guardians):
+        for log_id in guardian["log_ids"]:
+            if log_id in first_of:
+                parent[root(i)] = root(first_of[log_id])
+            else:
+                first_of[log_id] = i
+    groups: dict[int, list[dict[str, Any]]] = {}
+    for i, guardian in enumerate(guardians):
+        groups.setdefault(root(i), []).append(guardian)
+    return sorted(groups.values(), key=len, reverse=True)
+
+
+def _spread(units: list[list[Read]], connections: int, what: str) -> list[list[Read]]:
+    """Units (reads that share logs) dealt to connections, each unit to one connection."""
+    if len(units) < connections:
+        raise SystemExit(
+            f"only {len(units)} {what} that share no log for {connections} connections: "
+            "lower --concurrency or seed more logs"
+        )
+    dealt: list[list[Read]] = [[] for _ in range(connections)]
+    for unit in sorted(units, key=len, reverse=True):
+        min(dealt, key=len).extend(unit)
+    return dealt
+
+
+def deal(manifest: Manifest, connections: int) -> dict[str, list[list[Read]]]:
+    """For each named query, each connection's own requests: the logs one connection reads
+    are read by no other (holder log view: each holder's logs, one request per log; guardian
+    dashboard: the guardians, those who share a child on one connection)."""
+    seen: set[str] = set()
+    holder_reads = []
+    for holder in manifest.holders:
+        for log_id in holder["log_ids"]:
+            if log_id not in seen:
+                seen.add(log_id)
+                variables = {"id": encode_global_id("RelayLog", uuid.UUID(log_id))}
+                holder_reads.append([Read(holder["national_id"], (log_id,), variables)])
+    guardian_groups = [
+        [Read(g["national_id"], tuple(g["log_ids"]), {}) for g in group]
+        for group in _groups([g for g in manifest.guardians if g["log_ids"]])
+    ]
+    return {
+        HOLDER_LOG: _spread(holder_reads, connections, "holder logs"),
+        GUARDIAN: _spread(guardian_groups, connections, "groups of guardians"),
+    }
+
+
+_PATHS = {HOLDER_LOG: "/graphql", GUARDIAN: "/graphql/family"}
+
+
+def disjoint_scenarios(
+    manifest: Manifest, keys: DevKeys, settings: Settings, connections: int
+) -> list[Scenario]:
+    """The compiled guardian dashboard and holder log view, connection ``w`` cycling through
+    its own share of ``deal``."""
+    scenarios = []
+    for name, shares in deal(manifest, connections).items():
+        calls = [
+            [
+                Call(
+                    _PATHS[name],
+                    keys.mint(
+                        read.national_id,
+                        issuer=settings.token_issuer,
+                        audience=settings.token_audience,
+                    ),
+                    trusted_body(name, read.variables),
+                )
+                for read in share
+            ]
+            for share in shares
+        ]
+
+        def next_call(
+            worker: int, n: int, previous: bytes | None, calls: list[list[Call]] = calls
+        ) -> Call:
+            own = calls[worker]
+            return own[n % len(own)]
+
+        scenarios.append(Scenario(name, "compiled", next_call))
+    return scenarios
+
+
 async def _append_function(url: str) -> str:
     conn = await connect(url)
     try:
@@ -251,12 +361,15 @@ async def measure(
 
 
 async def run(args: Any) -> list[dict[str, Any]]:
-    url = args.server_url.rsplit("/", 1)[0] + f"/relaylog_bench_{args.logs}"
+    """Every run; ``args.database_url`` (optional) names the dataset's database, else it is
+    ``relaylog_bench_<logs>`` on ``args.server_url``."""
+    url = getattr(args, "database_url", None) or (
+        args.server_url.rsplit("/", 1)[0] + f"/relaylog_bench_{args.logs}"
+    )
     manifest = await load_manifest(url)
     if manifest is None:
         raise SystemExit(f"no dataset at {url}: python -m benchmarks seed --logs {args.logs}")
-    viewers = Viewers.of(manifest, bench_keys(), bench_settings())
-    scenarios = [s for s in compiled_scenarios(viewers) if s.name in (GUARDIAN, HOLDER_LOG)]
+    scenarios = disjoint_scenarios(manifest, bench_keys(), bench_settings(), args.concurrency)
     chained = await _append_function(url)
     modes = ["per-log chains"] + (["global lock"] if args.global_lock else [])
     results = []

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import Municipality, Organisation, audit
-from models.audit import AuditEntry, ChainBreak, Verification, verify_chains
+from models.audit import AuditEntry, ChainBreak, Verification, snapshot, verify_chains
 from models.audit_checkpoint import (
     AuditCheckpoint,
     CheckpointInvalid,
@@ -56,6 +56,7 @@ __all__ = [
     "run_passive_report",
     "run_purge",
     "run_verify",
+    "stored_checkpoint",
 ]
 
 PASSIVE_REPORT_ACTION = "REPORT_PASSIVE"
@@ -99,7 +100,9 @@ class ChainReport:
 
 async def verify(session: AsyncSession, against: list[Head] | None = None) -> ChainReport:
     """Every chain from its genesis to its head, then (given a checkpoint's heads) that
-    none of the checkpointed chains was rewritten since."""
+    none of the checkpointed chains was rewritten since: both in one read-only snapshot, so
+    appends committed meanwhile (live traffic) cannot look like a break."""
+    await snapshot(session)
     verification = await verify_chains(session)
     breaks = None if against is None else await check_against(session, against)
     return ChainReport(verification, breaks)
@@ -131,6 +134,15 @@ async def checkpoint(
     async with session_scope(session_factory) as session:
         written: AuditCheckpoint = await write_checkpoint(session, key)
         return export(written)
+
+
+async def stored_checkpoint(url: str, checkpoint_id: int) -> dict[str, Any]:
+    """The exported form of a checkpoint already stored (the worker's nightly one, say)."""
+    async with _session(url) as session:
+        found = await session.get(AuditCheckpoint, checkpoint_id)
+        if found is None:
+            raise ConfigurationError(f"no audit checkpoint has the id {checkpoint_id}")
+        return export(found)
 
 
 async def run_checkpoint(url: str, key: Ed25519PrivateKey) -> dict[str, Any]:

@@ -82,13 +82,22 @@ def checkpoint(
             "--export", help="also write the signed checkpoint to this file (- for stdout)"
         ),
     ] = None,
+    checkpoint_id: Annotated[
+        int | None,
+        typer.Option(
+            "--id", help="sign nothing: export the stored checkpoint with this id (the worker's)"
+        ),
+    ] = None,
 ) -> None:
     """Sign a Merkle root over every chain's head and store it; keep the export elsewhere."""
-    from relaylog.accountability import run_checkpoint
+    from relaylog.accountability import run_checkpoint, stored_checkpoint
     from relaylog.audit_keys import signing_key
 
     settings = get_settings()
-    document = asyncio.run(run_checkpoint(_url(settings), signing_key(settings)))
+    if checkpoint_id is not None:
+        document = asyncio.run(stored_checkpoint(_url(settings), checkpoint_id))
+    else:
+        document = asyncio.run(run_checkpoint(_url(settings), signing_key(settings)))
     text = json.dumps(document, indent=1) + "\n"
     if export is not None and str(export) == "-":
         typer.echo(text, nl=False)

@@ -15,12 +15,14 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import procrastinate
 import psycopg
 from procrastinate import RetryStrategy
+from psycopg.rows import DictRow
 from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -48,6 +50,7 @@ __all__ = [
     "JOB_SCHEMA",
     "WorkerStatus",
     "job_connector",
+    "listen_url",
     "make_runtime",
     "requeue_dead_letters",
     "run_duty_now",
@@ -67,14 +70,73 @@ def conninfo(url: str) -> str:
     )
 
 
-def job_connector(url: str, *, max_size: int = 10) -> procrastinate.PsycopgConnector:
-    """procrastinate's connection pool, with its schema first on the search path."""
+_JOB_SEARCH_PATH = f"SELECT set_config('search_path', '{JOB_SCHEMA}', true)"
+
+
+class _PooledJobConnector(procrastinate.PsycopgConnector):
+    """procrastinate behind a pgbouncer in transaction mode. pgbouncer refuses the startup
+    ``options`` that put its schema on the search path, and a server connection serves
+    another client after every transaction: so each query's transaction sets the path itself
+    (``set_config(…, true)``, undone at its end), and psycopg prepares no statement (its
+    ``_pg3_N`` names would meet the ones another client left on that server connection).
+    procrastinate's own LISTEN (new jobs) connects to ``listen_conninfo``, PostgreSQL itself;
+    the worker does not start it without one."""
+
+    def __init__(self, *, listen_conninfo: str | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.listen_conninfo = listen_conninfo
+
+    @contextlib.asynccontextmanager
+    async def _get_cursor(
+        self, connection: psycopg.AsyncConnection | None = None
+    ) -> AsyncIterator[psycopg.AsyncCursor[DictRow]]:
+        async with super()._get_cursor(connection) as cursor:
+            await cursor.execute(_JOB_SEARCH_PATH)  # the pool's connections are not autocommit
+            yield cursor
+
+    @contextlib.asynccontextmanager
+    async def _get_standalone_connection(
+        self, configure: Any = None
+    ) -> AsyncIterator[psycopg.AsyncConnection]:
+        if self.listen_conninfo is None:
+            raise RuntimeError("LISTEN through pgbouncer in transaction mode is lost")
+        async with await psycopg.AsyncConnection.connect(
+            self.listen_conninfo, autocommit=True, options=f"-c search_path={JOB_SCHEMA}"
+        ) as connection:
+            if configure:
+                await configure(connection)
+            yield connection
+
+
+def job_connector(
+    url: str, *, max_size: int = 10, pooler: str = "none", listen_url: str | None = None
+) -> procrastinate.PsycopgConnector:
+    """procrastinate's connection pool, with its schema first on the search path; behind
+    pgbouncer (``pooler="pgbouncer"``) one that prepares nothing and listens on
+    ``listen_url`` only."""
+    if pooler == "pgbouncer":
+        return _PooledJobConnector(
+            listen_conninfo=conninfo(listen_url) if listen_url else None,
+            conninfo=conninfo(url),
+            kwargs={"prepare_threshold": None},
+            min_size=1,
+            max_size=max_size,
+        )
     return procrastinate.PsycopgConnector(
         conninfo=conninfo(url),
         kwargs={"options": f"-c search_path={JOB_SCHEMA}"},
         min_size=1,
         max_size=max_size,
     )
+
+
+def listen_url(settings: Settings, url: str) -> str | None:
+    """Where the worker LISTENs: ``RELAYLOG_LISTEN_URL``, else the database URL, unless that
+    is a pgbouncer in transaction mode (where a LISTEN is lost): then nowhere, and the
+    dispatch runs on the minute tick (new jobs are found by polling, every few seconds)."""
+    if settings.listen_url:
+        return settings.listen_url
+    return None if settings.database_pooler == "pgbouncer" else url
 
 
 def configure_retries(settings: Settings) -> None:
@@ -88,7 +150,7 @@ def configure_retries(settings: Settings) -> None:
 
 
 def make_runtime(settings: Settings, url: str) -> Runtime:
-    engine = create_engine(url)
+    engine = create_engine(url, pooler=settings.database_pooler)
     return Runtime(settings, async_sessionmaker(engine, expire_on_commit=False), Mailer(settings))
 
 
@@ -133,13 +195,25 @@ async def run_worker(
     owned = runtime is None
     runtime = runtime or make_runtime(settings, url)
     concurrency = concurrency or settings.worker_concurrency
-    with jobs.replace_connector(job_connector(url, max_size=concurrency + 4)) as app:
+    direct = listen_url(settings, url)
+    connector = job_connector(
+        url, max_size=concurrency + 4, pooler=settings.database_pooler, listen_url=direct
+    )
+    if listen and direct is None:
+        log.warning(
+            "no RELAYLOG_LISTEN_URL behind pgbouncer: events are dispatched on the minute tick"
+        )
+    with jobs.replace_connector(connector) as app:
         async with app.open_async():
             recovered = await retry_stalled(app, settings)
             if recovered:
                 log.warning("retried jobs of a stopped worker", extra={"jobs": recovered})
             await defer_dispatch(app)  # events committed while no worker listened
-            listener = asyncio.create_task(_listen_for_events(app, url)) if listen else None
+            listener = (
+                asyncio.create_task(_listen_for_events(app, direct))
+                if listen and direct is not None
+                else None
+            )
             try:
                 options: dict[str, Any] = {
                     "concurrency": concurrency,
@@ -152,6 +226,8 @@ async def run_worker(
                     # Done jobs go (the notification rows keep the record); failed ones stay:
                     # the dead letters ``relaylog worker-status`` lists.
                     "delete_jobs": "successful",
+                    # New jobs are heard on a LISTEN, else found by polling (every 5 s).
+                    "listen_notify": direct is not None,
                 }
                 if queues:
                     options["queues"] = queues

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from argparse import Namespace
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,3 +58,45 @@ def test_the_live_benchmark_measures_idle_subscriptions(
     assert steps["baseline"] > 0
     assert steps["delivered_to"] >= 1
     assert "idle subscriptions" in capsys.readouterr().out
+
+
+def test_the_scale_benchmark_gives_each_connection_its_own_logs_and_runs(
+    keys_restored: None,
+) -> None:
+    """At a tiny size: one uvicorn worker, two connections, a second per query. Whatever
+    two connections send, they never read one log (so never append to one chain)."""
+    from benchmarks.scale import deal, run
+    from benchmarks.scenarios import GUARDIAN, HOLDER_LOG
+    from benchmarks.seed import build_dataset, drop_database
+
+    server = _server_url()
+    name = "relaylog_bench_scale_smoke"
+    asyncio.run(drop_database(server, name))
+    url, manifest = build_dataset(server, name, 40, progress=lambda *a: None)
+    try:
+        shares = deal(manifest, 3)
+        for query in (GUARDIAN, HOLDER_LOG):
+            logs = [{log for read in share for log in read.log_ids} for share in shares[query]]
+            assert all(logs), query  # every connection has something to read
+            assert sum(len(own) for own in logs) == len(set().union(*logs)), query
+
+        rows = asyncio.run(
+            run(
+                Namespace(
+                    database_url=url,
+                    logs=40,
+                    concurrency=2,
+                    seconds=1.0,
+                    workers=[1],
+                    global_lock=False,
+                )
+            )
+        )
+    finally:
+        asyncio.run(drop_database(server, name))
+
+    assert {row["query"] for row in rows} == {GUARDIAN, HOLDER_LOG}
+    for row in rows:
+        assert row["requests"] > 0, row
+        assert row["errors"] == 0, row
+        assert row["audit_lock_waits"] == 0, row

@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
@@ -29,10 +31,12 @@ from models.audit_checkpoint import (
     parse_export,
     write_checkpoint,
 )
+from relaylog.audit_keys import signing_key
 from relaylog.db import async_url
 from relaylog.migrations import upgrade
+from relaylog.settings import ConfigurationError, Settings
 from tests.conftest import fresh_database
-from tests.test_cli import relaylog
+from tests.test_cli import DATABASE_DOWN, assert_one_line_error, relaylog
 
 KEY = Ed25519PrivateKey.generate()
 
@@ -231,3 +235,132 @@ def test_audit_checkpoint_export_then_verify_against_it_finds_a_rewritten_chain(
         "rewritten after the checkpoint\n"
     )
     assert "Traceback" not in caught.stderr
+
+
+def test_production_signs_no_checkpoint_without_its_ed25519_key(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Production never generates the key (a generated one would sign for whoever can
+    write the data folder), and takes no other kind of key."""
+    production = settings.model_copy(update={"mode": "production"})
+    with pytest.raises(ConfigurationError, match="RELAYLOG_AUDIT_SIGNING_KEY_FILE must be set"):
+        signing_key(production)
+    assert not (production.dev_key_dir / "audit-signing.pem").exists()
+
+    not_ed25519 = tmp_path / "ec.pem"
+    not_ed25519.write_bytes(
+        ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
+        )
+    )
+    with pytest.raises(ConfigurationError, match="must be an Ed25519 key"):
+        signing_key(production.model_copy(update={"audit_signing_key_file": not_ed25519}))
+
+
+@pytest.mark.slow
+def test_audit_checkpoint_in_production_without_its_key_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RELAYLOG_MODE", "production")
+    missing = relaylog("audit", "checkpoint", data_dir=tmp_path, database_url=DATABASE_DOWN)
+    assert "RELAYLOG_AUDIT_SIGNING_KEY_FILE must be set in production" in assert_one_line_error(
+        missing
+    )
+
+    rsa_key = tmp_path / "rsa.pem"
+    rsa_key.write_bytes(
+        rsa.generate_private_key(65537, 2048).private_bytes(
+            Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
+        )
+    )
+    monkeypatch.setenv("RELAYLOG_AUDIT_SIGNING_KEY_FILE", str(rsa_key))
+    wrong = relaylog("audit", "checkpoint", data_dir=tmp_path, database_url=DATABASE_DOWN)
+    assert "must be an Ed25519 key" in assert_one_line_error(wrong)
+
+
+@pytest.mark.slow
+def test_verify_against_an_unreadable_or_edited_checkpoint_is_one_line(
+    trail_of_two_logs: str, tmp_path: Path
+) -> None:
+    url = trail_of_two_logs
+
+    def verify_against(path: Path) -> str:
+        return assert_one_line_error(
+            relaylog("audit", "verify", "--against", str(path), data_dir=tmp_path, database_url=url)
+        )
+
+    assert "cannot read the checkpoint file (FileNotFoundError)" in verify_against(
+        tmp_path / "no-such-checkpoint.json"
+    )
+    assert "cannot read the checkpoint file (IsADirectoryError)" in verify_against(tmp_path)
+    (tmp_path / "not-json.json").write_text("{ this is not json")
+    assert "cannot read the checkpoint file (JSONDecodeError)" in verify_against(
+        tmp_path / "not-json.json"
+    )
+
+    exported = tmp_path / "checkpoint.json"
+    made = relaylog(
+        "audit", "checkpoint", "--export", str(exported), data_dir=tmp_path, database_url=url
+    )
+    assert made.returncode == 0, made.stderr
+    document = json.loads(exported.read_text())
+    document["heads"][0][1] += 1  # a head moved on after signing
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(document))
+    assert "the checkpoint's heads are not the ones it signed" in verify_against(edited)
+
+
+@pytest.mark.slow
+def test_the_checkpoint_the_worker_signed_is_exported_by_its_id(
+    trail_of_two_logs: str, tmp_path: Path
+) -> None:
+    url = trail_of_two_logs
+    signed = relaylog(
+        "worker", "--run", "sign_audit_checkpoint", data_dir=tmp_path, database_url=url
+    )
+    assert signed.returncode == 0, signed.stderr
+
+    async def newest() -> tuple[int, int]:
+        engine = create_async_engine(async_url(url), poolclass=NullPool)
+        try:
+            async with AsyncSession(engine) as session:
+                row = (
+                    await session.execute(
+                        select(AuditCheckpoint.id, AuditCheckpoint.chains).order_by(
+                            AuditCheckpoint.id.desc()
+                        )
+                    )
+                ).first()
+                assert row is not None
+                return row.id, row.chains
+        finally:
+            await engine.dispose()
+
+    checkpoint_id, chains = asyncio.run(newest())
+    exported = tmp_path / "nightly.json"
+    made = relaylog(
+        "audit",
+        "checkpoint",
+        "--id",
+        str(checkpoint_id),
+        "--export",
+        str(exported),
+        data_dir=tmp_path,
+        database_url=url,
+    )
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.startswith(f"checkpoint {checkpoint_id}: {chains} chains, ")
+    assert asyncio.run(newest())[0] == checkpoint_id  # exported, not signed again
+    document = json.loads(exported.read_text())
+    assert document["id"] == checkpoint_id
+    key = signing_key(Settings(mode="dev", data_dir=tmp_path))
+    assert len(parse_export(document, key.public_key())) == chains
+
+    verified = relaylog(
+        "audit", "verify", "--against", str(exported), data_dir=tmp_path, database_url=url
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert f"none of the {chains} checkpointed chains was rewritten" in verified.stdout
+
+    unknown = relaylog("audit", "checkpoint", "--id", "999999", data_dir=tmp_path, database_url=url)
+    assert "no audit checkpoint has the id 999999" in assert_one_line_error(unknown)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text
@@ -127,3 +128,61 @@ async def test_two_requests_reading_the_same_two_logs_in_opposite_order_do_not_d
 
     async with AsyncSession(engine) as session:
         assert (await verify_chains(session)).breaks == []
+
+
+class Interleaved(AsyncSession):
+    """A session after each of whose statements another transaction may commit first: what
+    live traffic does to a walk of the trail that takes many statements."""
+
+    meanwhile: list[Callable[[], Awaitable[None]]]
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        result = await super().execute(*args, **kwargs)
+        if self.meanwhile:
+            await self.meanwhile.pop(0)()
+        return result
+
+
+async def _committed(engine: AsyncEngine, entries: list[AuditEntry]) -> None:
+    async with AsyncSession(engine) as session:
+        await append(session, entries)
+        await session.commit()
+
+
+async def test_an_append_committed_to_a_walked_chain_during_verify_is_no_break(
+    engine: AsyncEngine,
+) -> None:
+    """The heads are read first, the events batch by batch: the walk is one snapshot, so a
+    read committed between two batches is in neither (at READ COMMITTED it was in the events
+    only: "recorded head does not match the last event")."""
+    log_id = uuid.UUID(int=0)  # the first chain walked (``log:0000…``)
+    await _committed(engine, read_of(log_id) * 2)
+
+    async def another_read() -> None:
+        await _committed(engine, read_of(log_id))
+
+    async with Interleaved(engine) as session:
+        session.meanwhile = [another_read]  # after the heads, before the first batch
+        found = await verify_chains(session, batch=1)
+
+    assert found.breaks == []
+    assert found.heads[f"log:{log_id}"][0] == 2  # as of the snapshot
+    async with AsyncSession(engine) as later:
+        assert (await verify_chains(later)).heads[f"log:{log_id}"][0] == 3
+
+
+async def test_a_chain_begun_during_verify_is_no_break(engine: AsyncEngine) -> None:
+    """A log first read while the walk is under way: its chain sorts after the walk's place
+    (``log:ffff…``), so a walk that saw it would find it without a recorded head."""
+    await _committed(engine, read_of(uuid.uuid4()))
+    late = uuid.UUID(int=(1 << 128) - 1 - uuid.uuid4().int % 1000)
+
+    async def first_read_of_another_log() -> None:
+        await _committed(engine, read_of(late))
+
+    async with Interleaved(engine) as session:
+        session.meanwhile = [first_read_of_another_log]
+        found = await verify_chains(session, batch=1)
+
+    assert found.breaks == []
+    assert f"log:{late}" not in found.heads

@@ -110,8 +110,9 @@ SETTING_MEANINGS = {
     "live_audit_flush_seconds": "how often the reads that subscriptions delivered are appended to "
     "the audit trail (one batch per process)",
     "live_queue_size": "events waiting for one slow subscriber before its subscription is ended",
-    "listen_url": "PostgreSQL itself for the API's one `LISTEN` connection, when `DATABASE_URL` "
-    "goes through PgBouncer in transaction mode (unset: `DATABASE_URL`)",
+    "listen_url": "PostgreSQL itself for the `LISTEN` connections (each API worker's one, the job "
+    "worker's), when `DATABASE_URL` goes through PgBouncer in transaction mode (unset: "
+    "`DATABASE_URL`; behind PgBouncer the job worker then dispatches on its minute tick)",
     "passive_report_dates": "the passive-log control dates (`MM-DD`, comma-separated; default "
     "twice per half-year)",
 }

@@ -3,11 +3,15 @@
 Two ``relaylog serve`` processes (``RELAYLOG_DATABASE_POOLER=pgbouncer``) share four server
 connections: every transaction may land on another server connection than the last, which
 breaks any statement prepared under a reused name. The smoke reads (ad hoc and trusted
-documents, staff and family), a write and the audit commands all go through it at once."""
+documents, staff and family), a write and the audit commands all go through it at once, and
+so do three job workers sending mails (psycopg's statements, not asyncpg's)."""
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +25,17 @@ from auth.dev_keys import DevKeys
 from auth.policy import Audience
 from models import AuditEvent, RelayLog
 from models.audit import verify_chains
+from models.base import utcnow
+from models.notification import (
+    Notification,
+    NotificationKind,
+    Recipient,
+    RecipientKind,
+    queue_once,
+)
 from relaylog.db import create_engine
-from relaylog.settings import Settings
+from relaylog.mail_sink import MailSink
+from relaylog.settings import PROJECT_ROOT, Settings
 from schema.trusted import trusted_documents
 from tests.factories import World
 from tests.graphql import GraphQLClient
@@ -136,3 +149,86 @@ def test_audit_verify_and_checkpoint_run_through_pgbouncer(
     assert made.returncode == 0, made.stderr
     assert verified.returncode == 0, verified.stderr + verified.stdout
     assert verified.stdout.startswith("audit trail intact: ")
+
+
+MAILS = 30
+
+
+async def _owed_digests(deployment: Deployment, n: int) -> list[uuid.UUID]:
+    """``n`` staff, each owed a digest now (committed through pgbouncer)."""
+    world = deployment.world
+    engine = create_engine(deployment.bouncer.url, pooler="pgbouncer")
+    owed: list[uuid.UUID] = []
+    try:
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            world.seed.session = session
+            for i in range(n):
+                staff = await world.seed.staff(world.school, f"Lærer Bouncer{i}")
+                staff.email = f"bouncer{i}@skole.test"
+                await session.flush()
+                row = await queue_once(
+                    session,
+                    kind=NotificationKind.DIGEST,
+                    recipient=Recipient(RecipientKind.STAFF, staff.id),
+                    idempotency_key=f"bouncer-digest-{i}",
+                    not_before=utcnow(),
+                )
+                assert row is not None
+                owed.append(row)
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return owed
+
+
+def _worker_once(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "relaylog", "worker", "--once"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+async def test_three_job_workers_send_the_owed_mails_through_pgbouncer(
+    deployment: Deployment, settings: Settings
+) -> None:
+    """Each worker runs procrastinate's few statements dozens of times: psycopg would prepare
+    them under names another client's server connection already holds. One worker listens on
+    PostgreSQL itself (``RELAYLOG_LISTEN_URL``); the others have no direct URL and rely on the
+    dispatch they defer at start and the minute tick."""
+    owed = await _owed_digests(deployment, MAILS)
+    with MailSink() as sink:
+        env = api_environment(
+            settings,
+            deployment.bouncer.url,
+            RELAYLOG_DATABASE_POOLER="pgbouncer",
+            RELAYLOG_SMTP_HOST=sink.host,
+            RELAYLOG_SMTP_PORT=str(sink.port),
+            RELAYLOG_MAIL_RETRY_BASE_SECONDS="0",
+        )
+        listening = {**env, "RELAYLOG_LISTEN_URL": deployment.bouncer.direct_url}
+        workers = [_worker_once(worker_env) for worker_env in (listening, env, env)]
+        outputs = []
+        for worker in workers:
+            out, _ = await asyncio.to_thread(worker.communicate, None, 120)
+            outputs.append(out.decode())
+            assert worker.returncode == 0, out.decode()
+        received = sink.received
+
+    for output in outputs:
+        assert "prepared statement" not in output.lower(), output
+        assert "Traceback" not in output, output
+    to_staff = [m.recipients[0] for m in received if m.recipients[0].startswith("bouncer")]
+    assert sorted(to_staff) == sorted(f"bouncer{i}@skole.test" for i in range(MAILS))  # once each
+    # (the others are the news of the notes written above, to the log's guardian)
+    engine = create_engine(deployment.bouncer.url, pooler="pgbouncer")
+    try:
+        async with AsyncSession(engine) as session:
+            statuses = list(
+                await session.scalars(select(Notification.status).where(Notification.id.in_(owed)))
+            )
+    finally:
+        await engine.dispose()
+    assert statuses == ["SENT"] * MAILS

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -157,27 +158,66 @@ async def test_a_replica_that_is_away_leaves_the_report_to_the_primary(
     assert time.monotonic() - started < 30
 
 
+async def _passive_log(reporting: Reporting) -> uuid.UUID:
+    """A log in Bakken skole without activity for 100 days, committed on the primary."""
+    async with AsyncSession(reporting.primary, expire_on_commit=False) as session:
+        reporting.world.seed.session = session
+        log = await reporting.world.seed.log(reporting.world.youth, reporting.world.holder, level=1)
+        log.last_activity_at = datetime.now(UTC) - timedelta(days=100)
+        await session.commit()
+        return log.id
+
+
+def _as_of(report_line: str) -> datetime:
+    stamp = report_line.split("data as of ")[1].removesuffix(" UTC")
+    return datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+
+
 async def test_the_passive_report_command_reads_the_replica_and_audits_on_the_primary(
     reporting: Reporting, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """With replay paused, a log that became passive on the primary is not in the report,
+    which says its data is as of before the pause; once the standby catches up it is."""
     standby = reporting.standby
     monkeypatch.setenv("RELAYLOG_REPLICA_URL", standby.replica_url)
+    monkeypatch.setenv("RELAYLOG_REPLICA_MAX_LAG_SECONDS", "120")
     monkeypatch.setenv("RELAYLOG_DATA_SECRET", TEST_SECRET.decode())
 
-    result = relaylog(
-        "report",
-        "passive",
-        "--unit",
-        "Bakken skole",
-        data_dir=tmp_path,
-        database_url=standby.primary_url,
-    )
+    def report() -> list[str]:
+        result = relaylog(
+            "report",
+            "passive",
+            "--unit",
+            "Bakken skole",
+            data_dir=tmp_path,
+            database_url=standby.primary_url,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.splitlines()
 
-    assert result.returncode == 0, result.stderr
-    assert "; data as of 20" in result.stdout.splitlines()[0]
+    await reporting.add_logs(1)  # the standby's last replayed commit is a fresh one
+    await reporting.caught_up()
+    standby.psql(standby.replica_url, "SELECT pg_wal_replay_pause()")
+    try:
+        await asyncio.sleep(0.2)
+        paused_at = datetime.now(UTC)
+        passive = await _passive_log(reporting)
+        await asyncio.sleep(1.0)  # the standby has received it, not applied it
+
+        lagging = report()
+    finally:
+        standby.psql(standby.replica_url, "SELECT pg_wal_replay_resume()")
+
+    assert not any(str(passive) in line for line in lagging)  # read on the replica
+    assert _as_of(lagging[0]) <= paused_at  # and said as of when
+
+    await reporting.caught_up()
+    caught_up = report()
+    assert any(str(passive) in line for line in caught_up)
+    assert _as_of(caught_up[0]) > paused_at
 
     async with AsyncSession(reporting.primary) as session:
         audited = await session.scalar(
             select(func.count()).where(AuditEvent.action == "REPORT_PASSIVE")
         )
-    assert audited == 1
+    assert audited == 2  # each report's entry went to the primary (the standby cannot write)
