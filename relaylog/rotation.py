@@ -116,7 +116,9 @@ async def rotate(
                         )
                         rotated += 1
                 checked += len(rows)
-                if progress is not None:
+                # The read after a full last batch finds nothing: no batch, no second line
+                # (an empty table still gets its one "0 rows checked").
+                if progress is not None and (rows or checked == 0):
                     progress(spec.table, checked, rotated)
                 if len(rows) < batch_size:
                     break

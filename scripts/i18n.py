@@ -23,7 +23,7 @@ from babel.messages.pofile import read_po, write_po
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from models.i18n import LOCALE_DIR, Domain, Language, catalog_path
-from models.i18n.messages import messages, required_languages
+from relaylog.i18n_messages import messages, required_languages
 
 MACHINE = (
     "Relay Log message catalog ({domain}, {language}).\n"

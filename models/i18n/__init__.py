@@ -97,7 +97,7 @@ FAMILY_LANGUAGES: Final = (
 # The languages whose catalog must hold every message of a domain. The family sees the
 # printed log, the mails and the printed enumerations in all ten; typed errors and the
 # staff-only enumerations in nb, nn and en, and Northern Sami has what the family can see of
-# them (``models.i18n.messages.required_languages`` has the exact rule).
+# them (``relaylog.i18n_messages.required_languages`` has the exact rule).
 REQUIRED: Final[dict[Domain, tuple[Language, ...]]] = {
     Domain.PDF: tuple(Language),
     Domain.MAIL: tuple(Language),

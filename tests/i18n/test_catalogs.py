@@ -20,7 +20,7 @@ from models.i18n import (
     catalog_path,
     translate,
 )
-from models.i18n.messages import (
+from relaylog.i18n_messages import (
     ERROR_KEYWORDS,
     ERROR_SOURCES,
     FAMILY_ERRORS,

@@ -158,6 +158,26 @@ def test_rotation_is_resumable_and_leaves_nothing_under_the_old_secret(
     assert hashes_match
 
 
+def test_each_batch_is_reported_once_when_the_rows_fill_the_last_batch() -> None:
+    # Batches of one: every table's row count divides evenly, so after the last full batch
+    # the next read finds nothing, and that empty read is no batch to report.
+    with written_under_old_secret("relaylog_rotation_batches") as (url, _):
+        data_protection.configure(OLD)
+        rows = asyncio.run(in_session(url, people))
+        reported: list[tuple[str, int, int]] = []
+        try:
+            data_protection.configure(NEW, accepted=OLD)
+            asyncio.run(rotate(url, batch_size=1, progress=lambda *line: reported.append(line)))
+        finally:
+            data_protection.configure(TEST_SECRET)
+
+    expected = []
+    for spec in ENCRYPTED:
+        count = sum(key.startswith(f"{spec.table}:") for key in rows)
+        expected += [(spec.table, n, n) for n in range(1, count + 1)] or [(spec.table, 0, 0)]
+    assert reported == expected
+
+
 def test_rotation_covers_every_encrypted_column() -> None:
     encrypted = {
         (table.name, column.name)

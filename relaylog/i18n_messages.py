@@ -1,5 +1,9 @@
 """Every message the code speaks, per domain: what the catalogs must hold.
 
+Here, in the layer that wires everything, because it reads every layer: the typed errors of
+all packages, the printed labels of ``exports``, the mails of ``relaylog`` (the catalogs
+themselves, and ``translate``, are ``models.i18n``: every layer speaks, imports point down).
+
 The ``errors`` domain is extracted from the source with Babel (the typed errors' first
 argument, nouns marked ``N_``, the noun arguments of the id helpers); the other domains are
 the tables that define them (printed labels, enumeration labels, mail texts), read at run
@@ -27,7 +31,7 @@ __all__ = [
     "required_languages",
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 # Where typed errors are raised (the packages of the service).
 ERROR_SOURCES = ("models", "auth", "resolvers", "schema", "exports", "relaylog")
 # The domain's own tables, extracted from their modules instead.
