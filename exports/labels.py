@@ -169,7 +169,7 @@ ENUM_LABELS: Final[dict[Language, dict[tuple[type, str], str]]] = {
     language: {
         (enum, value): _enum_label(enum(value), language.code)
         for enum in PRINTED
-        for value in ENGLISH[enum]
+        for value in ENGLISH[enum.__name__]
     }
     for language in Language
 }

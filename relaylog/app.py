@@ -51,7 +51,7 @@ from auth.policy import Audience
 from auth.remote_jwks import RemoteJwks
 from auth.tokens import TokenError, TokenVerifier, VerifiedToken
 from auth.viewer import Viewer, home_audience, resolve_viewer
-from models.i18n import Language, negotiate
+from models.i18n import N_, Domain, Language, negotiate, translate
 from relaylog.access_log import AccessLog, request_id_of
 from relaylog.body_limit import BodySizeLimit
 from relaylog.db import SessionFactory
@@ -160,17 +160,26 @@ class BearerBackend(AuthenticationBackend):
         return AuthCredentials(["authenticated"]), TokenUser(verified)
 
 
+# What a person reads when their token is refused, by the verifier's reason (the code says
+# which, for clients; a reason not named here is the general sentence): errors catalogs.
+_TOKEN_REFUSED = N_("The bearer token is not valid; sign in again.")
+_TOKEN_MESSAGES: dict[str, str] = {"EXPIRED": N_("Your sign-in has expired; sign in again.")}
+
+
 def _unauthorized(conn: HTTPConnection, exc: Exception) -> Response:
+    language = request_language(conn)
     if isinstance(exc, SeveralAuthorizationHeaders):
         log.info("several authorization headers")
-        return graphql_error_response(400, "Send one Authorization header, not several.")
+        several = N_("Send one Authorization header, not several.")
+        return graphql_error_response(400, translate(Domain.ERRORS, language, several))
     reason = str(exc)
     log.info("token rejected", extra={"reason": reason})
+    message = _TOKEN_MESSAGES.get(reason, _TOKEN_REFUSED)
     return JSONResponse(
         {
             "errors": [
                 {
-                    "message": "The bearer token is not valid; sign in again.",
+                    "message": translate(Domain.ERRORS, language, message),
                     "extensions": {"code": "UNAUTHENTICATED", "reason": reason},
                 }
             ]
@@ -202,19 +211,22 @@ def _failed(exc: BaseException) -> GraphQLError:
 class WrongEndpoint(Exception):
     """A valid token of a person this endpoint does not admit, but another one does."""
 
+    MESSAGE = N_("This endpoint does not serve you; send your requests to {endpoint}.")
+
     def __init__(self, home: Audience) -> None:
         super().__init__(home.value)
         self.home = home
 
-    def response(self) -> Response:
+    def response(self, language: Language = Language.EN) -> Response:
         endpoint = ENDPOINTS[self.home]
         log.info("token for another endpoint", extra={"endpoint": endpoint})
         return JSONResponse(
             {
                 "errors": [
                     {
-                        "message": f"This endpoint does not serve you; send your requests "
-                        f"to {endpoint}.",
+                        "message": translate(
+                            Domain.ERRORS, language, self.MESSAGE, endpoint=endpoint
+                        ),
                         "extensions": {"code": "WRONG_ENDPOINT", "endpoint": endpoint},
                     }
                 ]
@@ -420,7 +432,7 @@ class AudienceGraphQL(GraphQL[Context, None]):
             response = graphql_error_response(exc.status_code, exc.reason)
         except WrongEndpoint as exc:
             request.state.relaylog_outcome = "wrong_endpoint"
-            response = exc.response()
+            response = exc.response(request_language(request))
         except Exception as exc:
             # Before the executor runs (finding the viewer) nothing turns it into an error.
             if not database_unavailable(exc):
@@ -529,9 +541,9 @@ class AudienceGraphQL(GraphQL[Context, None]):
         return UNSET
 
 
-def request_language(request: Request) -> Language:
+def request_language(connection: HTTPConnection) -> Language:
     """The reader's language for messages: ``Accept-Language``, else English (the ids)."""
-    return negotiate(request.headers.get("accept-language")) or Language.EN
+    return negotiate(connection.headers.get("accept-language")) or Language.EN
 
 
 async def healthz(request: Request) -> Response:

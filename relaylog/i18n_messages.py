@@ -67,6 +67,9 @@ class Message:
 FAMILY_ERRORS: frozenset[str] = frozenset(
     {
         "Sign in first.",
+        "The bearer token is not valid; sign in again.",
+        "Your sign-in has expired; sign in again.",
+        "This endpoint does not serve you; send your requests to {endpoint}.",
         "Sign in with BankID (ID-porten, high level) to do this.",
         "You may not do this in this log.",
         "Someone else changed this first; reload and try again.",
@@ -115,10 +118,12 @@ def required_languages(domain: Domain, message: Message) -> tuple[Language, ...]
     if domain is Domain.ERRORS and message.id in FAMILY_ERRORS:
         return (*REQUIRED[domain], Language.SE)
     if domain is Domain.ENUMS:
-        from models.i18n.enums import PRINTED
+        from models.i18n.enums import FAMILY_SEEN, PRINTED
 
         if message.context in {enum.__name__ for enum in PRINTED}:
             return tuple(Language)
+        if message.context in FAMILY_SEEN:
+            return (*REQUIRED[domain], Language.SE)
     return REQUIRED[domain]
 
 
@@ -155,7 +160,7 @@ def messages(domain: Domain) -> list[Message]:
         from models.i18n.enums import ENGLISH
 
         found = [
-            Message(enum.__name__, label, f"models/i18n/enums.py:{enum.__name__}.{value}")
+            Message(enum, label, f"models/i18n/enums.py:{enum}.{value}")
             for enum, labels in ENGLISH.items()
             for value, label in labels.items()
         ]

@@ -17,25 +17,39 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-import schema.enums  # noqa: F401 - registers the enumerations with Strawberry first
+import schema.enums  # registers the enumerations with Strawberry first
+import schema.notifications  # and Delivery, as NotificationDelivery
 from models.i18n import Language
 from models.i18n.enums import ENGLISH, enum_label
+from models.notification import Delivery
 from schema.node import VALUE_TYPE
 
-__all__ = ["LABEL_TYPES", "Labels", "labels_in"]
+__all__ = ["LABELLED", "LABEL_TYPES", "Labels", "labels_in"]
+
+# The class of every labelled enumeration (the tables are keyed by name: models.i18n.enums).
+_CLASSES: dict[str, type[StrEnum]] = {
+    name: getattr(schema.enums, name) for name in schema.enums.__all__
+} | {Delivery.__name__: Delivery}
+LABELLED: tuple[type[StrEnum], ...] = tuple(_CLASSES[name] for name in ENGLISH)
 
 
 def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(name))
 
 
+def _graphql_name(enum: type[StrEnum]) -> str:
+    """The enumeration's name in the schema (``Delivery`` is ``NotificationDelivery``)."""
+    return str(enum.__strawberry_definition__.name)  # type: ignore[attr-defined]
+
+
 def _label_type(enum: type[StrEnum]) -> type:
-    cls = type(f"{enum.__name__}Label", (), {"__annotations__": {"value": enum, "label": str}})
-    description = f"A value of {enum.__name__} and its label in the asked language." + VALUE_TYPE
+    name = _graphql_name(enum)
+    cls = type(f"{name}Label", (), {"__annotations__": {"value": enum, "label": str}})
+    description = f"A value of {name} and its label in the asked language." + VALUE_TYPE
     return strawberry.type(cls, description=description)
 
 
-LABEL_TYPES: dict[type[StrEnum], type] = {enum: _label_type(enum) for enum in ENGLISH}
+LABEL_TYPES: dict[type[StrEnum], type] = {enum: _label_type(enum) for enum in LABELLED}
 
 _Labels = type(
     "Labels",
@@ -43,7 +57,7 @@ _Labels = type(
     {
         "__annotations__": {
             "language": Language,
-            **{_snake(enum.__name__): list[kind] for enum, kind in LABEL_TYPES.items()},  # type: ignore[valid-type]
+            **{_snake(_graphql_name(enum)): list[kind] for enum, kind in LABEL_TYPES.items()},  # type: ignore[valid-type]
         }
     },
 )
@@ -57,7 +71,7 @@ def labels_in(language: Language) -> Any:
     return Labels(
         language=language,
         **{
-            _snake(enum.__name__): [
+            _snake(_graphql_name(enum)): [
                 kind(value=member, label=enum_label(member, language)) for member in enum
             ]
             for enum, kind in LABEL_TYPES.items()

@@ -65,11 +65,13 @@ def extract() -> None:
 
 def update() -> None:
     for domain in Domain:
-        pot = template(domain)
         for language in Language:
             path = catalog_path(domain, language)
             if not path.exists():
                 continue
+            # A template of its own: Babel's ``update`` adopts the template's new entries
+            # themselves, so English filled in below would reach every catalog after it.
+            pot = template(domain)
             with path.open("rb") as f:
                 catalog = read_po(f, locale=language.value, domain=domain.value)
             catalog.update(pot, no_fuzzy_matching=True)

@@ -4,6 +4,10 @@ that inflects them).
 
 Clients read them through ``labels(language:)`` (schema/labels.py): no front end hard-codes a
 label, and the printed log uses the same words (exports/labels.py).
+
+The tables are keyed by the enum's name: some enumerations are defined above ``models``
+(``Relation`` in auth, ``LogOrder`` in resolvers) and imports point one way, so the schema
+binds each name to its class (``schema.labels.LABELLED``, which fails on a name it lacks).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from models.enums import (
 )
 from models.i18n import N_, Domain, Language, pgettext
 
-__all__ = ["ENGLISH", "PRINTED", "enum_label"]
+__all__ = ["ENGLISH", "FAMILY_SEEN", "PRINTED", "enum_label"]
 
 _PRINTED_ENGLISH: Final[dict[type[StrEnum], dict[StrEnum, str]]] = {
     RelayLogStatus: {
@@ -147,15 +151,44 @@ _STAFF_ENGLISH: Final[dict[type[StrEnum], dict[StrEnum, str]]] = {
     },
 }
 
-# The enumerations on the printed log: every language. The rest: nb, nn, en (se: bokmål).
-PRINTED: Final = frozenset(_PRINTED_ENGLISH)
-ENGLISH: Final[dict[type[StrEnum], dict[str, str]]] = {
-    enum: {member.value: label for member, label in members.items()}
-    for enum, members in (_PRINTED_ENGLISH | _STAFF_ENGLISH).items()
+# Enumerations defined above ``models`` or not printed, which the family reads in the app too
+# (how its own relation to a log, the log list's order and its mail preference are named),
+# keyed by the enum's name (the class's for ``Delivery``, ``NotificationDelivery`` in GraphQL).
+_FAMILY_ENGLISH: Final[dict[str, dict[str, str]]] = {
+    "Relation": {
+        "HOLDER": N_("Relay holder"),
+        "ACTOR": N_("Actor"),
+        "EXTERNAL_ACTOR": N_("External actor"),
+        "GUARDIAN": N_("Guardian"),
+        "SUBJECT": N_("The child"),
+        "MANAGER": N_("Unit manager"),
+        "NONE": N_("No role in the log"),
+    },
+    "LogOrder": {
+        "LAST_ACTIVITY": N_("Most recent activity"),
+        "CHILD_NAME": N_("Child's name"),
+        "LEVEL": N_("Highest level"),
+        "NEXT_DEADLINE": N_("Next deadline"),
+    },
+    "Delivery": {
+        "IMMEDIATE": N_("Right away"),
+        "DAILY": N_("Once a day"),
+        "OFF": N_("Off"),
+    },
 }
+
+# The enumerations on the printed log: every language. The rest: nb, nn, en; Northern Sami
+# also has those the family sees in the app (``FAMILY_SEEN``), the staff-only fall back to
+# bokmål; the other family languages fall back to English for them.
+PRINTED: Final = frozenset(_PRINTED_ENGLISH)
+ENGLISH: Final[dict[str, dict[str, str]]] = {
+    enum.__name__: {member.value: label for member, label in members.items()}
+    for enum, members in (_PRINTED_ENGLISH | _STAFF_ENGLISH).items()
+} | _FAMILY_ENGLISH
+FAMILY_SEEN: Final = frozenset({*_FAMILY_ENGLISH, TransferStatus.__name__})
 
 
 def enum_label(member: StrEnum, language: Language) -> str:
-    """The label of ``member`` in ``language`` (keyed by class: "ENDED" is in several)."""
-    enum = type(member)
-    return pgettext(Domain.ENUMS, language, enum.__name__, ENGLISH[enum][member.value])
+    """The label of ``member`` in ``language`` (keyed by enum: "ENDED" is in several)."""
+    name = type(member).__name__
+    return pgettext(Domain.ENUMS, language, name, ENGLISH[name][member.value])

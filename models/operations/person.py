@@ -18,6 +18,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.errors import InvalidInput
+from models.i18n import N_
 from models.national_id import NationalId, NationalIdError, parse_national_id
 from models.operations.validation import require_text
 from models.person import Child, ChildGuardian, Guardian
@@ -53,14 +54,27 @@ class GuardianData:
     parental_responsibility: bool = True
 
 
+# Why a national id is refused, one whole sentence per reason (``NationalIdError.reason``) so
+# each is translated as a whole; the English is what the reason's message said.
+_NOT_A_NATIONAL_ID: dict[str, str] = {
+    "LENGTH": N_("{field} is not a valid national id (national id must be exactly 11 digits)."),
+    "NOT_DIGITS": N_("{field} is not a valid national id (national id must contain digits only)."),
+    "CHECK_DIGIT": N_(
+        "{field} is not a valid national id (national id check digits do not match)."
+    ),
+    "DATE": N_(
+        "{field} is not a valid national id (national id does not encode a valid birth date)."
+    ),
+}
+
+
 def valid_national_id(raw: str, field: str, today: date) -> NationalId:
     """A parsed national id, or ``InvalidInput`` naming the field (never the number)."""
     try:
         nid = parse_national_id(raw)
     except NationalIdError as exc:
-        raise InvalidInput(
-            "{field} is not a valid national id ({exc}).", field=field, exc=exc
-        ) from None
+        why = _NOT_A_NATIONAL_ID[exc.reason]  # each one marked N_ above
+        raise InvalidInput(why, field=field) from None
     if nid.birth_date > today:
         raise InvalidInput(
             "{field} is not a valid national id (birth date in the future).", field=field

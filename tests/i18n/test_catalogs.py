@@ -150,9 +150,10 @@ def test_the_templates_are_current() -> None:
 def test_every_member_of_every_labelled_enumeration_has_a_label() -> None:
     """A new member (a status, a category) needs its English label, and so its message."""
     from models.i18n.enums import ENGLISH
+    from schema.labels import LABELLED
 
     assert {
-        enum.__name__: sorted({m.value for m in enum} - set(labels))
-        for enum, labels in ENGLISH.items()
-        if {m.value for m in enum} != set(labels)
+        enum.__name__: sorted({m.value for m in enum} ^ set(ENGLISH[enum.__name__]))
+        for enum in LABELLED
+        if {m.value for m in enum} != set(ENGLISH[enum.__name__])
     } == {}
