@@ -146,7 +146,9 @@ def create_engine(url: str, *, pooler: str | None = None, **kwargs: Any) -> Asyn
         connect_args.setdefault("prepared_statement_name_func", _unique_statement_name)
         kwargs["connect_args"] = connect_args
     # hide_parameters: a failed statement's text may reach a log line; its values must not.
-    options: dict[str, Any] = {"pool_pre_ping": False, "pool_size": 10, "max_overflow": 10}
+    options: dict[str, Any] = {"pool_pre_ping": False}
+    if kwargs.get("poolclass") is not NullPool:
+        options.update(pool_size=10, max_overflow=10)
     options.update(kwargs)
     return create_async_engine(target, hide_parameters=True, **options)
 
@@ -240,8 +242,10 @@ async def check_database(engine: AsyncEngine) -> None:
 
 
 async def probe_database(url: str) -> None:
-    """Connect once (no pool kept) and fail with ``check_database``'s one line."""
-    engine = create_async_engine(async_url(url), poolclass=NullPool)
+    """Connect once (no pool kept) and fail with ``check_database``'s one line. The
+    connection is made as the command's own will be (``create_engine``), so a probe through
+    pgbouncer prepares nothing under a name another client's server connection holds."""
+    engine = create_engine(url, poolclass=NullPool)
     try:
         await check_database(engine)
     finally:
