@@ -97,7 +97,8 @@ def checkpoint(
     if checkpoint_id is not None:
         document = asyncio.run(stored_checkpoint(_url(settings), checkpoint_id))
     else:
-        document = asyncio.run(run_checkpoint(_url(settings), signing_key(settings)))
+        key = signing_key(settings)  # a missing or wrong key is told before the database
+        document = asyncio.run(run_checkpoint(_url(settings), key))
     text = json.dumps(document, indent=1) + "\n"
     if export is not None and str(export) == "-":
         typer.echo(text, nl=False)
