@@ -1346,7 +1346,11 @@ async def _save_manifest(url: str, manifest: Manifest) -> None:
 
 
 async def load_manifest(url: str) -> Manifest | None:
-    conn = await connect(url)
+    """The dataset's manifest, or None where there is no dataset (not even the database)."""
+    try:
+        conn = await connect(url)
+    except asyncpg.InvalidCatalogNameError:
+        return None
     try:
         exists = await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", MANIFEST_TABLE)
         if not exists:
