@@ -273,7 +273,8 @@ async def run_duty_now(settings: Settings, url: str, name: str) -> int | None:
         engine = runtime.sessions.kw["bind"]
         await engine.dispose()
     if changed is not None:
-        with jobs.replace_connector(job_connector(url, max_size=1)) as app:
+        connector = job_connector(url, max_size=1, pooler=settings.database_pooler)
+        with jobs.replace_connector(connector) as app:
             async with app.open_async():
                 await defer_dispatch(app)
     return changed
