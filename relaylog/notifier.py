@@ -319,7 +319,12 @@ def _link(settings: Settings, note: Notification) -> str:
     return f"{base}/"
 
 
-def _log_failure(note: Notification, final_attempt: bool) -> None:
+def _count_failure(note: Notification, error: BaseException, final_attempt: bool) -> None:
+    """A failed try, whatever failed: its error class recorded, the row dead on the last
+    try, and a log line with ids and the class only."""
+    note.problem = type(error).__name__[:100]
+    if final_attempt:
+        note.status = NotificationStatus.DEAD.value
     log.warning(
         "mail delivery failed",
         extra={
@@ -350,10 +355,7 @@ async def record_failure(
     if note is None:
         return
     note.attempts += 1
-    note.problem = type(error).__name__[:100]
-    if final_attempt:
-        note.status = NotificationStatus.DEAD.value
-    _log_failure(note, final_attempt)
+    _count_failure(note, error, final_attempt)
 
 
 async def deliver(
@@ -415,10 +417,7 @@ async def deliver(
     try:
         await mailer.send(mail)
     except Exception as exc:
-        note.problem = type(exc).__name__[:100]
-        if final_attempt:
-            note.status = NotificationStatus.DEAD.value
-        _log_failure(note, final_attempt)
+        _count_failure(note, exc, final_attempt)
         raise DeliveryFailed(note.problem) from None
     note.status = NotificationStatus.SENT.value
     note.sent_at = now
