@@ -232,3 +232,18 @@ async def test_three_job_workers_send_the_owed_mails_through_pgbouncer(
     finally:
         await engine.dispose()
     assert statuses == ["SENT"] * MAILS
+
+
+def test_a_duty_run_by_hand_defers_its_dispatch_through_pgbouncer(
+    deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``relaylog worker --run NAME`` ends by deferring a dispatch job: behind pgbouncer that
+    connection too must be the pooler's (pgbouncer refuses the plain one's startup options)."""
+    monkeypatch.setenv("RELAYLOG_DATABASE_POOLER", "pgbouncer")
+
+    ran = relaylog(
+        "worker", "--run", "remind", data_dir=tmp_path, database_url=deployment.bouncer.url
+    )
+
+    assert ran.returncode == 0, ran.stderr + ran.stdout
+    assert "Traceback" not in ran.stderr, ran.stderr
